@@ -1,0 +1,36 @@
+# Two commands on a fresh machine:  make run  |  make test
+# Each creates .venv (with the Python that .python-version names) when missing,
+# installs the package with its extras, then runs.
+
+SHELL := /bin/bash
+PY_VERSION := $(shell cat .python-version)
+# pyenv's shim honours .python-version; otherwise look for pythonX.Y on PATH.
+PYTHON ?= $(shell command -v python$(PY_VERSION) 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint install clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 12) else "need Python >= 3.12 for .venv, got %d.%d; install Python $(PY_VERSION) (pyenv install $(PY_VERSION))" % v[:2])'
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/forecast data
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,6 @@
+"""Data layer: the bundled real history, its strict loader and validation."""
+
+from forecast.data.history import History, MergeConflictError, load_history
+from forecast.data.validation import DataValidationError, Problem
+
+__all__ = ["DataValidationError", "History", "MergeConflictError", "Problem", "load_history"]

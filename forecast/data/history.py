@@ -1,0 +1,610 @@
+"""The observed history of the reception chain: observations, inputs and events.
+
+:class:`History` is the one object the rest of the library reads data from. It
+holds three validated tables:
+
+``observations``
+    Mixed-frequency public statistics (flows over periods, stocks at dates,
+    several definitions per series, quality flags), each with its source.
+``inputs``
+    Exogenous inputs and policy settings known in advance (*taakstelling*,
+    capacity decisions, planning occupancy rate, cost per place, ...).
+``events``
+    Dated interventions and shocks (COVID 2020, the 2022 asieldeal, the
+    Spreidingswet, the Syria moratorium, ...).
+
+A :class:`History` is immutable in use: every method returns a new object.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from forecast import names as N
+from forecast.data import validation as V
+
+DateLike = str | dt.date | pd.Timestamp | np.datetime64
+
+
+def _to_timestamp(date: DateLike) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(date)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{date!r} is not a date (use YYYY-MM-DD)") from exc
+    if ts is pd.NaT:
+        raise ValueError(f"{date!r} is not a date (use YYYY-MM-DD)")
+    return ts.normalize()
+
+
+def _format_value(value: float) -> str:
+    """Write a value as the shortest text that reads back to the same float."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 2**53 else repr(float(value))
+
+
+def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(value)
+
+
+class MergeConflictError(ValueError):
+    """Raised when new rows contradict existing ones and overwriting was not asked for.
+
+    Attributes
+    ----------
+    conflicts : pandas.DataFrame
+        One row per conflict: the key, the existing value and source, the new
+        value and source.
+    """
+
+    def __init__(self, conflicts: pd.DataFrame, table: str):
+        self.conflicts = conflicts
+        lines = [
+            f"{r.series} {r.period_start:%Y-%m-%d}..{r.period_end:%Y-%m-%d} ({r.definition}): "
+            f"existing {_format_value(r.value_existing)} [{r.source_existing}] vs "
+            f"new {_format_value(r.value_new)} [{r.source_new}]"
+            for r in conflicts.itertuples()
+        ]
+        shown = lines[: V.MAX_LISTED_PROBLEMS]
+        more = f"\n  ... and {len(lines) - len(shown)} more" if len(lines) > len(shown) else ""
+        super().__init__(
+            f"{len(lines)} new {table} row(s) contradict the history; pass overwrite=True to "
+            f"replace the existing values:\n  " + "\n  ".join(shown) + more
+        )
+
+
+class History:
+    """The observed history of the chain, validated and leak-free to cut.
+
+    Build one with :func:`load_history` (the bundled real history),
+    :meth:`from_csv` or :meth:`from_frame` (your own data in the same schema);
+    the constructor itself expects frames that were already validated.
+
+    Parameters
+    ----------
+    observations, inputs, events : pandas.DataFrame
+        Validated tables (see :mod:`forecast.data.validation`).
+    as_of : pandas.Timestamp, optional
+        The date the history was cut at by :meth:`until`, if any.
+
+    Examples
+    --------
+    >>> import forecast
+    >>> import pandas as pd
+    >>> h = forecast.load_history()
+    >>> cbs = h.select("first_applications", definition="cbs").until("2022-09-30")
+    >>> obs = cbs.observations
+    >>> float(obs.loc[obs["period_start"] == pd.Timestamp("2022-07-01"), "value"].iloc[0])
+    11015.0
+    """
+
+    __slots__ = ("_as_of", "_events", "_inputs", "_obs")
+
+    def __init__(
+        self,
+        observations: pd.DataFrame,
+        inputs: pd.DataFrame,
+        events: pd.DataFrame,
+        *,
+        as_of: pd.Timestamp | None = None,
+    ) -> None:
+        self._obs = observations.reset_index(drop=True)
+        self._inputs = inputs.reset_index(drop=True)
+        self._events = events.reset_index(drop=True)
+        self._as_of = as_of
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_csv(
+        cls,
+        observations: str | Path,
+        inputs: str | Path | None = None,
+        events: str | Path | None = None,
+    ) -> History:
+        """Read a history from CSV files in the bundled schema.
+
+        Parameters
+        ----------
+        observations : str or Path
+            An ``observations.csv``-style file; or a directory holding
+            ``observations.csv`` and optionally ``inputs.csv`` and ``events.csv``.
+        inputs, events : str or Path, optional
+            Files for the inputs and events. When omitted (and not found in the
+            directory) the bundled inputs and events are used.
+
+        Raises
+        ------
+        DataValidationError
+            When any file is invalid; the message names file, line and series.
+        """
+        path = Path(observations)
+        if path.is_dir():
+            folder = path
+            path = folder / N.OBSERVATIONS_FILE
+            if inputs is None and (folder / N.INPUTS_FILE).exists():
+                inputs = folder / N.INPUTS_FILE
+            if events is None and (folder / N.EVENTS_FILE).exists():
+                events = folder / N.EVENTS_FILE
+        obs = V.read_records(path, N.OBSERVATION_SERIES, observed=True)
+        bundled = load_history() if inputs is None or events is None else None
+        inp = (
+            V.read_records(inputs, N.INPUT_SERIES, observed=False) if inputs is not None else bundled._inputs
+        )
+        ev = V.read_events(events) if events is not None else bundled._events
+        return cls(obs, inp, ev)
+
+    @classmethod
+    def from_frame(
+        cls,
+        observations: pd.DataFrame,
+        inputs: pd.DataFrame | None = None,
+        events: pd.DataFrame | None = None,
+        *,
+        name: str = "<frame>",
+    ) -> History:
+        """Build a history from DataFrames in the bundled schema.
+
+        Parameters
+        ----------
+        observations : pandas.DataFrame
+            Columns :data:`forecast.names.RECORD_COLUMNS`; dates as ISO strings,
+            dates or timestamps.
+        inputs, events : pandas.DataFrame, optional
+            Default: the bundled inputs and events.
+        name : str
+            How the frame is named in error messages.
+
+        Raises
+        ------
+        DataValidationError
+            When a row is invalid; the message names the row label and series.
+        """
+        obs = V.validate_records(
+            V.frame_rows(observations, N.RECORD_COLUMNS, name), name, N.OBSERVATION_SERIES, observed=True
+        )
+        bundled = load_history() if inputs is None or events is None else None
+        inp = (
+            V.validate_records(
+                V.frame_rows(inputs, N.RECORD_COLUMNS, name + ":inputs"),
+                name + ":inputs",
+                N.INPUT_SERIES,
+                observed=False,
+            )
+            if inputs is not None
+            else bundled._inputs
+        )
+        if events is not None:
+            ev_rows = V.frame_rows(events, N.EVENT_COLUMNS, name + ":events")
+            ev = V.validate_events(ev_rows, name + ":events")
+        else:
+            ev = bundled._events
+        return cls(obs, inp, ev)
+
+    # ------------------------------------------------------------------ tables
+    @property
+    def observations(self) -> pd.DataFrame:
+        """The observations (a copy), sorted by series, definition and period."""
+        return self._obs.copy()
+
+    @property
+    def inputs(self) -> pd.DataFrame:
+        """The exogenous inputs (a copy)."""
+        return self._inputs.copy()
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The dated interventions and shocks (a copy)."""
+        return self._events.copy()
+
+    @property
+    def as_of(self) -> pd.Timestamp | None:
+        """The date :meth:`until` cut this history at, or None."""
+        return self._as_of
+
+    @property
+    def series(self) -> list[str]:
+        """The observed series, sorted."""
+        return sorted(self._obs[N.SERIES].unique())
+
+    @property
+    def last_date(self) -> pd.Timestamp:
+        """The latest ``period_end`` of any observation."""
+        return pd.Timestamp(self._obs[N.PERIOD_END].max())
+
+    def __len__(self) -> int:
+        return len(self._obs)
+
+    # ------------------------------------------------------------------ selection
+    def until(self, date: DateLike) -> History:
+        """Only what was known on ``date``: a leak-free cut for backtests.
+
+        Keeps observations whose period ended on or before ``date``; inputs whose
+        period started on or before ``date`` (settings in force or announced to
+        start by then); events that had started by ``date``, with an ``end`` after
+        ``date`` blanked (it was not yet known).
+
+        Parameters
+        ----------
+        date : str, date or Timestamp
+            The cut-off date (inclusive).
+        """
+        ts = _to_timestamp(date)
+        obs = self._obs[self._obs[N.PERIOD_END] <= ts]
+        inp = self._inputs[self._inputs[N.PERIOD_START] <= ts]
+        ev = self._events[self._events[N.EVENT_START] <= ts].copy()
+        later = ev[N.EVENT_END] > ts
+        ev.loc[later, N.EVENT_END] = pd.NaT
+        ev.loc[later, "end_text"] = ""
+        return History(obs, inp, ev, as_of=ts)
+
+    def select(
+        self,
+        series: str | Iterable[str] | None = None,
+        definition: str | Iterable[str] | None = None,
+        quality: str | Iterable[str] | None = None,
+    ) -> History:
+        """Keep only observations of the given series, definitions and qualities.
+
+        Inputs and events are kept whole.
+
+        Raises
+        ------
+        KeyError
+            For a series or definition that is not known.
+        """
+        mask = pd.Series(True, index=self._obs.index)
+        ser = _as_list(series)
+        if ser is not None:
+            unknown = [s for s in ser if s not in N.OBSERVATION_SERIES]
+            if unknown:
+                raise KeyError(f"unknown series {unknown}; known: {sorted(N.OBSERVATION_SERIES)}")
+            mask &= self._obs[N.SERIES].isin(ser)
+        defs = _as_list(definition)
+        if defs is not None:
+            allowed = {d for s in (ser or N.OBSERVATION_SERIES) for d in N.OBSERVATION_SERIES[s].definitions}
+            unknown = [d for d in defs if d not in allowed]
+            if unknown:
+                raise KeyError(f"unknown definition(s) {unknown} for series {ser or 'any'}")
+            mask &= self._obs[N.DEFINITION].isin(defs)
+        qual = _as_list(quality)
+        if qual is not None:
+            unknown = [q for q in qual if q not in N.QUALITIES]
+            if unknown:
+                raise KeyError(f"unknown quality {unknown}; known: {list(N.QUALITIES)}")
+            mask &= self._obs[N.QUALITY].isin(qual)
+        return History(self._obs[mask], self._inputs, self._events, as_of=self._as_of)
+
+    def input_series(self, series: str, definition: str | None = None) -> pd.DataFrame:
+        """The rows of one input series (a copy), optionally of one definition."""
+        if series not in N.INPUT_SERIES:
+            raise KeyError(f"unknown input series {series!r}; known: {sorted(N.INPUT_SERIES)}")
+        rows = self._inputs[self._inputs[N.SERIES] == series]
+        if definition is not None:
+            rows = rows[rows[N.DEFINITION] == definition]
+        return rows.copy()
+
+    # ------------------------------------------------------------------ conversion
+    def to_frame(self) -> pd.DataFrame:
+        """The observations as a pandas DataFrame (a copy)."""
+        return self.observations
+
+    def to_xarray(self) -> xr.Dataset:
+        """The observations as an :class:`xarray.Dataset` along ``observation``.
+
+        ``value`` is the data variable; series, definition, period, unit,
+        quality, kind, frequency, source and note are coordinates.
+        """
+        df = self._obs.rename_axis(N.DIM_OBSERVATION)
+        coords = {c: (N.DIM_OBSERVATION, df[c].to_numpy()) for c in df.columns if c != N.VALUE}
+        ds = xr.Dataset({N.VALUE: (N.DIM_OBSERVATION, df[N.VALUE].to_numpy())}, coords=coords)
+        ds.attrs["data_hash"] = self.data_hash
+        if self._as_of is not None:
+            ds.attrs["as_of"] = self._as_of.date().isoformat()
+        return ds
+
+    # ------------------------------------------------------------------ merging
+    def merge(
+        self,
+        new: History | pd.DataFrame | str | Path,
+        *,
+        overwrite: bool = False,
+    ) -> History:
+        """Add new rows (a quarterly update) onto this history.
+
+        Rows whose key ``(series, period_start, period_end, definition)`` is new
+        are added. A row whose key exists with the same value is accepted (so
+        merging the same update twice is harmless). A row whose key exists with a
+        different value is a conflict: :class:`MergeConflictError` lists them all,
+        unless ``overwrite=True``, in which case the new row replaces the old.
+
+        Parameters
+        ----------
+        new : History, DataFrame or path
+            The new rows. A DataFrame or path holds observations only; a
+            :class:`History` may also bring inputs and events (only its own
+            inputs/events are merged when it was built with them).
+        overwrite : bool
+            Replace contradicted rows instead of raising.
+
+        Returns
+        -------
+        History
+            A new object; this one is unchanged.
+        """
+        if isinstance(new, History):
+            new_obs, new_inputs, new_events = new._obs, new._inputs, new._events
+        elif isinstance(new, pd.DataFrame):
+            new_obs = V.validate_records(
+                V.frame_rows(new, N.RECORD_COLUMNS, "<frame>"), "<frame>", N.OBSERVATION_SERIES, observed=True
+            )
+            new_inputs, new_events = None, None
+        else:
+            new_obs = V.read_records(new, N.OBSERVATION_SERIES, observed=True)
+            new_inputs, new_events = None, None
+        obs = _merge_records(self._obs, new_obs, overwrite, "observation")
+        inputs = (
+            self._inputs
+            if new_inputs is None
+            else _merge_records(self._inputs, new_inputs, overwrite, "input")
+        )
+        events = self._events
+        if new_events is not None:
+            extra = new_events[~new_events[N.EVENT].isin(events[N.EVENT])]
+            events = pd.concat([events, extra], ignore_index=True).sort_values(N.EVENT_START, kind="stable")
+        return History(obs, inputs, events)
+
+    # ------------------------------------------------------------------ writing
+    def to_csv(self, directory: str | Path) -> None:
+        """Write ``observations.csv``, ``inputs.csv`` and ``events.csv`` to a directory.
+
+        Each file is written to a temporary name and renamed into place, so an
+        interrupted write never leaves a half-written file.
+        """
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, text in self._csv_texts().items():
+            atomic_write_text(directory / name, text)
+
+    def _csv_texts(self) -> dict[str, str]:
+        return {
+            N.OBSERVATIONS_FILE: _records_csv(self._obs),
+            N.INPUTS_FILE: _records_csv(self._inputs),
+            N.EVENTS_FILE: _events_csv(self._events),
+        }
+
+    @property
+    def data_hash(self) -> str:
+        """SHA-256 of the canonical CSV text of the three tables (``sha256:<hex>``)."""
+        h = hashlib.sha256()
+        for name, text in self._csv_texts().items():
+            h.update(name.encode())
+            h.update(text.encode())
+        return "sha256:" + h.hexdigest()
+
+    # ------------------------------------------------------------------ summaries
+    def coverage(self) -> pd.DataFrame:
+        """Frequencies present per series (rows) and year of ``period_end`` (columns).
+
+        Letters: M month, Q quarter, H half-year, Y year, P point (stock),
+        O other span; years before 2008 are pooled as ``<2008``.
+        """
+        df = self._obs
+        if df.empty:
+            return pd.DataFrame()
+        years = df[N.PERIOD_END].dt.year
+        label = np.where(years < 2008, "<2008", years.astype(str))
+        order = {f: i for i, f in enumerate(N.FREQUENCIES)}
+        tab = (
+            pd.DataFrame({N.SERIES: df[N.SERIES], "year": label, N.FREQUENCY: df[N.FREQUENCY]})
+            .groupby([N.SERIES, "year"])[N.FREQUENCY]
+            .agg(lambda s: "".join(sorted(set(s), key=order.__getitem__)))
+            .unstack("year")
+            .fillna("-")
+        )
+        cols = sorted(tab.columns, key=lambda c: (c != "<2008", c))
+        return tab[cols]
+
+    def definition_counts(self) -> pd.DataFrame:
+        """Number of observations per series and definition, split by quality."""
+        return (
+            self._obs.groupby([N.SERIES, N.DEFINITION, N.QUALITY])
+            .size()
+            .unstack(N.QUALITY, fill_value=0)
+            .reindex(columns=[q for q in N.QUALITIES], fill_value=0)
+            .assign(total=lambda d: d.sum(axis=1))
+        )
+
+    def last_observations(self) -> pd.DataFrame:
+        """The latest observation of each series (by ``period_end``)."""
+        df = self._obs.sort_values([N.PERIOD_END, N.PERIOD_START], kind="stable")
+        last = df.groupby(N.SERIES).tail(1).set_index(N.SERIES).sort_index()
+        return last[[N.PERIOD_START, N.PERIOD_END, N.VALUE, N.DEFINITION, N.QUALITY]]
+
+    def summary(self) -> str:
+        """A readable text summary: coverage, counts per definition, last observations."""
+        obs = self._obs
+        if obs.empty:
+            return "History: no observations"
+        head = (
+            f"History: {len(obs)} observations of {obs[N.SERIES].nunique()} series "
+            f"({obs[N.PERIOD_END].min():%Y-%m-%d} .. {obs[N.PERIOD_END].max():%Y-%m-%d}), "
+            f"{len(self._inputs)} inputs, {len(self._events)} events"
+        )
+        if self._as_of is not None:
+            head += f"\nas known on {self._as_of:%Y-%m-%d}"
+        head += f"\ndata hash {self.data_hash}"
+        cov = self.coverage()
+        cov_txt = cov.to_string(col_space=4, justify="right")
+        counts = self.definition_counts()
+        counts_txt = counts.to_string()
+        last = self.last_observations().copy()
+        last[N.PERIOD_START] = last[N.PERIOD_START].dt.strftime("%Y-%m-%d")
+        last[N.PERIOD_END] = last[N.PERIOD_END].dt.strftime("%Y-%m-%d")
+        last[N.VALUE] = last[N.VALUE].map(
+            lambda v: f"{v:,.3f}".rstrip("0").rstrip(".") if v % 1 else f"{v:,.0f}"
+        )
+        return "\n\n".join(
+            [
+                head,
+                "Coverage (frequencies per year of period_end: M month, Q quarter, H half-year, "
+                "Y year, P point/stock, O other span)\n" + cov_txt,
+                "Observations per definition and quality\n" + counts_txt,
+                "Last observation per series\n" + last.to_string(),
+            ]
+        )
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _merge_records(old: pd.DataFrame, new: pd.DataFrame, overwrite: bool, table: str) -> pd.DataFrame:
+    key = list(N.RECORD_KEY)
+    both = old.merge(new, on=key, how="inner", suffixes=("_existing", "_new"))
+    differs = both[both["value_existing"] != both["value_new"]]
+    if len(differs) and not overwrite:
+        conflicts = differs[
+            [
+                *key,
+                "value_existing",
+                "source_file_existing",
+                "line_existing",
+                "value_new",
+                "source_file_new",
+                "line_new",
+            ]
+        ].copy()
+        conflicts["source_existing"] = (
+            conflicts["source_file_existing"] + ":" + conflicts["line_existing"].astype(str)
+        )
+        conflicts["source_new"] = conflicts["source_file_new"] + ":" + conflicts["line_new"].astype(str)
+        raise MergeConflictError(
+            conflicts[[*key, "value_existing", "source_existing", "value_new", "source_new"]], table
+        )
+    old_keys = pd.MultiIndex.from_frame(old[key])
+    new_keys = pd.MultiIndex.from_frame(new[key])
+    if overwrite:
+        kept_old = old[~old_keys.isin(new_keys)]
+        merged = pd.concat([kept_old, new], ignore_index=True)
+    else:
+        merged = pd.concat([old, new[~new_keys.isin(old_keys)]], ignore_index=True)
+    return merged.sort_values([N.SERIES, N.DEFINITION, N.PERIOD_END, N.PERIOD_START], kind="stable")
+
+
+def _records_csv(df: pd.DataFrame) -> str:
+    out = df[list(N.RECORD_COLUMNS)].copy()
+    out[N.PERIOD_START] = out[N.PERIOD_START].dt.strftime("%Y-%m-%d")
+    out[N.PERIOD_END] = out[N.PERIOD_END].dt.strftime("%Y-%m-%d")
+    out[N.VALUE] = out[N.VALUE].map(_format_value)
+    buf = io.StringIO()
+    out.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def _events_csv(df: pd.DataFrame) -> str:
+    out = df[list(N.EVENT_COLUMNS)].copy()
+    out[N.EVENT_START] = df["start_text"]
+    out[N.EVENT_END] = df["end_text"]
+    buf = io.StringIO()
+    out.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write text to ``path`` via a temporary file in the same folder and a rename.
+
+    A crash or Ctrl-C during the write leaves either the old file or none, never
+    a half-written one.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+_BUNDLED: History | None = None
+
+
+def bundled_dir() -> Path:
+    """The folder of the bundled CSV files inside the installed package."""
+    return Path(str(resources.files("forecast.data") / "bundled"))
+
+
+def load_history(
+    observations: str | Path | None = None,
+    inputs: str | Path | None = None,
+    events: str | Path | None = None,
+) -> History:
+    """Load the bundled real history, or your own files in the same schema.
+
+    Parameters
+    ----------
+    observations, inputs, events : str or Path, optional
+        Files to use instead of the bundled ones; any left out are bundled.
+
+    Returns
+    -------
+    History
+
+    Examples
+    --------
+    >>> import forecast
+    >>> h = forecast.load_history()
+    >>> len(h) > 700
+    True
+    """
+    global _BUNDLED
+    if observations is not None:
+        return History.from_csv(observations, inputs, events)
+    if _BUNDLED is None:
+        folder = bundled_dir()
+        _BUNDLED = History(
+            V.read_records(folder / N.OBSERVATIONS_FILE, N.OBSERVATION_SERIES, observed=True),
+            V.read_records(folder / N.INPUTS_FILE, N.INPUT_SERIES, observed=False),
+            V.read_events(folder / N.EVENTS_FILE),
+        )
+    if inputs is None and events is None:
+        return _BUNDLED
+    return History(
+        _BUNDLED._obs,
+        V.read_records(inputs, N.INPUT_SERIES, observed=False) if inputs is not None else _BUNDLED._inputs,
+        V.read_events(events) if events is not None else _BUNDLED._events,
+    )

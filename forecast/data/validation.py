@@ -1,0 +1,609 @@
+"""Strict reading and validation of history files.
+
+A modeller feeds the library new quarterly figures every few months. A bad file
+must be caught with a message that says exactly what is wrong, and nothing may
+be half-loaded: every function here either returns a complete, validated
+:class:`pandas.DataFrame` or raises :class:`DataValidationError` listing *all*
+problems it found (file, line, series, what is wrong).
+
+Rules for ``observations.csv`` / ``inputs.csv`` rows
+----------------------------------------------------
+* the columns are exactly :data:`forecast.names.RECORD_COLUMNS` (any order);
+* dates are ISO ``YYYY-MM-DD``; ``period_end >= period_start``;
+* a stock has ``period_start == period_end``;
+* an observed flow covers whole calendar months (a month, quarter, half-year,
+  year or another run of whole months such as a year-to-date total); the one
+  exception is a cumulative count that starts on the first of a month and runs
+  at least a month to a stated day (the ministry's weekly counter, "housed by
+  15 November"). A flow ending on the first day of a month is rejected: periods
+  are inclusive, so that is almost always a mistaken exclusive end;
+* values are plain numbers (``.`` as decimal separator, no thousands separator),
+  counts are non-negative (except signed series), fractions lie in [0, 1];
+* series, definition, unit and quality are known codes;
+* no two rows share ``(series, period_start, period_end, definition)``;
+* observations carry a non-empty ``source_url``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime as dt
+import io
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from forecast import names as N
+
+#: Stop listing problems after this many (the message says how many more).
+MAX_LISTED_PROBLEMS = 30
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file.
+
+    Parameters
+    ----------
+    source : str
+        The file name (or ``"<frame>"`` for a DataFrame).
+    line : int or None
+        1-based line in the file (the header is line 1), or the row label of a
+        DataFrame; ``None`` for a problem with the whole file.
+    series : str or None
+        The series of the row, when known.
+    message : str
+        What is wrong, in words.
+    """
+
+    source: str
+    line: int | None
+    series: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.source if self.line is None else f"{self.source}, line {self.line}"
+        if self.series:
+            where += f" (series {self.series!r})"
+        return f"{where}: {self.message}"
+
+
+class DataValidationError(ValueError):
+    """Raised when a history file or frame is invalid; nothing is loaded.
+
+    Attributes
+    ----------
+    problems : list of Problem
+        Every problem found, in file order.
+    """
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        shown = [str(p) for p in self.problems[:MAX_LISTED_PROBLEMS]]
+        more = len(self.problems) - len(shown)
+        text = f"{len(self.problems)} problem(s) in the input:\n  " + "\n  ".join(shown)
+        if more:
+            text += f"\n  ... and {more} more"
+        super().__init__(text)
+
+
+# --------------------------------------------------------------------------- raw text
+
+
+def read_text(path: str | Path) -> str:
+    """Read a CSV file as UTF-8 text, rejecting binary, HTML and other encodings.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    str
+        The decoded text (a UTF-8 byte-order mark is dropped).
+
+    Raises
+    ------
+    DataValidationError
+        When the file is missing, empty, binary, not UTF-8 or looks like HTML.
+    """
+    path = Path(path)
+    name = path.name
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataValidationError([Problem(str(path), None, None, "file not found")]) from None
+    except IsADirectoryError:
+        raise DataValidationError(
+            [Problem(str(path), None, None, "is a directory, not a CSV file")]
+        ) from None
+    return decode_text(raw, name)
+
+
+def decode_text(raw: bytes, source: str) -> str:
+    """Decode the bytes of a CSV file; see :func:`read_text`."""
+    if not raw.strip():
+        raise DataValidationError([Problem(source, None, None, "file is empty")])
+    if b"\x00" in raw[:65536]:
+        raise DataValidationError(
+            [Problem(source, None, None, "binary content (NUL bytes): not a text CSV file")]
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataValidationError(
+            [
+                Problem(
+                    source,
+                    line,
+                    None,
+                    f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                    "save the file as UTF-8",
+                )
+            ]
+        ) from None
+    head = text.lstrip()[:512].lower()
+    if head.startswith("<") or "<html" in head or "<!doctype" in head:
+        raise DataValidationError(
+            [Problem(source, None, None, "looks like HTML (a web page), not a CSV file")]
+        )
+    return text
+
+
+def parse_table(
+    text: str, source: str, expected: Sequence[str]
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Split CSV text into a header and rows keyed by column, with line numbers.
+
+    Parameters
+    ----------
+    text : str
+        Decoded CSV text.
+    source : str
+        Name used in messages.
+    expected : sequence of str
+        The columns the file must have (in any order).
+
+    Returns
+    -------
+    header : list of str
+    rows : list of (line, dict)
+        ``line`` is the 1-based line on which the row starts.
+
+    Raises
+    ------
+    DataValidationError
+        Wrong delimiter, missing or unknown columns, or a row with the wrong
+        number of fields.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:  # pragma: no cover - decode_text rejects empty files
+        raise DataValidationError([Problem(source, None, None, "file is empty")]) from None
+    except csv.Error as exc:
+        raise DataValidationError([Problem(source, 1, None, f"unreadable CSV header: {exc}")]) from None
+    header = [h.strip() for h in header]
+    if len(header) == 1:
+        for delim in (";", "\t", "|"):
+            if delim in header[0]:
+                shown = "TAB" if delim == "\t" else repr(delim)
+                raise DataValidationError(
+                    [Problem(source, 1, None, f"the header is separated by {shown}; use ',' as delimiter")]
+                )
+    problems: list[Problem] = []
+    missing = [c for c in expected if c not in header]
+    unknown = [c for c in header if c not in expected]
+    if missing:
+        problems.append(Problem(source, 1, None, f"missing column(s): {', '.join(missing)}"))
+    if unknown:
+        problems.append(
+            Problem(
+                source,
+                1,
+                None,
+                f"unknown column(s): {', '.join(map(repr, unknown))}; expected {', '.join(expected)}",
+            )
+        )
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if dupes:
+        problems.append(Problem(source, 1, None, f"duplicated column(s): {', '.join(dupes)}"))
+    if problems:
+        raise DataValidationError(problems)
+
+    rows: list[tuple[int, dict[str, str]]] = []
+    line = reader.line_num + 1
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(Problem(source, line, None, f"unreadable CSV row: {exc}"))
+            break
+        if not fields or all(not f.strip() for f in fields):
+            line = reader.line_num + 1
+            continue
+        if len(fields) != len(header):
+            problems.append(
+                Problem(
+                    source,
+                    line,
+                    fields[0] if fields else None,
+                    f"{len(fields)} fields, expected {len(header)} (check quoting of commas)",
+                )
+            )
+        else:
+            rows.append((line, dict(zip(header, fields, strict=True))))
+        line = reader.line_num + 1
+    if problems:
+        raise DataValidationError(problems)
+    if not rows:
+        raise DataValidationError([Problem(source, None, None, "the file has a header but no rows")])
+    return header, rows
+
+
+# --------------------------------------------------------------------------- fields
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def parse_date(text: str) -> dt.date:
+    """Parse a strict ISO date ``YYYY-MM-DD``; raise ValueError otherwise."""
+    text = text.strip()
+    if not _ISO_DATE.match(text):
+        raise ValueError(f"{text!r} is not a date in YYYY-MM-DD form")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid calendar date") from None
+
+
+def parse_number(text: str) -> float:
+    """Parse a plain decimal number; raise ValueError with a hint otherwise."""
+    t = text.strip()
+    if not t:
+        raise ValueError("the value is empty")
+    if not _NUMBER.match(t):
+        hint = ""
+        if re.match(r"^[+-]?[\d.,]+$", t):
+            hint = " (use '.' as the decimal separator and no thousands separator)"
+        raise ValueError(f"{text!r} is not a number{hint}")
+    value = float(t)
+    if not math.isfinite(value):  # pragma: no cover - the regex admits no inf/nan
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
+def month_end(day: dt.date) -> dt.date:
+    """The last day of ``day``'s month."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def months_spanned(start: dt.date, end: dt.date) -> int:
+    """Number of calendar months from ``start``'s month to ``end``'s month, inclusive."""
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def period_frequency(start: dt.date, end: dt.date) -> str:
+    """Classify a period: M, Q, H, Y (calendar-aligned), P (a date) or O (other)."""
+    if start == end:
+        return N.POINT
+    if start.day != 1 or end != month_end(end):
+        return N.OTHER
+    n = months_spanned(start, end)
+    calendar_periods = {1: N.MONTH, 3: N.QUARTER, 6: N.HALF_YEAR, 12: N.YEAR}
+    if n in calendar_periods and (start.month - 1) % n == 0:
+        return calendar_periods[n]
+    return N.OTHER
+
+
+def _flow_period_problem(start: dt.date, end: dt.date) -> str | None:
+    """Why a flow's period is unacceptable, or None when it is fine."""
+    if start == end:
+        return "a flow needs a period; period_start equals period_end (is this a stock?)"
+    if start.day != 1:
+        return (
+            f"flow period {start}..{end} does not start on the first day of a month: "
+            "a flow covers whole months (month, quarter, half-year, year)"
+        )
+    if end.day == 1:
+        prev = end - dt.timedelta(days=1)
+        return (
+            f"flow period ends on {end}, the first day of a month; periods are inclusive, "
+            f"did you mean {prev}?"
+        )
+    if end != month_end(end) and end < start.replace(day=28) + dt.timedelta(days=3):
+        return (
+            f"flow period {start}..{end} is shorter than a month and not a whole month; "
+            "a flow covers whole months (month, quarter, half-year, year)"
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- records
+
+
+def validate_records(
+    rows: Iterable[tuple[int, Mapping[str, str]]],
+    source: str,
+    registry: Mapping[str, N.SeriesSpec],
+    *,
+    observed: bool,
+) -> pd.DataFrame:
+    """Validate record rows (strings) and return a typed frame.
+
+    Parameters
+    ----------
+    rows : iterable of (line, mapping)
+        Rows as strings keyed by column, with their line number.
+    source : str
+        File name used in messages and stored in ``source_file``.
+    registry : mapping
+        The known series (:data:`forecast.names.OBSERVATION_SERIES` or
+        :data:`forecast.names.INPUT_SERIES`).
+    observed : bool
+        True for observations: flows must cover whole months and rows need a
+        source URL. Inputs (capacity added between two dates, ...) may have
+        irregular spans.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`forecast.names.RECORD_COLUMNS` plus ``kind``,
+        ``frequency``, ``source_file`` and ``line``; dates as
+        ``datetime64[s]``, values as float.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every invalid row.
+    """
+    problems: list[Problem] = []
+    out: list[dict[str, object]] = []
+    seen: dict[tuple[str, dt.date, dt.date, str], tuple[int, float]] = {}
+    for line, raw in rows:
+        series = (raw.get(N.SERIES) or "").strip()
+
+        def bad(msg: str, line: int = line, series: str = series) -> None:
+            problems.append(Problem(source, line, series or None, msg))
+
+        spec = registry.get(series)
+        if not series:
+            bad("the series is empty")
+            continue
+        if spec is None:
+            close = [s for s in registry if s.split("_")[0] == series.split("_")[0]]
+            bad(f"unknown series {series!r}" + (f" (known similar: {', '.join(close)})" if close else ""))
+            continue
+        try:
+            start = parse_date(raw[N.PERIOD_START])
+            end = parse_date(raw[N.PERIOD_END])
+        except ValueError as exc:
+            bad(f"unparseable date: {exc}")
+            continue
+        try:
+            value = parse_number(raw[N.VALUE])
+        except ValueError as exc:
+            bad(f"unparseable value: {exc}")
+            continue
+        definition = raw[N.DEFINITION].strip()
+        unit = raw[N.UNIT].strip()
+        quality = raw[N.QUALITY].strip()
+        url = raw[N.SOURCE_URL].strip()
+        ok = True
+        if end < start:
+            bad(f"period_end {end} is before period_start {start}")
+            ok = False
+        elif spec.kind == N.STOCK and start != end:
+            bad(f"a stock is a value at one date, but period_start {start} differs from period_end {end}")
+            ok = False
+        elif spec.kind == N.FLOW and observed:
+            why = _flow_period_problem(start, end)
+            if why:
+                bad(why)
+                ok = False
+        if definition not in spec.definitions:
+            bad(f"unknown definition {definition!r}; known for this series: {', '.join(spec.definitions)}")
+            ok = False
+        if unit not in spec.units:
+            bad(f"unit {unit!r} is not a unit of this series (expected {' or '.join(map(repr, spec.units))})")
+            ok = False
+        if quality not in N.QUALITIES:
+            bad(f"unknown quality {quality!r}; expected one of {', '.join(N.QUALITIES)}")
+            ok = False
+        if spec.is_fraction and not 0.0 <= value <= 1.0:
+            bad(f"a rate/share must lie in [0, 1], got {value:g} (write 65% as 0.65)")
+            ok = False
+        elif value < 0 and not spec.signed:
+            bad(f"negative count {value:g}")
+            ok = False
+        if observed and not url:
+            bad("source_url is empty: every figure needs its source")
+            ok = False
+        if not ok:
+            continue
+        key = (series, start, end, definition)
+        if key in seen:
+            first_line, first_value = seen[key]
+            if first_value != value:
+                bad(
+                    f"conflicts with line {first_line}: same series, period {start}..{end} and "
+                    f"definition {definition!r} but value {value:g} vs {first_value:g}"
+                )
+            else:
+                bad(
+                    f"repeats line {first_line} (same series, period {start}..{end}, definition "
+                    f"{definition!r} and value)"
+                )
+            continue
+        seen[key] = (line, value)
+        out.append(
+            {
+                N.SERIES: series,
+                N.PERIOD_START: start,
+                N.PERIOD_END: end,
+                N.VALUE: value,
+                N.UNIT: unit,
+                N.DEFINITION: definition,
+                N.QUALITY: quality,
+                N.SOURCE_URL: url,
+                N.NOTE: raw.get(N.NOTE, "") or "",
+                N.KIND: spec.kind,
+                N.FREQUENCY: period_frequency(start, end),
+                N.SOURCE_FILE: source,
+                N.LINE: line,
+            }
+        )
+    if problems:
+        raise DataValidationError(problems)
+    return records_frame(out)
+
+
+def records_frame(records: list[dict[str, object]]) -> pd.DataFrame:
+    """Build the typed, sorted record frame from validated dictionaries."""
+    cols = [*N.RECORD_COLUMNS, N.KIND, N.FREQUENCY, N.SOURCE_FILE, N.LINE]
+    df = pd.DataFrame.from_records(records, columns=cols)
+    for c in (N.PERIOD_START, N.PERIOD_END):
+        df[c] = pd.to_datetime(df[c]).astype("datetime64[s]")
+    df[N.VALUE] = df[N.VALUE].astype(float)
+    df[N.LINE] = df[N.LINE].astype("int64")
+    return df.sort_values([N.SERIES, N.DEFINITION, N.PERIOD_END, N.PERIOD_START], kind="stable").reset_index(
+        drop=True
+    )
+
+
+_MONTH_PRECISION = re.compile(r"^\d{4}-\d{2}$")
+
+
+def _event_date(text: str, *, end: bool) -> dt.date:
+    text = text.strip()
+    if _MONTH_PRECISION.match(text):
+        first = parse_date(text + "-01")
+        return month_end(first) if end else first
+    return parse_date(text)
+
+
+def validate_events(rows: Iterable[tuple[int, Mapping[str, str]]], source: str) -> pd.DataFrame:
+    """Validate ``events.csv`` rows.
+
+    Dates may be ``YYYY-MM-DD`` or ``YYYY-MM`` (a month: ``start`` is its first
+    day, ``end`` its last). An empty ``end`` means "not stated / in force".
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`forecast.names.EVENT_COLUMNS` with ``start``/``end`` as
+        dates, plus ``start_text``/``end_text`` (the precision the source gave)
+        and ``line``.
+    """
+    problems: list[Problem] = []
+    out = []
+    names_seen: dict[str, int] = {}
+    for line, raw in rows:
+        name = raw[N.EVENT].strip()
+
+        def bad(msg: str, line: int = line, name: str = name) -> None:
+            problems.append(Problem(source, line, None, f"event {name!r}: {msg}"))
+
+        if not name:
+            bad("the event name is empty")
+            continue
+        if name in names_seen:
+            bad(f"event name repeats line {names_seen[name]}")
+            continue
+        names_seen[name] = line
+        try:
+            start = _event_date(raw[N.EVENT_START], end=False)
+            end = _event_date(raw[N.EVENT_END], end=True) if raw[N.EVENT_END].strip() else None
+        except ValueError as exc:
+            bad(f"unparseable date: {exc} (use YYYY-MM-DD or YYYY-MM)")
+            continue
+        if end is not None and end < start:
+            bad(f"end {end} is before start {start}")
+            continue
+        out.append(
+            {
+                N.EVENT: name,
+                N.EVENT_START: start,
+                N.EVENT_END: end,
+                N.ACTS_ON: raw[N.ACTS_ON].strip(),
+                N.DESCRIPTION: raw[N.DESCRIPTION],
+                N.SOURCE_URL: raw[N.SOURCE_URL].strip(),
+                "start_text": raw[N.EVENT_START].strip(),
+                "end_text": raw[N.EVENT_END].strip(),
+                N.LINE: line,
+            }
+        )
+    if problems:
+        raise DataValidationError(problems)
+    df = pd.DataFrame.from_records(out, columns=[*N.EVENT_COLUMNS, "start_text", "end_text", N.LINE])
+    df[N.EVENT_START] = pd.to_datetime(df[N.EVENT_START]).astype("datetime64[s]")
+    df[N.EVENT_END] = pd.to_datetime(df[N.EVENT_END]).astype("datetime64[s]")
+    return df.sort_values(N.EVENT_START, kind="stable").reset_index(drop=True)
+
+
+def read_records(path: str | Path, registry: Mapping[str, N.SeriesSpec], *, observed: bool) -> pd.DataFrame:
+    """Read and validate an observations or inputs CSV file (see :func:`validate_records`)."""
+    path = Path(path)
+    text = read_text(path)
+    _, rows = parse_table(text, path.name, N.RECORD_COLUMNS)
+    return validate_records(rows, path.name, registry, observed=observed)
+
+
+def read_events(path: str | Path) -> pd.DataFrame:
+    """Read and validate an events CSV file (see :func:`validate_events`)."""
+    path = Path(path)
+    text = read_text(path)
+    _, rows = parse_table(text, path.name, N.EVENT_COLUMNS)
+    return validate_events(rows, path.name)
+
+
+def frame_rows(df: pd.DataFrame, columns: Sequence[str], source: str) -> list[tuple[int, dict[str, str]]]:
+    """Turn a user's DataFrame into string rows for validation.
+
+    Dates may be strings, ``datetime.date`` or pandas timestamps; values may be
+    numbers or strings. Row numbers in messages are the frame's row labels.
+    """
+    missing = [c for c in columns if c not in df.columns]
+    unknown = [
+        c for c in df.columns if c not in columns and c not in (N.KIND, N.FREQUENCY, N.SOURCE_FILE, N.LINE)
+    ]
+    problems = []
+    if missing:
+        problems.append(Problem(source, None, None, f"missing column(s): {', '.join(missing)}"))
+    if unknown:
+        problems.append(Problem(source, None, None, f"unknown column(s): {', '.join(map(str, unknown))}"))
+    if problems:
+        raise DataValidationError(problems)
+    if df.empty:
+        raise DataValidationError([Problem(source, None, None, "the frame has no rows")])
+
+    def text(v: object) -> str:
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+            return ""
+        if isinstance(v, dt.datetime):  # includes pandas.Timestamp
+            return v.date().isoformat()
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        if isinstance(v, float):
+            return repr(v)
+        return str(v)
+
+    rows = []
+    for label, rec in zip(df.index, df[list(columns)].itertuples(index=False, name=None), strict=True):
+        rows.append(
+            (
+                int(label) if isinstance(label, int) else label,
+                {c: text(v) for c, v in zip(columns, rec, strict=True)},
+            )
+        )
+    return rows

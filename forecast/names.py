@@ -1,0 +1,296 @@
+"""Names used across the library: series, definitions, columns, dimensions.
+
+Every series name, definition code, column and dimension name that more than one
+module uses is defined here, once. The vocabulary follows the curated history
+(``forecast/data/bundled/README.md``); Dutch terms are kept where they are the
+official names (*taakstelling*, *nareis*, *opvangbehoefte*).
+
+A user who brings figures under a new definition (say, a new COA count) adds
+the code to :data:`OBSERVATION_SERIES` or :data:`INPUT_SERIES` below; the loader
+rejects codes it does not know, so that a typo never becomes a new series.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# --------------------------------------------------------------------------- columns
+SERIES = "series"
+PERIOD_START = "period_start"
+PERIOD_END = "period_end"
+VALUE = "value"
+UNIT = "unit"
+DEFINITION = "definition"
+QUALITY = "quality"
+SOURCE_URL = "source_url"
+NOTE = "note"
+
+#: Columns of ``observations.csv`` and ``inputs.csv``, in file order.
+RECORD_COLUMNS: tuple[str, ...] = (
+    SERIES,
+    PERIOD_START,
+    PERIOD_END,
+    VALUE,
+    UNIT,
+    DEFINITION,
+    QUALITY,
+    SOURCE_URL,
+    NOTE,
+)
+
+#: Columns the loader derives (not stored in the CSV files).
+KIND = "kind"
+FREQUENCY = "frequency"
+SOURCE_FILE = "source_file"
+LINE = "line"
+
+EVENT = "event"
+EVENT_START = "start"
+EVENT_END = "end"
+ACTS_ON = "acts_on"
+DESCRIPTION = "description"
+#: Columns of ``events.csv``, in file order.
+EVENT_COLUMNS: tuple[str, ...] = (EVENT, EVENT_START, EVENT_END, ACTS_ON, DESCRIPTION, SOURCE_URL)
+
+#: The key that identifies one figure: two rows with this key are the same figure.
+RECORD_KEY: tuple[str, ...] = (SERIES, PERIOD_START, PERIOD_END, DEFINITION)
+
+# --------------------------------------------------------------------------- qualities
+EXACT = "exact"
+ROUNDED = "rounded"
+APPROX = "approx"
+SECONDARY = "secondary"
+#: Quality flags, from most to least precise.
+QUALITIES: tuple[str, ...] = (EXACT, ROUNDED, APPROX, SECONDARY)
+
+# --------------------------------------------------------------------------- frequencies
+#: Frequency letters of a record's period (as in the data README's coverage table).
+MONTH, QUARTER, HALF_YEAR, YEAR, POINT, OTHER = "M", "Q", "H", "Y", "P", "O"
+FREQUENCIES: tuple[str, ...] = (MONTH, QUARTER, HALF_YEAR, YEAR, POINT, OTHER)
+
+# --------------------------------------------------------------------------- dimensions
+DIM_OBSERVATION = "observation"
+DIM_MONTH = "month"
+DIM_CHAIN = "chain"
+DIM_DRAW = "draw"
+DIM_SCENARIO = "scenario"
+
+Kind = Literal["flow", "stock", "level"]
+FLOW: Kind = "flow"
+"""A count over a period (a flow observation constrains the sum of a monthly flow)."""
+STOCK: Kind = "stock"
+"""A value at a date (``period_start == period_end``)."""
+LEVEL: Kind = "level"
+"""An input that holds at a date or over a period (a capacity decision, a cost rate)."""
+
+FRACTION = "fraction"
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    """What the loader knows about one series.
+
+    Parameters
+    ----------
+    kind : {"flow", "stock", "level"}
+        How the period is read: a flow covers whole months, a stock is a date,
+        a level may be either.
+    units : tuple of str
+        Units a row of this series may carry.
+    definitions : tuple of str
+        Definition codes (whose count the figure follows).
+    signed : bool
+        Whether negative values are meaningful (the taakstelling backlog: a
+        negative value is a *voorsprong*). All other counts must be >= 0.
+    description : str
+        One line in English.
+    """
+
+    kind: Kind
+    units: tuple[str, ...]
+    definitions: tuple[str, ...]
+    description: str
+    signed: bool = False
+
+    @property
+    def is_fraction(self) -> bool:
+        """True when the values are rates or shares in [0, 1]."""
+        return self.units == (FRACTION,)
+
+
+_P = ("persons",)
+
+#: Series of ``observations.csv``: what the model is fitted to.
+OBSERVATION_SERIES: dict[str, SeriesSpec] = {
+    "applications_incl_nareis_requests": SeriesSpec(
+        FLOW,
+        ("applications",),
+        ("ind",),
+        "first + repeat applications + nareis applications (IND jaarcijfers)",
+    ),
+    "applications_incl_repeat": SeriesSpec(
+        FLOW,
+        _P,
+        ("aida", "cbs", "eurostat", "eurostat_excl_ua", "ind"),
+        "first + repeat applications, excluding nareis",
+    ),
+    "coa_asylum_seekers_in_procedure": SeriesSpec(
+        STOCK, _P, ("coa",), "asylum seekers in procedure in COA reception"
+    ),
+    "coa_inflow": SeriesSpec(FLOW, _P, ("coa",), "persons entering COA reception"),
+    "coa_occupancy": SeriesSpec(
+        STOCK,
+        _P,
+        ("coa_in_coa_locatie", "coa_personen_in_opvang", "coa_recht_op_opvang"),
+        "persons in COA reception (opvangbehoefte realised)",
+    ),
+    "coa_occupancy_noodopvang": SeriesSpec(
+        STOCK, _P, ("coa_noodopvang", "incl_crisisnoodopvang"), "persons in emergency reception (noodopvang)"
+    ),
+    "coa_occupancy_outside_coa": SeriesSpec(
+        STOCK, _P, ("coa",), "persons with a right to COA reception outside COA locations"
+    ),
+    "coa_occupancy_regular": SeriesSpec(STOCK, _P, ("coa",), "persons in regular COA locations"),
+    "coa_outflow_asylum_seekers": SeriesSpec(
+        FLOW, _P, ("coa",), "asylum seekers (non-statushouders) leaving COA reception"
+    ),
+    "coa_outflow_statushouders": SeriesSpec(FLOW, _P, ("coa",), "statushouders leaving COA reception"),
+    "coa_outflow_total": SeriesSpec(FLOW, _P, ("coa",), "persons leaving COA reception"),
+    "coa_statushouders": SeriesSpec(
+        STOCK, _P, ("coa",), "statushouders in COA reception waiting for a municipal home"
+    ),
+    "coa_statushouders_share": SeriesSpec(
+        STOCK, (FRACTION,), ("ministry",), "share of COA residents who are statushouder"
+    ),
+    "first_applications": SeriesSpec(
+        FLOW,
+        _P,
+        ("aida", "cbs", "eurostat", "ind", "ministry_weekly"),
+        "first asylum applications (instroom, eerste asielverzoeken)",
+    ),
+    "housed_statushouders": SeriesSpec(
+        FLOW, _P, ("taakstelling_monitor",), "statushouders housed by municipalities (huisvesting)"
+    ),
+    "ind_backlog": SeriesSpec(
+        STOCK,
+        _P,
+        ("aida", "eurostat", "eurostat_excl_ua", "ind", "ind_aa"),
+        "pending first applications awaiting a first-instance decision (voorraad)",
+    ),
+    "ind_backlog_incl_nareis": SeriesSpec(
+        STOCK, _P, ("ind",), "pending asylum applications including pending nareis"
+    ),
+    "ind_backlog_taskforce": SeriesSpec(
+        STOCK, _P, ("ind_taskforce",), "undecided first applications filed before 1 Apr 2020"
+    ),
+    "ind_decisions": SeriesSpec(
+        FLOW,
+        ("persons", "decisions"),
+        ("eurostat", "eurostat_excl_ua", "ind_all_asylum", "ind_first"),
+        "IND first-instance decisions (beslissingen)",
+    ),
+    "ind_decisions_positive": SeriesSpec(
+        FLOW, _P, ("eurostat_excl_ua",), "positive first-instance decisions"
+    ),
+    "ind_grant_rate": SeriesSpec(
+        FLOW,
+        (FRACTION,),
+        ("aida", "eurostat", "ind_aa_va", "ind_first_all"),
+        "share of first-instance decisions that grant protection (inwilligingspercentage)",
+    ),
+    "nareis": SeriesSpec(FLOW, _P, ("cbs", "ind"), "nareizigers who arrived"),
+    "nareis_applications": SeriesSpec(FLOW, ("applications",), ("ind",), "nareis applications submitted"),
+    "nareis_backlog": SeriesSpec(STOCK, ("applications",), ("ind",), "pending nareis applications"),
+    "nareis_decisions": SeriesSpec(FLOW, ("decisions",), ("ind",), "IND decisions on nareis applications"),
+    "repeat_applications": SeriesSpec(
+        FLOW, _P, ("aida", "eurostat", "ind"), "repeat (herhaalde) asylum applications"
+    ),
+    "taakstelling_backlog": SeriesSpec(
+        STOCK,
+        _P,
+        ("taakstelling_monitor",),
+        "achterstand on the taakstelling (positive = backlog, negative = voorsprong)",
+        signed=True,
+    ),
+    "total_inflow": SeriesSpec(
+        FLOW,
+        _P,
+        ("cbs", "excl_repeat", "ind", "ministry_weekly", "rvk_incl_resettlement"),
+        "first + repeat applications + nareizigers who arrived",
+    ),
+}
+
+_CAPACITY_DECISIONS = (
+    "capaciteitsbesluit_2018-03",
+    "capaciteitsbesluit_2019-04",
+    "capaciteitsbesluit_2022-11",
+    "coa_2021-01",
+    "coa_2022-01",
+    "mpp_2022-I",
+    "mpp_2023-I",
+    "mpp_2023-II",
+    "mpp_2024-I",
+)
+_EUR = ("EUR per resident per year",)
+
+#: Series of ``inputs.csv``: exogenous inputs and policy settings known in advance.
+INPUT_SERIES: dict[str, SeriesSpec] = {
+    "accelerated_outflow_target": SeriesSpec(
+        FLOW, _P, ("rijk_gemeenten_2022",), "extra outflow target for statushouders"
+    ),
+    "coa_capacity": SeriesSpec(
+        STOCK, ("places",), ("coa", "coa_technische_capaciteit"), "COA places available"
+    ),
+    "coa_capacity_added_gross": SeriesSpec(FLOW, ("places",), ("coa",), "places added"),
+    "coa_capacity_closed": SeriesSpec(FLOW, ("places",), ("coa",), "places lost"),
+    "coa_capacity_decision": SeriesSpec(
+        LEVEL, ("places",), _CAPACITY_DECISIONS, "places COA must provide (capaciteitsbesluit)"
+    ),
+    "coa_capacity_extra_needed": SeriesSpec(
+        FLOW, ("places",), ("coa_2019-11", "coa_jaarplan_2024"), "net new places to add"
+    ),
+    "coa_capacity_funded_stable": SeriesSpec(
+        STOCK, ("places",), ("rijk_2023",), "places with stable funding"
+    ),
+    "cost_per_resident_emergency": SeriesSpec(
+        LEVEL, _EUR, ("coa",), "COA cost per resident per year, noodopvang"
+    ),
+    "cost_per_resident_regular": SeriesSpec(
+        LEVEL, _EUR, ("coa",), "COA cost per resident per year, regular reception"
+    ),
+    "ind_decision_capacity": SeriesSpec(
+        LEVEL,
+        ("decisions", "decisions per week"),
+        ("ind_capacity", "ind_capacity_target", "ind_opdracht"),
+        "IND decision capacity",
+    ),
+    "planning_occupancy_rate": SeriesSpec(
+        LEVEL,
+        (FRACTION,),
+        ("capaciteitsbesluit_2022-11", "mpp_2023-II"),
+        "planned occupancy rate (places = persons / rate)",
+    ),
+    "spreidingswet_provincial_offer": SeriesSpec(
+        STOCK, ("places",), ("provinces",), "places offered in the provincial plans"
+    ),
+    "spreidingswet_target_places": SeriesSpec(
+        STOCK,
+        ("places",),
+        ("provinciale_opgave_2024", "spreidingswet_cycle1"),
+        "Spreidingswet target number of places",
+    ),
+    "taakstelling": SeriesSpec(
+        FLOW,
+        _P,
+        ("bestuurlijk_streefcijfer", "initial_announcement", "vastgesteld"),
+        "half-yearly municipal housing target (huisvestingstaakstelling)",
+    ),
+    "taakstelling_incl_backlog": SeriesSpec(
+        FLOW, _P, ("taakstelling_monitor",), "taakstelling plus the carried-over achterstand"
+    ),
+}
+
+OBSERVATIONS_FILE = "observations.csv"
+INPUTS_FILE = "inputs.csv"
+EVENTS_FILE = "events.csv"

@@ -1,0 +1,55 @@
+"""The command line as a person uses it: exit codes and messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from forecast import names as N
+from forecast.cli import EXIT_BAD_INPUT, main
+
+
+def test_data_prints_the_history_summary(capsys):
+    assert main(["data"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("History: 778 observations")
+    assert "Last observation per series" in out
+
+
+def test_data_as_of_and_series(capsys):
+    assert main(["data", "--as-of", "2019-12-31", "--series", "nareis"]) == 0
+    out = capsys.readouterr().out
+    assert "as known on 2019-12-31" in out
+    assert "first_applications" not in out
+
+
+def test_bad_history_file_gives_clear_error_and_exit_code(tmp_path, capsys):
+    path = tmp_path / "mine.csv"
+    path.write_text(
+        ",".join(N.RECORD_COLUMNS) + "\nnareis,2025-01-01,2025-03-31,-1,persons,cbs,exact,https://x.org,\n",
+        encoding="utf-8",
+    )
+    assert main(["data", "--history", str(path)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "mine.csv, line 2 (series 'nareis'): negative count -1" in err
+
+
+def test_missing_history_file(tmp_path, capsys):
+    assert main(["data", "--history", str(tmp_path / "nope.csv")]) == EXIT_BAD_INPUT
+    assert "file not found" in capsys.readouterr().err
+
+
+def test_unknown_series(capsys):
+    assert main(["data", "--series", "instroom"]) == EXIT_BAD_INPUT
+    assert "unknown series" in capsys.readouterr().err
+
+
+def test_console_script_runs():
+    proc = subprocess.run(
+        [sys.executable, "-m", "forecast", "data", "--as-of", "2016-01-01"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "as known on 2016-01-01" in proc.stdout
