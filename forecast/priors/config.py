@@ -1,0 +1,310 @@
+"""Priors as reviewable data.
+
+Every prior of the model lives in a TOML file under ``priors/`` (shipped inside
+the package as ``forecast/priors/defaults``). One table per parameter::
+
+    [instroom_level_sd]
+    distribution = "HalfNormal"
+    sigma = 0.05
+    unit = "log persons per month"
+    rationale = "Month-to-month changes of the log level of first applications ..."
+    source = "CBS StatLine 80059NED monthly first applications 2014-2024"
+
+A domain expert changes a prior by editing the file; no code changes. The loader
+checks every entry: a known distribution, all of its parameters and no others,
+positive scales, a unit, a rationale and a source, and (against the model) no
+unknown and no missing parameter names. Errors name the file and the entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+#: Distributions a prior may use: their required and optional parameters.
+DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "Normal": (("mu", "sigma"), ()),
+    "HalfNormal": (("sigma",), ()),
+    "LogNormal": (("mu", "sigma"), ()),
+    "StudentT": (("nu", "mu", "sigma"), ()),
+    "HalfStudentT": (("nu", "sigma"), ()),
+    "Beta": (("alpha", "beta"), ()),
+    "Gamma": (("alpha", "beta"), ()),
+    "Exponential": (("lam",), ()),
+    "TruncatedNormal": (("mu", "sigma"), ("lower", "upper")),
+    "Uniform": (("lower", "upper"), ()),
+}
+#: Parameters that must be strictly positive.
+POSITIVE = frozenset({"sigma", "nu", "alpha", "beta", "lam"})
+#: Descriptive fields every entry must have (non-empty strings).
+META = ("unit", "rationale", "source")
+
+
+class PriorConfigError(ValueError):
+    """An invalid prior file or entry; the message names file and entry."""
+
+
+@dataclass(frozen=True)
+class Prior:
+    """One parameter's prior.
+
+    Parameters
+    ----------
+    name : str
+        The model parameter it belongs to.
+    distribution : str
+        A key of :data:`DISTRIBUTIONS` (PyMC's class name).
+    params : dict
+        The distribution's parameters.
+    unit, rationale, source : str
+        What the parameter is measured in, why this prior, and where the
+        numbers come from.
+    file : str
+        The file it was read from.
+    """
+
+    name: str
+    distribution: str
+    params: dict[str, float]
+    unit: str
+    rationale: str
+    source: str
+    file: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as a plain dictionary (as in the TOML file, plus its name)."""
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            **self.params,
+            "unit": self.unit,
+            "rationale": self.rationale,
+            "source": self.source,
+        }
+
+    def mean_sd(self) -> tuple[float, float]:
+        """Mean and standard deviation of the prior (for tables and checks)."""
+        p = self.params
+        d = self.distribution
+        if d == "Normal":
+            return p["mu"], p["sigma"]
+        if d == "HalfNormal":
+            return p["sigma"] * math.sqrt(2 / math.pi), p["sigma"] * math.sqrt(1 - 2 / math.pi)
+        if d == "LogNormal":
+            m = math.exp(p["mu"] + p["sigma"] ** 2 / 2)
+            return m, m * math.sqrt(math.expm1(p["sigma"] ** 2))
+        if d == "Beta":
+            a, b = p["alpha"], p["beta"]
+            return a / (a + b), math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+        if d == "Gamma":
+            return p["alpha"] / p["beta"], math.sqrt(p["alpha"]) / p["beta"]
+        if d == "Exponential":
+            return 1 / p["lam"], 1 / p["lam"]
+        if d == "Uniform":
+            return (p["lower"] + p["upper"]) / 2, (p["upper"] - p["lower"]) / math.sqrt(12)
+        if d == "StudentT":
+            sd = p["sigma"] * math.sqrt(p["nu"] / (p["nu"] - 2)) if p["nu"] > 2 else math.inf
+            return p["mu"], sd
+        if d == "HalfStudentT":
+            return math.nan, math.nan
+        return p["mu"], p["sigma"]  # TruncatedNormal: the untruncated location and scale
+
+
+def _check_entry(name: str, raw: Any, file: str) -> Prior:
+    where = f"{file} [{name}]"
+    if not isinstance(raw, Mapping):
+        raise PriorConfigError(f"{where}: expected a table of fields, got {type(raw).__name__}")
+    dist = raw.get("distribution")
+    if dist is None:
+        raise PriorConfigError(f"{where}: missing 'distribution'")
+    if dist not in DISTRIBUTIONS:
+        raise PriorConfigError(
+            f"{where}: unknown distribution {dist!r}; supported: {', '.join(sorted(DISTRIBUTIONS))}"
+        )
+    required, optional = DISTRIBUTIONS[dist]
+    for m in META:
+        v = raw.get(m)
+        if not isinstance(v, str) or not v.strip():
+            raise PriorConfigError(f"{where}: missing '{m}' (every prior needs a unit, rationale and source)")
+    params: dict[str, float] = {}
+    for key, value in raw.items():
+        if key == "distribution" or key in META:
+            continue
+        if key not in required and key not in optional:
+            raise PriorConfigError(
+                f"{where}: {dist} has no parameter {key!r}; it takes {', '.join(required + optional)}"
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise PriorConfigError(f"{where}: parameter {key!r} must be a finite number, got {value!r}")
+        params[key] = float(value)
+    missing = [k for k in required if k not in params]
+    if missing:
+        raise PriorConfigError(f"{where}: {dist} needs parameter(s) {', '.join(missing)}")
+    for key in POSITIVE & params.keys():
+        if params[key] <= 0:
+            raise PriorConfigError(f"{where}: {key} must be > 0, got {params[key]:g}")
+    lower, upper = params.get("lower", -math.inf), params.get("upper", math.inf)
+    if lower >= upper:
+        raise PriorConfigError(f"{where}: lower ({lower:g}) must be below upper ({upper:g})")
+    return Prior(
+        name=name,
+        distribution=dist,
+        params=params,
+        unit=raw["unit"].strip(),
+        rationale=" ".join(raw["rationale"].split()),
+        source=" ".join(raw["source"].split()),
+        file=file,
+    )
+
+
+@dataclass(frozen=True)
+class PriorConfig:
+    """All priors of a model, read from reviewable files.
+
+    Use :func:`load_priors` to read them; ``config["name"]`` gives one
+    :class:`Prior`.
+    """
+
+    priors: dict[str, Prior] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Prior:
+        try:
+            return self.priors[name]
+        except KeyError:
+            raise KeyError(f"no prior named {name!r}; the prior files define {sorted(self.priors)}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.priors
+
+    def __iter__(self):
+        return iter(self.priors)
+
+    def __len__(self) -> int:
+        return len(self.priors)
+
+    def require(self, names: Iterable[str]) -> PriorConfig:
+        """Check the config defines exactly ``names``; raise :class:`PriorConfigError` otherwise."""
+        wanted = set(names)
+        unknown = sorted(set(self.priors) - wanted)
+        missing = sorted(wanted - set(self.priors))
+        problems = []
+        for name in unknown:
+            problems.append(
+                f"{self.priors[name].file} [{name}]: unknown parameter name (the model has no {name!r})"
+            )
+        if missing:
+            problems.append(f"missing prior(s) for: {', '.join(missing)}")
+        if problems:
+            raise PriorConfigError("invalid prior configuration:\n  " + "\n  ".join(problems))
+        return self
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Plain dictionaries keyed by name (sorted): what :meth:`from_dict` reads back."""
+        return {n: self.priors[n].to_dict() for n in sorted(self.priors)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Mapping[str, Any]], file: str = "<dict>") -> PriorConfig:
+        """Build (and validate) a config from plain dictionaries."""
+        priors = {}
+        for name, raw in data.items():
+            entry = {k: v for k, v in raw.items() if k != "name"}
+            priors[name] = _check_entry(name, entry, file)
+        return cls(priors)
+
+    def to_json(self) -> str:
+        """Canonical JSON text of the config (sorted keys)."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of :meth:`to_json` (``sha256:<hex>``): identifies the prior config."""
+        return "sha256:" + hashlib.sha256(self.to_json().encode()).hexdigest()
+
+    def replace(self, **entries: Mapping[str, Any]) -> PriorConfig:
+        """A copy with some entries replaced, e.g. ``replace(x={"distribution": ..., ...})``.
+
+        Fields left out of an entry are kept from the current prior.
+        """
+        data = self.to_dict()
+        for name, change in entries.items():
+            if name not in data:
+                raise KeyError(f"no prior named {name!r}")
+            base = {k: v for k, v in data[name].items() if k in (*META, "distribution")}
+            if "distribution" not in change:
+                base.update({k: v for k, v in data[name].items() if k not in base and k != "name"})
+            base.update(change)
+            data[name] = base
+        return PriorConfig.from_dict(data, file="<replaced>")
+
+    def to_frame(self) -> pd.DataFrame:
+        """A table of all priors: distribution, parameters, mean, sd, unit, rationale, source."""
+        rows = []
+        for name in sorted(self.priors):
+            p = self.priors[name]
+            mean, sd = p.mean_sd()
+            rows.append(
+                {
+                    "parameter": name,
+                    "distribution": p.distribution,
+                    "parameters": ", ".join(f"{k}={v:g}" for k, v in p.params.items()),
+                    "mean": mean,
+                    "sd": sd,
+                    "unit": p.unit,
+                    "rationale": p.rationale,
+                    "source": p.source,
+                    "file": p.file,
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def default_priors_dir() -> Path:
+    """The folder of the bundled prior files (``priors/`` in the source tree)."""
+    return Path(str(resources.files("forecast.priors") / "defaults"))
+
+
+def load_priors(directory: str | Path | None = None, *, required: Iterable[str] | None = None) -> PriorConfig:
+    """Read every ``*.toml`` file of a priors folder.
+
+    Parameters
+    ----------
+    directory : str or Path, optional
+        The folder; default: the bundled priors.
+    required : iterable of str, optional
+        The parameter names the model needs: unknown or missing names raise.
+
+    Raises
+    ------
+    PriorConfigError
+        For a missing folder, unreadable TOML, an invalid entry, a name defined
+        twice, or (with ``required``) unknown or missing names.
+    """
+    folder = Path(directory) if directory is not None else default_priors_dir()
+    if not folder.is_dir():
+        raise PriorConfigError(f"{folder}: not a folder of prior files")
+    files = sorted(folder.glob("*.toml"))
+    if not files:
+        raise PriorConfigError(f"{folder}: no *.toml prior files")
+    priors: dict[str, Prior] = {}
+    for path in files:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise PriorConfigError(f"{path.name}: not valid TOML: {exc}") from None
+        for name, raw in data.items():
+            if name in priors:
+                raise PriorConfigError(f"{path.name} [{name}]: already defined in {priors[name].file}")
+            priors[name] = _check_entry(name, raw, path.name)
+    config = PriorConfig(priors)
+    if required is not None:
+        config.require(required)
+    return config
