@@ -1,0 +1,143 @@
+"""Saving and loading fitted results (netCDF or zarr), with provenance.
+
+A saved fit is an :class:`xarray.DataTree` (ArviZ 1's result type) with the
+posterior, sample stats, observed data, the fit data and, in the root
+attributes, everything needed to trust it later: the library and dependency
+versions, the prior configuration, the model settings, a config hash, the data
+hash, the seed and the diagnostics verdict. No pickle is used anywhere.
+
+Loading checks the file against the code that loads it: a result saved under a
+different ``forecast`` version raises :class:`VersionMismatchError`, and one
+saved under a different prior/model configuration than the caller expects
+raises :class:`ConfigMismatchError`.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import xarray as xr
+
+#: Packages whose versions are recorded with every result.
+TRACKED_PACKAGES = ("forecast", "pymc", "pytensor", "arviz", "nutpie", "numpy", "xarray", "pandas", "numba")
+
+ATTR_VERSION = "forecast_version"
+ATTR_CONFIG_HASH = "config_hash"
+
+
+class SavedFitError(ValueError):
+    """A saved fit cannot be used as asked."""
+
+
+class VersionMismatchError(SavedFitError):
+    """The saved fit was made by a different version of ``forecast``."""
+
+
+class ConfigMismatchError(SavedFitError):
+    """The saved fit was made under a different prior or model configuration."""
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python, ``forecast`` and its numerical dependencies."""
+    out = {"python": platform.python_version()}
+    for name in TRACKED_PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover - optional packages
+            out[name] = "not installed"
+    return out
+
+
+def _format(path: Path) -> str:
+    if path.suffix == ".nc":
+        return "netcdf"
+    if path.suffix == ".zarr":
+        return "zarr"
+    raise SavedFitError(f"{path}: use a .nc (netCDF) or .zarr file name")
+
+
+def save_tree(tree: xr.DataTree, path: str | Path) -> Path:
+    """Write a result atomically: to a temporary name beside ``path``, then rename.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+    path : str or Path
+        ``*.nc`` for netCDF (one file) or ``*.zarr`` for a zarr store (a folder).
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    fmt = _format(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    target = tmp / path.name
+    try:
+        if fmt == "netcdf":
+            tree.to_netcdf(target, engine="h5netcdf")
+            os.replace(target, path)
+        else:
+            tree.to_zarr(target, consolidated=False)
+            if path.exists():
+                old = tmp / "old"
+                os.replace(path, old)
+            os.replace(target, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def load_tree(
+    path: str | Path, *, expected_config_hash: str | None = None, check_version: bool = True
+) -> xr.DataTree:
+    """Read a saved result and check it against this code.
+
+    Parameters
+    ----------
+    path : str or Path
+    expected_config_hash : str, optional
+        When given, the saved config hash must equal it.
+    check_version : bool
+        Require the saved ``forecast`` version to equal the installed one.
+
+    Raises
+    ------
+    SavedFitError
+        Missing file or not a forecast result.
+    VersionMismatchError, ConfigMismatchError
+    """
+    path = Path(path)
+    fmt = _format(path)
+    if not path.exists():
+        raise SavedFitError(f"{path}: no such file")
+    try:
+        if fmt == "netcdf":
+            tree = xr.open_datatree(path, engine="h5netcdf").load()
+        else:
+            tree = xr.open_datatree(path, engine="zarr", consolidated=False).load()
+    except Exception as exc:  # the backends raise many kinds
+        raise SavedFitError(f"{path}: cannot be read as a saved fit ({exc})") from exc
+    attrs = tree.attrs
+    if ATTR_VERSION not in attrs or ATTR_CONFIG_HASH not in attrs:
+        raise SavedFitError(
+            f"{path}: not a forecast result (no {ATTR_VERSION}/{ATTR_CONFIG_HASH} attributes)"
+        )
+    installed = versions()["forecast"]
+    if check_version and attrs[ATTR_VERSION] != installed:
+        raise VersionMismatchError(
+            f"{path} was saved by forecast {attrs[ATTR_VERSION]}, this is forecast {installed}; refit, "
+            "or load with check_version=False to inspect it anyway"
+        )
+    if expected_config_hash is not None and attrs[ATTR_CONFIG_HASH] != expected_config_hash:
+        raise ConfigMismatchError(
+            f"{path} was fitted under config {attrs[ATTR_CONFIG_HASH]}, but the current priors/settings "
+            f"hash to {expected_config_hash}; refit with the current priors, or load without them"
+        )
+    return tree
