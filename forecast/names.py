@@ -294,3 +294,68 @@ INPUT_SERIES: dict[str, SeriesSpec] = {
 OBSERVATIONS_FILE = "observations.csv"
 INPUTS_FILE = "inputs.csv"
 EVENTS_FILE = "events.csv"
+
+
+# =========================================================================== scenarios (policy measures)
+# Block owned by forecast.scenarios: measure effect targets, effect kinds, phases, bundles.
+
+DIM_MEASURE = "measure"
+DIM_PHASE = "fase"
+DIM_TARGET = "target"
+
+# --------------------------------------------------------------------------- effect targets
+TARGET_INSTROOM = "instroom"
+"""First asylum applications per month (log multiplier)."""
+TARGET_NAREIS = "nareis"
+"""Nareizigers arriving per month (log multiplier)."""
+TARGET_DECISION_RATE = "decision_rate"
+"""IND first-instance decisions per month, i.e. throughput (log multiplier; < 0: longer stays in procedure)."""
+TARGET_HOUSING_RATE = "housing_rate"
+"""Statushouders housed by municipalities per month (log multiplier)."""
+TARGET_DEPARTURE_RATE = "departure_rate"
+"""Monthly departure rate of rejected applicants from COA reception (log multiplier)."""
+TARGET_REGULAR_CAPACITY = "regular_capacity"
+"""Regular (non-emergency) COA places (additive places; acts on capacity, not on need)."""
+
+EFFECT_LOG_MULTIPLIER = "log_multiplier"
+"""Effect kind: the draw is added to the log of a flow or rate (the flow is multiplied by ``exp(draw)``)."""
+EFFECT_PLACES = "places"
+"""Effect kind: the draw is a number of places added to a capacity."""
+EFFECT_KINDS: tuple[str, ...] = (EFFECT_LOG_MULTIPLIER, EFFECT_PLACES)
+
+#: Every target a measure may act on, with the one effect kind it takes.
+EFFECT_TARGETS: dict[str, str] = {
+    TARGET_INSTROOM: EFFECT_LOG_MULTIPLIER,
+    TARGET_NAREIS: EFFECT_LOG_MULTIPLIER,
+    TARGET_DECISION_RATE: EFFECT_LOG_MULTIPLIER,
+    TARGET_HOUSING_RATE: EFFECT_LOG_MULTIPLIER,
+    TARGET_DEPARTURE_RATE: EFFECT_LOG_MULTIPLIER,
+    TARGET_REGULAR_CAPACITY: EFFECT_PLACES,
+}
+
+# --------------------------------------------------------------------------- phases (fases)
+PHASE_VOORBEREIDING = "voorbereiding"
+PHASE_IMPLEMENTATIE = "implementatie"
+PHASE_NORMALISATIE = "normalisatie"
+#: The phases of the policy note, in order (their dates live in ``priors/policy/phases.toml``).
+PHASES: tuple[str, ...] = (PHASE_VOORBEREIDING, PHASE_IMPLEMENTATIE, PHASE_NORMALISATIE)
+NO_PHASE = "buiten_fasering"
+"""Label of a month that lies in no phase (before the first, after the horizon)."""
+#: Default end of the forecast horizon (inclusive): the end of the open-ended last phase.
+DEFAULT_HORIZON_END = "2030-12-31"
+
+# --------------------------------------------------------------------------- bundles and scenarios
+BUNDLE_KABINETSBELEID = "kabinetsbeleid"
+BUNDLE_PAKKET_ZONDER_VERBOD = "pakket_zonder_verbod_op_voorrang"
+BUNDLE_GEEN_NIEUW_BELEID = "geen_nieuw_beleid"
+BUNDLE_SAMENHANGEND_PAKKET = "samenhangend_pakket"
+ALL_MEASURES = "all"
+"""A bundle whose ``measures`` is this string holds every measure."""
+NO_MEASURES_LABEL = "geen_maatregelen"
+"""Scenario label of the combination with no active measure."""
+SCENARIO_LABEL_SEPARATOR = "+"
+
+POLICY_DIR = "policy"
+"""Subfolder of ``priors/`` with the policy files (kept out of the model prior loader's ``*.toml`` glob)."""
+PHASES_FILE = "phases.toml"
+MEASURES_FILE = "measures.toml"

@@ -1,0 +1,36 @@
+"""Scenarios layer: measures and phases as reviewable data, the scenario grid and Shapley contributions.
+
+* :mod:`forecast.scenarios.phases`: the fases of the policy note (``priors/policy/phases.toml``).
+* :mod:`forecast.scenarios.measures`: the measures, their effect priors and effect paths
+  (``priors/policy/measures.toml``), and named bundles.
+* :mod:`forecast.scenarios.grid`: every combination of measures (``2**k`` scenarios) and the bundles.
+* :mod:`forecast.scenarios.shapley`: each measure's contribution, averaged over all combinations.
+"""
+
+from forecast.scenarios.files import PolicyConfigError
+from forecast.scenarios.grid import bundle_grid, combination_label, scenario_grid, select_bundles
+from forecast.scenarios.measures import Bundle, Effect, Measure, MeasureSet, effect_name, load_measures, ramp
+from forecast.scenarios.phases import Phase, PhaseSchedule, by_phase, load_phases, phase_of
+from forecast.scenarios.shapley import shapley, shapley_weights
+
+__all__ = [
+    "Bundle",
+    "Effect",
+    "Measure",
+    "MeasureSet",
+    "Phase",
+    "PhaseSchedule",
+    "PolicyConfigError",
+    "bundle_grid",
+    "by_phase",
+    "combination_label",
+    "effect_name",
+    "load_measures",
+    "load_phases",
+    "phase_of",
+    "ramp",
+    "scenario_grid",
+    "select_bundles",
+    "shapley",
+    "shapley_weights",
+]

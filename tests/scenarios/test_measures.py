@@ -1,0 +1,450 @@
+"""The measures file: the bundled measures are complete and honest, effect paths, and every invalid file."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from forecast import names as N
+from forecast.priors import PriorConfig
+from forecast.scenarios import PolicyConfigError, effect_name, load_measures, load_phases, ramp, scenario_grid
+from forecast.scenarios.measures import select
+
+PILLARS = ("meer_huisvestingsoplossingen", "stabiele_opvangplekken", "taal_werk_participatie")
+INFLOW_TARGETS = (N.TARGET_INSTROOM, N.TARGET_NAREIS)
+
+
+@pytest.fixture(scope="module")
+def measures():
+    return load_measures()
+
+
+# ---------------------------------------------------------------------- the bundled file
+
+
+def test_every_measure_of_the_domain_is_there(measures):
+    assert len(measures) == 9
+    assert set(measures.ids) == {
+        "verbod_op_voorrang",
+        "afschaffing_huisvestingstaakstelling",
+        "intrekking_spreidingswet",
+        *PILLARS,
+        "asielnoodmaatregelenwet",
+        "tweestatusstelsel",
+        "terugkeer_oekraine_syrie",
+    }
+    assert measures.file == N.MEASURES_FILE
+    phases = load_phases()
+    for m in measures:
+        assert m.name_nl and m.description and m.source
+        assert m.phase in N.PHASES and phases[m.phase].start <= m.start < phases[m.phase].end
+        assert m.effects
+        for e in m.effects:
+            assert e.kind == N.EFFECT_TARGETS[e.target]
+            assert e.prior.unit and e.prior.rationale and e.prior.source
+            assert e.name == effect_name(m.id, e.target) == e.prior.name
+
+
+def test_directions_follow_domain_table(measures):
+    def mean(measure, target):
+        return next(e for e in measures[measure].effects if e.target == target).prior.mean_sd()[0]
+
+    assert mean("verbod_op_voorrang", N.TARGET_HOUSING_RATE) < 0
+    assert mean("afschaffing_huisvestingstaakstelling", N.TARGET_HOUSING_RATE) < 0
+    assert mean("meer_huisvestingsoplossingen", N.TARGET_HOUSING_RATE) > 0
+    assert mean("taal_werk_participatie", N.TARGET_HOUSING_RATE) > 0
+    assert mean("intrekking_spreidingswet", N.TARGET_REGULAR_CAPACITY) < 0
+    assert mean("stabiele_opvangplekken", N.TARGET_REGULAR_CAPACITY) > 0
+    assert mean("terugkeer_oekraine_syrie", N.TARGET_DEPARTURE_RATE) > 0
+    for law in ("asielnoodmaatregelenwet", "tweestatusstelsel"):
+        side = [e for e in measures[law].effects if e.side_effect]
+        assert [e.target for e in side] == [N.TARGET_DECISION_RATE]
+        assert side[0].prior.mean_sd()[0] < 0  # extra procedures: fewer decisions, longer stays
+        assert mean(law, N.TARGET_NAREIS) <= 0
+
+
+def test_priors_are_honest(measures):
+    """Inflow effects cannot be quantified in advance: |mu| < sigma; no effect inside every 95% interval."""
+    for e in measures.effects:
+        assert e.prior.distribution == "Normal"
+        mu, sigma = e.prior.params["mu"], e.prior.params["sigma"]
+        assert mu - 1.96 * sigma < 0 < mu + 1.96 * sigma, e.name
+        if e.target in INFLOW_TARGETS:
+            assert abs(mu) < sigma, e.name
+            assert sigma >= 0.1, e.name
+
+
+def test_analogues_are_cited(measures):
+    text = " ".join(e.prior.rationale + " " + e.prior.source for e in measures.effects)
+    for analogue in (
+        "nareis_restriction_2022",
+        "covid_border_closures_2020",
+        "syria_moratorium_2024",
+        "asieldeal",
+    ):
+        assert analogue in text
+    assert "1,200" in text and "17,126" in text and "13,500" in text
+
+
+def test_bundles(measures):
+    assert set(measures.bundles) >= {
+        N.BUNDLE_KABINETSBELEID,
+        N.BUNDLE_PAKKET_ZONDER_VERBOD,
+        N.BUNDLE_GEEN_NIEUW_BELEID,
+        N.BUNDLE_SAMENHANGEND_PAKKET,
+    }
+    assert measures.bundle(N.BUNDLE_KABINETSBELEID).measures == measures.ids
+    assert measures.bundle(N.BUNDLE_GEEN_NIEUW_BELEID).measures == ()
+    assert measures.bundle(N.BUNDLE_SAMENHANGEND_PAKKET).measures == PILLARS
+    assert measures.bundle(N.BUNDLE_PAKKET_ZONDER_VERBOD).measures == tuple(
+        i for i in measures.ids if i != "verbod_op_voorrang"
+    )
+    with pytest.raises(KeyError, match="no bundle 'x'"):
+        measures.bundle("x")
+
+
+def test_priors_and_table(measures):
+    cfg = measures.priors
+    assert isinstance(cfg, PriorConfig) and len(cfg) == len(measures.effects) == 13
+    assert cfg.hash.startswith("sha256:")
+    table = measures.to_frame()
+    assert len(table) == 13
+    assert set(table.columns) >= {
+        "measure",
+        "target",
+        "kind",
+        "side_effect",
+        "mean",
+        "sd",
+        "rationale",
+        "source",
+    }
+    assert table["side_effect"].sum() == 2
+    with pytest.raises(KeyError, match="no measure 'x'"):
+        measures["x"]
+    assert "tweestatusstelsel" in measures
+
+
+# ---------------------------------------------------------------------- ramps and effect paths
+
+
+def test_ramp():
+    months = pd.date_range("2026-04-01", periods=6, freq="MS")
+    np.testing.assert_allclose(ramp(months, "2026-06-01", 3), [0, 0, 1 / 3, 2 / 3, 1, 1])
+    np.testing.assert_allclose(ramp(months, "2026-06-01", 0), [0, 0, 1, 1, 1, 1])
+    np.testing.assert_allclose(ramp(months, "2030-01-01", 12), 0)
+    np.testing.assert_allclose(ramp(months, "2020-01-01", 12), 1)
+
+
+def test_effect_ramp_override(measures):
+    nareis = next(e for e in measures["tweestatusstelsel"].effects if e.target == N.TARGET_NAREIS)
+    decisions = next(e for e in measures["tweestatusstelsel"].effects if e.target == N.TARGET_DECISION_RATE)
+    assert (nareis.ramp_months, decisions.ramp_months) == (24, 12)
+    months = pd.date_range("2026-07-01", periods=24, freq="MS")
+    assert measures["tweestatusstelsel"].ramp(months, nareis)[11] == pytest.approx(0.5)
+    assert measures["tweestatusstelsel"].ramp(months, decisions)[11] == pytest.approx(1.0)
+
+
+MONTHS = pd.date_range("2025-01-01", "2030-12-01", freq="MS")
+
+
+def unit_draws(measures, value=1.0, shape=()):
+    return {n: np.full(shape, value) for n in measures.effect_names}
+
+
+def test_effect_paths_semantics(measures):
+    draws = {n: np.zeros(()) for n in measures.effect_names}
+    draws["verbod_op_voorrang.housing_rate"] = np.array(-0.2)
+    draws["meer_huisvestingsoplossingen.housing_rate"] = np.array(0.1)
+    draws["stabiele_opvangplekken.regular_capacity"] = np.array(5000.0)
+    draws["intrekking_spreidingswet.regular_capacity"] = np.array(-2000.0)
+    paths = measures.effect_paths(draws, MONTHS)
+    assert set(paths) == set(N.EFFECT_TARGETS)
+    for path in paths.values():
+        assert path.shape == (len(MONTHS),)
+    r_ban = measures["verbod_op_voorrang"].ramp(MONTHS)
+    r_more = measures["meer_huisvestingsoplossingen"].ramp(MONTHS)
+    # log multipliers add on the log scale: the flow is multiplied by exp(sum)
+    np.testing.assert_allclose(paths[N.TARGET_HOUSING_RATE], np.exp(-0.2 * r_ban + 0.1 * r_more))
+    # places add
+    r_stable = measures["stabiele_opvangplekken"].ramp(MONTHS)
+    r_withdraw = measures["intrekking_spreidingswet"].ramp(MONTHS)
+    np.testing.assert_allclose(paths[N.TARGET_REGULAR_CAPACITY], 5000 * r_stable - 2000 * r_withdraw)
+    # no effect before any start; full effect at the horizon end
+    assert paths[N.TARGET_HOUSING_RATE][0] == 1.0 and paths[N.TARGET_REGULAR_CAPACITY][0] == 0.0
+    assert paths[N.TARGET_HOUSING_RATE][-1] == pytest.approx(math.exp(-0.1))
+    np.testing.assert_allclose(paths[N.TARGET_INSTROOM], 1.0)
+
+
+def test_effect_paths_no_measures_is_no_effect(measures):
+    draws = unit_draws(measures, shape=(2, 5))
+    for active in ([], N.BUNDLE_GEEN_NIEUW_BELEID, np.zeros(len(measures), bool)):
+        paths = measures.effect_paths(draws, MONTHS, active)
+        for target, kind in N.EFFECT_TARGETS.items():
+            assert paths[target].shape == (2, 5, len(MONTHS))
+            np.testing.assert_allclose(paths[target], 1.0 if kind == N.EFFECT_LOG_MULTIPLIER else 0.0)
+
+
+def test_effect_paths_over_scenarios_match_one_at_a_time(measures):
+    rng = np.random.default_rng(3)
+    draws = {n: rng.normal(size=(2, 7)) for n in measures.effect_names}
+    grid = scenario_grid(measures)
+    sub = grid.isel(scenario=[0, 5, 100, 511])
+    paths = measures.effect_paths(draws, MONTHS, sub)
+    for s in range(sub.sizes["scenario"]):
+        ids = [m for m, a in zip(measures.ids, sub.values[s], strict=True) if a]
+        one = measures.effect_paths(draws, MONTHS, ids)
+        for target in N.EFFECT_TARGETS:
+            assert paths[target].shape == (2, 7, 4, len(MONTHS))
+            np.testing.assert_allclose(paths[target][:, :, s, :], one[target])
+    # all measures == the kabinetsbeleid bundle == default
+    full = measures.effect_paths(draws, MONTHS)
+    bundle = measures.effect_paths(draws, MONTHS, N.BUNDLE_KABINETSBELEID)
+    for target in N.EFFECT_TARGETS:
+        np.testing.assert_allclose(full[target], bundle[target])
+        np.testing.assert_allclose(full[target], paths[target][:, :, 3, :])
+
+
+def test_effect_paths_accepts_a_dataset_and_broadcasts(measures):
+    posterior = xr.Dataset(
+        {n: (("chain", "draw"), np.full((2, 3), 0.1)) for n in measures.effect_names}
+        | {"unrelated": (("chain",), np.zeros(2))}
+    )
+    paths = measures.effect_paths(posterior, MONTHS)
+    assert paths[N.TARGET_NAREIS].shape == (2, 3, len(MONTHS))
+    mixed = unit_draws(measures, 0.0)
+    mixed["tweestatusstelsel.nareis"] = np.zeros((4,))
+    assert measures.effect_paths(mixed, MONTHS)[N.TARGET_INSTROOM].shape == (4, len(MONTHS))
+
+
+def test_effect_paths_errors(measures):
+    draws = unit_draws(measures)
+    del draws["tweestatusstelsel.nareis"]
+    with pytest.raises(KeyError, match=r"no draws for effect\(s\) \['tweestatusstelsel.nareis'\]"):
+        measures.effect_paths(draws, MONTHS)
+    draws = unit_draws(measures)
+    with pytest.raises(KeyError, match="unknown measure"):
+        measures.effect_paths(draws, MONTHS, ["no_such_measure"])
+    with pytest.raises(ValueError, match="must be boolean"):
+        measures.effect_paths(draws, MONTHS, np.ones(9))
+    with pytest.raises(ValueError, match="shape"):
+        measures.effect_paths(draws, MONTHS, np.ones(3, bool))
+    with pytest.raises(ValueError, match="activity measures do not match"):
+        measures.effect_paths(draws, MONTHS, scenario_grid(["a", "b"]))
+    with pytest.raises(ValueError, match="no 'measure' dimension"):
+        measures.effect_paths(draws, MONTHS, xr.DataArray(np.ones(9, bool), dims="x"))
+
+
+def test_sample_prior(measures):
+    draws = measures.sample_prior(4000, seed=7)
+    assert set(draws) == set(measures.effect_names)
+    assert all(v.shape == (4000,) for v in draws.values())
+    for e in measures.effects:
+        mu, sigma = e.prior.params["mu"], e.prior.params["sigma"]
+        assert np.mean(draws[e.name]) == pytest.approx(mu, abs=4 * sigma / math.sqrt(4000))
+    paths = measures.effect_paths(draws, MONTHS)
+    assert np.all(paths[N.TARGET_HOUSING_RATE] > 0)
+
+
+def test_select(measures):
+    sub = select(measures, ["tweestatusstelsel", "verbod_op_voorrang"])
+    assert sub.ids == ("verbod_op_voorrang", "tweestatusstelsel")
+    assert sub.bundle(N.BUNDLE_SAMENHANGEND_PAKKET).measures == ()
+    assert sub.bundle(N.BUNDLE_KABINETSBELEID).measures == sub.ids
+    with pytest.raises(KeyError, match="unknown measure"):
+        select(measures, ["x"])
+
+
+# ---------------------------------------------------------------------- invalid files
+
+GOOD = """
+[[measure]]
+id = "law"
+name_nl = "Wet"
+description = "a law"
+phase = "implementatie"
+start = "2026-07-01"
+ramp_months = 6
+source = "note"
+
+  [[measure.effects]]
+  target = "nareis"
+  kind = "log_multiplier"
+  distribution = "Normal"
+  mu = -0.1
+  sigma = 0.2
+  unit = "log multiplier"
+  rationale = "why"
+  source = "where"
+
+  [[measure.effects]]
+  target = "decision_rate"
+  kind = "log_multiplier"
+  side_effect = true
+  ramp_months = 12
+  distribution = "Normal"
+  mu = -0.05
+  sigma = 0.08
+  unit = "log multiplier"
+  rationale = "extra procedures"
+  source = "where"
+
+[[measure]]
+id = "places"
+name_nl = "Plekken"
+description = "places"
+phase = "voorbereiding"
+start = "2026-01-01"
+ramp_months = 0
+source = "note"
+
+  [[measure.effects]]
+  target = "regular_capacity"
+  kind = "places"
+  distribution = "Normal"
+  mu = 1000
+  sigma = 1000
+  unit = "places"
+  rationale = "why"
+  source = "where"
+
+[[bundle]]
+id = "everything"
+name_nl = "Alles"
+description = "all"
+measures = "all"
+
+[[bundle]]
+id = "only_law"
+name_nl = "Wet"
+description = "the law"
+measures = ["law"]
+"""
+
+
+def write(tmp_path, text, name="measures.toml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_custom_file_loads(tmp_path):
+    ms = load_measures(write(tmp_path, GOOD))
+    assert ms.ids == ("law", "places")
+    assert ms["law"].effects[1].side_effect and ms["law"].effects[1].ramp_months == 12
+    assert ms["law"].effects[0].ramp_months == 6 and not ms["law"].effects[0].side_effect
+    assert ms.bundle("everything").measures == ("law", "places")
+    no_bundles = GOOD[: GOOD.index("[[bundle]]")]
+    assert load_measures(write(tmp_path, no_bundles)).bundles == {}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        # measure fields
+        ('ramp_months = 6\nsource = "note"\n', "ramp_months = 6\n", r"\[law\]: missing field\(s\) 'source'"),
+        ('id = "law"\n', 'id = "law"\nowner = "x"\n', r"\[law\]: unknown field\(s\) 'owner'"),
+        ('id = "law"', 'id = "Law!"', r"\[Law!\]: 'id' must be a snake_case identifier"),
+        ('id = "places"', 'id = "law"', r"\[law\]: duplicate measure id 'law'"),
+        ('name_nl = "Wet"\n', 'name_nl = ""\n', r"\[law\]: 'name_nl' must be a non-empty string"),
+        ('phase = "implementatie"', 'phase = "uitvoering"', r"\[law\]: unknown phase 'uitvoering'"),
+        (
+            'start = "2026-07-01"',
+            'start = "2027-07-01"',
+            r"\[law\]: start 2027-07-01 lies in 'normalisatie', not in the stated phase 'implementatie'",
+        ),
+        (
+            'start = "2026-07-01"',
+            'start = "2026-07-15"',
+            r"\[law\]: 'start' must be the first day of a month",
+        ),
+        ('start = "2026-07-01"', 'start = "1 juli 2026"', r"\[law\]: 'start' must be an ISO date"),
+        ("ramp_months = 6", "ramp_months = -1", r"\[law\]: 'ramp_months' must be a whole number"),
+        ("ramp_months = 6", "ramp_months = 6.5", r"\[law\]: 'ramp_months' must be a whole number"),
+        ("ramp_months = 6", "ramp_months = true", r"\[law\]: 'ramp_months' must be a whole number"),
+        ("ramp_months = 6", "ramp_months = 365", r"\[law\]: 'ramp_months' must be a whole number"),
+        # effects
+        ('target = "nareis"', 'target = "inflow"', r"\[law\] effect 1 \(inflow\): unknown target 'inflow'"),
+        ('target = "nareis"\n', "", r"\[law\] effect 1: missing field\(s\) 'target'"),
+        ('kind = "places"', 'kind = "additive"', r"\[places\] effect 1 \(regular_capacity\): unknown kind"),
+        (
+            'kind = "places"',
+            'kind = "log_multiplier"',
+            r"target 'regular_capacity' takes kind 'places', not 'log_multiplier'",
+        ),
+        (
+            'target = "decision_rate"',
+            'target = "nareis"',
+            r"\[law\]: two effects on target 'nareis'",
+        ),
+        ("side_effect = true", 'side_effect = "yes"', r"'side_effect' must be true or false"),
+        ("ramp_months = 12", "ramp_months = -12", r"effect 2 \(decision_rate\): 'ramp_months' must be"),
+        # effect priors, judged by the model prior validator
+        (
+            'distribution = "Normal"',
+            'distribution = "Normaal"',
+            r"\[law.nareis\]: unknown distribution 'Normaal'",
+        ),
+        ("sigma = 0.2\n", "", r"\[law.nareis\]: Normal needs parameter\(s\) sigma"),
+        ("sigma = 0.2", "sigma = -0.2", r"\[law.nareis\]: sigma must be > 0"),
+        ("sigma = 0.2", "sigma = 0.2\nscale = 3", r"\[law.nareis\]: Normal has no parameter 'scale'"),
+        ('rationale = "why"\n', "", r"\[law.nareis\]: missing 'rationale'"),
+        ('source = "where"\n', "", r"\[law.nareis\]: missing 'source'"),
+        ('unit = "log multiplier"\n', "", r"\[law.nareis\]: missing 'unit'"),
+        # bundles
+        (
+            'measures = ["law"]',
+            'measures = ["law", "ban"]',
+            r"\[bundle only_law\]: unknown measure\(s\) 'ban'",
+        ),
+        (
+            'measures = ["law"]',
+            'measures = ["law", "law"]',
+            r"\[bundle only_law\]: measure\(s\) listed twice: law",
+        ),
+        ('measures = ["law"]', 'measures = "some"', r"\[bundle only_law\]: 'measures' must be a list"),
+        ('id = "only_law"', 'id = "everything"', r"\[bundle everything\]: duplicate bundle id"),
+        ('description = "the law"\n', "", r"\[bundle only_law\]: missing field\(s\) 'description'"),
+        # file
+        ("[[measure]]", "[[measure]", "not valid TOML"),
+        ("[[measure]]", "version = 2\n[[measure]]", "unknown top-level key"),
+    ],
+)
+def test_invalid_measures_name_file_and_entry(tmp_path, old, new, message):
+    text = GOOD.replace(old, new, 1)
+    assert text != GOOD
+    with pytest.raises(PolicyConfigError, match=message) as err:
+        load_measures(write(tmp_path, text))
+    assert "measures.toml" in str(err.value)
+
+
+def test_effects_must_be_a_nonempty_array(tmp_path):
+    start = GOOD.index('  [[measure.effects]]\n  target = "regular_capacity"')
+    end = GOOD.index("[[bundle]]")
+    no_effects = GOOD[:start] + "effects = []\n\n" + GOOD[end:]
+    with pytest.raises(PolicyConfigError, match=r"\[places\]: 'effects' must be a non-empty array"):
+        load_measures(write(tmp_path, no_effects))
+    missing = GOOD[:start] + GOOD[end:]
+    with pytest.raises(PolicyConfigError, match=r"\[places\]: missing field\(s\) 'effects'"):
+        load_measures(write(tmp_path, missing))
+
+
+def test_empty_and_missing_files(tmp_path):
+    with pytest.raises(PolicyConfigError, match=r"measures\.toml: no \[\[measure\]\] entries"):
+        load_measures(write(tmp_path, "# nothing\n"))
+    with pytest.raises(PolicyConfigError, match="file not found"):
+        load_measures(tmp_path / "nope.toml")
+
+
+def test_measures_are_checked_against_the_given_phases(tmp_path):
+    phases = load_phases(horizon_end="2028-12-31")
+    with pytest.raises(PolicyConfigError, match=r"\[law\]: start 2026-07-01 lies in 'implementatie'"):
+        load_measures(
+            write(tmp_path, GOOD.replace('phase = "implementatie"', 'phase = "voorbereiding"', 1)),
+            phases=phases,
+        )
+    assert load_measures(write(tmp_path, GOOD), phases=phases).phases is phases
