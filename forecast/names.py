@@ -359,3 +359,10 @@ POLICY_DIR = "policy"
 """Subfolder of ``priors/`` with the policy files (kept out of the model prior loader's ``*.toml`` glob)."""
 PHASES_FILE = "phases.toml"
 MEASURES_FILE = "measures.toml"
+
+# --------------------------------------------------------------------------- the chain's latent quantities
+#: Reception need: persons in COA reception (asylum seekers in procedure + statushouders waiting
+#: for a home + rejected applicants not yet departed).
+OPVANGBEHOEFTE = "opvangbehoefte"
+#: Reception need in places: persons ÷ the planning occupancy rate.
+OPVANGBEHOEFTE_PLACES = "opvangbehoefte_places"

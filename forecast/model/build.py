@@ -1,0 +1,430 @@
+"""The PyMC model of the reception chain, its sampler, and the numpy posterior side.
+
+* :func:`build_model` builds the PyMC model from a :class:`~forecast.model.design.Design`, the known
+  inputs (:func:`~forecast.model.design.build_inputs`) and a :class:`forecast.priors.PriorConfig`
+  (every prior is read from the config; the names are :data:`MODEL_PARAMETERS`).
+* :func:`sample` compiles with nutpie (numba backend) and samples; ``sampler="pymc"`` is the fallback.
+* :func:`posterior_latents` recomputes every latent flow and stock for all posterior draws in numpy,
+  through the same :func:`~forecast.model.dynamics.simulate_chain` as the model.
+* :func:`row_predictions` gives the predictive distribution of every used observation row.
+
+Formulation (monthly; see dynamics.py for the chain itself):
+
+* instroom: ``log I_t = level_t + season[m(t)]``. ``level`` is a **centred** Gaussian random walk (the
+  monthly IND and CBS series pin it, so a non-centred walk would be a funnel). Its innovation sd is
+  ``instroom_sigma``, multiplied by ``instroom_shock_scale`` in the months of the known shocks
+  (``design.INSTROOM_SHOCK_EVENTS``: the 2015 Syria surge, the 2020 COVID border closures, the 2021
+  Kabul evacuation) - the "regime effects" of the issue, instead of Student-t tails everywhere.
+  ``season`` is zero-sum over the 12 months.
+* IND: a monthly decision hazard on the available stock before 2021 (linear, closed form), a
+  capacity-limited capped stock from 2021 (design.IND_CAPACITY_FROM).
+* repeat share, decision hazard, IND capacity, grant rate and housing realisation: **centred** random
+  walks on **yearly** knots (:data:`CENTRED`), linearly interpolated to months.  The housing hazard before
+  2019 is one constant monthly share.
+* nareis: FIR of earlier grants with a discretised gamma lag (mean learned, shape fixed:
+  :data:`FIXED`).
+* housing: capacity = realisation x taakstelling where the taakstelling is an input; where it is not
+  (2014-2016, 2017-II, 2018-II, 2024-II), a latent municipal housing capacity per half-year with the
+  wide prior ``housing_capacity_missing``. No taakstelling value is invented.
+* observations: Student-t(``OBS_NU``) on the log / logit / natural scale; sd = fixed quality noise (+)
+  one learned discrepancy per observation type (``discrepancy_flow``, ``discrepancy_stock``); one bias per
+  non-reference (series, definition) with the prior ``bias__<series>__<definition>``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from forecast.model import dynamics as dyn
+from forecast.model.design import OBS_NU, OBS_TYPES, Design, bias_parameter_names
+
+#: Structural constants that are fixed, not learned (with the reason).
+FIXED = {
+    # gamma shape of the nareis lag: the shape is not identified separately from the mean by monthly arrivals
+    # (both trade off against the grant path); 3 gives a unimodal lag with sd = mean / sqrt(3) (mean 12
+    # months -> most arrivals 3-24 months after the grant: application, IND decision, travel).
+    "nareis_lag_shape": 3.0,
+}
+
+#: yearly knots for the slowly varying paths
+KNOT_STEP = 12
+
+_SCALAR_PARAMETERS = (
+    "instroom_level0",
+    "instroom_sigma",
+    "instroom_shock_scale",
+    "season",
+    "repeat_logit0",
+    "repeat_sigma",
+    "nareis_ratio",
+    "nareis_lag_mean",
+    "log_grants_pre",
+    "eff_nareis_restriction",
+    "eff_covid_nareis",
+    "backlog0",
+    "hazard_logit0",
+    "hazard_sigma",
+    "capacity_log0",
+    "capacity_sigma",
+    "eff_moratorium_cap",
+    "grant_logit0",
+    "grant_sigma",
+    "eff_moratorium_grant",
+    "statushouders0",
+    "housing_hazard_logit0",
+    "nareis_housing_share",
+    "realisation_log0",
+    "realisation_sigma",
+    "eff_asieldeal",
+    "housing_capacity_missing",
+    "rejected0",
+    "departure_rate",
+    "taak_backlog0",
+    "discrepancy_flow",
+    "discrepancy_stock",
+)
+#: every prior the model reads from the PriorConfig
+MODEL_PARAMETERS: tuple[str, ...] = _SCALAR_PARAMETERS + bias_parameter_names()
+
+_KNOTTED = {  # path name -> (initial-value prior, step-sd prior, innovation variable)
+    "logit_repeat": ("repeat_logit0", "repeat_sigma", "repeat_z"),
+    "log_capacity": ("capacity_log0", "capacity_sigma", "capacity_z"),
+    "logit_hazard": ("hazard_logit0", "hazard_sigma", "hazard_z"),
+    "logit_grant": ("grant_logit0", "grant_sigma", "grant_z"),
+    "log_realisation": ("realisation_log0", "realisation_sigma", "realisation_z"),
+}
+#: knotted paths whose knots are sampled **centred** (the knot values themselves, with a Gaussian random-walk
+#: prior): the data pin each knot (grant rate, decision pace, capacity, repeat share, housing
+#: realisation), so the non-centred innovations were strongly anti-correlated and their sum (the level) a very
+#: stiff direction of the posterior (finite-difference Hessian, whitened by the posterior sd: eigenvalues up
+#: to ~5e4; ~1000 leapfrog steps per draw).  The innovations and the initial value are kept as
+#: deterministics under their old names.
+CENTRED = (
+    "logit_repeat",
+    "log_capacity",
+    "logit_hazard",
+    "logit_grant",
+    "log_realisation",
+)
+
+#: The housing hazard before the housing switch (2014-2018) is ONE constant monthly share
+#: (``housing_hazard_logit0``), not a yearly random walk: with yearly knots the posterior step sd was ~0.07
+#: (90 % 0.005-0.25) and every knot within +-0.1 of logit -1.65, i.e. the COA statushouder stocks do not
+#: distinguish a changing pace, and the knots' step sd made a funnel (centred) or a stiff sum direction
+#: (non-centred) that alone cost ~4x in leapfrog steps.
+_DIRECT = (
+    "nareis_ratio",
+    "nareis_lag_mean",
+    "log_grants_pre",
+    "eff_nareis_restriction",
+    "eff_covid_nareis",
+    "backlog0",
+    "eff_moratorium_cap",
+    "eff_moratorium_grant",
+    "statushouders0",
+    "nareis_housing_share",
+    "eff_asieldeal",
+    "rejected0",
+    "departure_rate",
+    "taak_backlog0",
+)
+
+
+def knot_matrix(T: int, step: int = KNOT_STEP, first: int = 0, last: int | None = None) -> np.ndarray:
+    """(T, K) linear interpolation from knots every ``step`` months from ``first`` to (at or beyond) ``last``
+    (default T-1); flat outside."""
+    last = T - 1 if last is None else last
+    k = np.arange(first, max(last, first + 1) + step, step)
+    return dyn.interp_matrix(T, k)
+
+
+def knot_matrices(u: dict) -> dict:
+    """Interpolation matrix per knotted path: the decision hazard on yearly knots up to the IND regime
+    switch, the IND capacity on yearly knots from the switch, the housing realisation on yearly knots from the
+    housing switch (before it the realisation is not used: its knots there would only be identified through
+    their sum), the others on yearly knots over the window."""
+    T = len(u["month_of_year"])
+    s = int(u["ind_switch"])
+    W = knot_matrix(T)
+    return {
+        "logit_repeat": W,
+        "logit_grant": W,
+        "log_realisation": knot_matrix(T, first=int(u["housing_switch"])),
+        "log_capacity": knot_matrix(T, first=s),
+        "logit_hazard": knot_matrix(T, last=s - 1),
+    }
+
+
+def _rv(pm, priors, name, **kw):
+    pr = priors[name]
+    return getattr(pm, pr.distribution)(name, **pr.params, **kw)
+
+
+def _chain_params(q: dict, u: dict, W: np.ndarray, xp) -> dict:
+    """Raw model variables ``q`` (pytensor or numpy with leading batch dims) -> ``p`` of simulate_chain."""
+    p = {k: q[k] for k in _DIRECT}
+    p["lag_mean"] = q["nareis_lag_mean"]
+    p["lag_shape"] = FIXED["nareis_lag_shape"] + 0.0 * q["nareis_lag_mean"]
+    p["log_level"] = q["instroom_log_level"]
+    p["season"] = q["season"]
+    # housing hazard before the housing switch: one constant monthly share (see the note above _DIRECT)
+    p["logit_housing_hazard"] = q["housing_hazard_logit0"][..., None] * np.ones(len(u["month_of_year"]))
+    for path, (x0, sig, z) in _KNOTTED.items():
+        if f"{path}_knots" in q:  # centred knots (model graph)
+            p[path] = q[f"{path}_knots"] @ W[path].T
+        else:
+            p[path] = dyn.knot_path(q[x0], q[sig], q[z], W[path], xp)
+    # latent municipal housing capacity (persons per half-year) for the half-years without a taakstelling
+    miss = [u["half_labels"].index(h) for h in u["missing_halves"]]
+    sel = np.zeros((len(miss), len(u["half_of_month"])))
+    for j, hj in enumerate(miss):
+        sel[j] = (u["half_of_month"] == hj) / 6.0
+    p["housing_latent"] = q["housing_capacity_missing"] @ sel if len(miss) else 0.0 * u["taak_mask"]
+    return p
+
+
+def latent_vector(out: dict, xp):
+    """Z = [flows (F*T), stocks with their initial state (S*(T+1))] along the last axis."""
+    parts = [out[f] for f in dyn.FLOWS]
+    for s in dyn.STOCKS:
+        parts += [out["init"][s][..., None], out[s]]
+    return xp.concatenate(parts, axis=-1)
+
+
+def _extra2(design: Design) -> np.ndarray:
+    return design.rows.noise_sd.to_numpy(float) ** 2
+
+
+def _level_init(design: Design, u: dict) -> np.ndarray:
+    """Initial value of the centred level: log of the reference monthly first applications (interpolated).
+    Only a starting point for the sampler (data-based, like a MAP start), never a prior or a value."""
+    r = design.rows
+    r = r[(r.series == "first_applications") & (r.definition == "ind") & (r.frequency == "M")]
+    T = design.T
+    t = np.array([(p.year - design.start.year) * 12 + p.month - design.start.month for p in r.period_start])
+    if len(t) < 2:
+        return np.full(T, np.log(2000.0))
+    o = np.argsort(t)
+    return np.interp(np.arange(T), t[o], np.log(r.value.to_numpy(float)[o]))
+
+
+def build_model(design: Design, inputs: dict, priors):
+    """The PyMC model. ``priors``: a :class:`forecast.priors.PriorConfig` with :data:`MODEL_PARAMETERS`."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    from forecast.model.obslik import make_obs_op
+
+    priors.require(MODEL_PARAMETERS)
+    u = inputs
+    T = design.T
+    W = knot_matrices(u)
+    bias_names = [f"bias__{s}__{d}" for s, d in design.groups]
+    free = [j for j, n in enumerate(bias_names) if n in priors]
+    for j in free:
+        if priors[bias_names[j]].distribution != "Normal":
+            raise ValueError(f"{bias_names[j]}: observation biases must have a Normal prior")
+    coords = {
+        "month": np.arange(T),
+        **{f"{p}_step": np.arange(W[p].shape[1] - 1) for p in W},
+        **{f"{p}_knot": np.arange(W[p].shape[1]) for p in W},
+        "month_of_year": np.arange(12),
+        "missing_half": list(u["missing_halves"]),
+        "bias": [bias_names[j] for j in free],
+    }
+    with pm.Model(coords=coords) as model:
+        q = {}
+        # instroom: centred random walk with larger innovations in the known shock months
+        sig = _rv(pm, priors, "instroom_sigma")
+        shock = _rv(pm, priors, "instroom_shock_scale")
+        innov_sd = sig * (1.0 + (shock - 1.0) * u["instroom_shock"][1:])
+        l0 = priors["instroom_level0"]
+        if l0.distribution != "Normal":
+            raise ValueError("instroom_level0 must be Normal (initial state of the centred random walk)")
+        q["instroom_log_level"] = pm.RandomWalk(
+            "instroom_log_level",
+            init_dist=pm.Normal.dist(**l0.params),
+            innovation_dist=pm.Normal.dist(0.0, innov_sd),
+            shape=T,
+            dims="month",
+            initval=_level_init(design, u),
+        )
+        se = priors["season"]
+        if se.distribution != "Normal" or se.params["mu"] != 0:
+            raise ValueError("season must be Normal(mu=0, sigma) (zero-sum over the 12 months)")
+        q["season"] = pm.ZeroSumNormal("season", sigma=se.params["sigma"], dims="month_of_year")
+        for path, (x0, sg, z) in _KNOTTED.items():
+            q[sg] = _rv(pm, priors, sg)
+            if path in CENTRED:
+                k0 = priors[x0]
+                if k0.distribution != "Normal":
+                    raise ValueError(f"{x0} must be Normal (initial state of a centred random walk)")
+                kn = pm.RandomWalk(
+                    f"{path}_knots",
+                    init_dist=pm.Normal.dist(**k0.params),
+                    innovation_dist=pm.Normal.dist(0.0, q[sg]),
+                    steps=W[path].shape[1] - 1,
+                    dims=f"{path}_knot",
+                )
+                q[f"{path}_knots"] = kn
+                q[x0] = pm.Deterministic(x0, kn[0])
+                q[z] = pm.Deterministic(z, (kn[1:] - kn[:-1]) / q[sg], dims=f"{path}_step")
+            else:
+                q[x0] = _rv(pm, priors, x0)
+                q[z] = pm.Normal(z, 0.0, 1.0, dims=f"{path}_step")
+        for n in (*_DIRECT, "nareis_lag_mean", "housing_hazard_logit0"):
+            if n not in q:
+                q[n] = _rv(pm, priors, n)
+        q["housing_capacity_missing"] = _rv(pm, priors, "housing_capacity_missing", dims="missing_half")
+        p = _chain_params(q, u, W, dyn.PT)
+        out = dyn.simulate_chain(p, u, dyn.PT)
+        # observation model
+        bias = pt.zeros(len(bias_names))
+        if free:
+            mu = np.array([priors[bias_names[j]].params["mu"] for j in free])
+            sd = np.array([priors[bias_names[j]].params["sigma"] for j in free])
+            zb = pm.Normal("obs_bias", mu=mu, sigma=sd, dims="bias")
+            bias = pt.set_subtensor(bias[np.array(free)], zb)
+        sig_types = []
+        for name, spec in OBS_TYPES.items():
+            sig_types.append(
+                _rv(pm, priors, f"discrepancy_{name}") if spec["learned"] else pt.constant(spec["fixed"])
+            )
+        f = make_obs_op(design, design.y_transformed, _extra2(design), OBS_NU)
+        pm.Potential("obs_loglik", f(latent_vector(out, dyn.PT), bias, pt.stack(sig_types)))
+    model._forecast = {"design": design, "inputs": u, "bias_names": bias_names, "free_bias": free}
+    return model
+
+
+def sample(
+    model,
+    *,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    random_seed: int = 1,
+    sampler: str = "nutpie",
+    cores: int = 2,
+    target_accept: float = 0.8,
+    adaptation: str = "diag",
+    return_timings: bool = False,
+):
+    """Sample the posterior. Returns an arviz DataTree (``posterior``, ``sample_stats`` with ``diverging``
+    and ``energy``); with ``return_timings`` also a dict of compile / sampling seconds."""
+    import pymc as pm
+
+    t0 = time.perf_counter()
+    if sampler == "nutpie":
+        import nutpie
+
+        compiled = nutpie.compile_pymc_model(model, backend="numba")
+        t1 = time.perf_counter()
+        trace = nutpie.sample(
+            compiled,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            seed=random_seed,
+            progress_bar=False,
+            target_accept=target_accept,
+            adaptation=adaptation,
+        )
+    elif sampler == "pymc":
+        t1 = time.perf_counter()
+        with model:
+            trace = pm.sample(
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=cores,
+                random_seed=random_seed,
+                target_accept=target_accept,
+                progressbar=False,
+            )
+    else:
+        raise ValueError(f"unknown sampler {sampler!r} (nutpie or pymc)")
+    t2 = time.perf_counter()
+    if return_timings:
+        return trace, {"compile_s": t1 - t0, "sample_s": t2 - t1, "total_s": t2 - t0}
+    return trace
+
+
+# ------------------------------------------------------------------------------------------ numpy side
+def _posterior_q(posterior, u: dict, horizon_months: int = 0) -> dict:
+    post = posterior.to_dataset() if hasattr(posterior, "to_dataset") else posterior
+    q = {}
+    paths = ("instroom_log_level", *(z for _, _, z in _KNOTTED.values()))
+    for n in (*_SCALAR_PARAMETERS, *paths):
+        if n in post:
+            q[n] = np.asarray(post[n].values, dtype=float)
+    if horizon_months:
+        raise NotImplementedError("posterior_latents: horizon_months > 0 is not implemented yet")
+    return q
+
+
+def posterior_latents(posterior, design: Design, inputs: dict, horizon_months: int = 0) -> dict:
+    """Every latent flow and stock, shape (chain, draw, month), for all posterior draws (numpy)."""
+    q = _posterior_q(posterior, inputs, horizon_months)
+    W = knot_matrices(inputs)
+    p = _chain_params(q, inputs, W, dyn.NP)
+    out = dyn.simulate_chain(p, inputs, dyn.NP)
+    res = {k: np.asarray(v) for k, v in out.items() if k != "init"}
+    shape = res["instroom"].shape
+    res["taak_backlog"] = np.where(_tb_valid(inputs), res["taak_backlog"], np.nan)
+    return {k: np.broadcast_to(v, shape) for k, v in res.items()}
+
+
+def _tb_valid(u):
+    a, b = u["tb_window"]
+    v = np.zeros(len(u["tb_mask"]), bool)
+    v[max(a - 1, 0) : b] = True
+    return v
+
+
+def row_predictions(posterior, latents: dict, design: Design, inputs: dict | None = None):
+    """Predictive distribution of every used row: ``loc`` (chain, draw, row) on the transformed scale
+    (``transform`` per row: log / logit / identity), ``scale`` (chain, draw, row), ``nu`` (Student-t dof),
+    ``transform`` (array of str). Simulate a row as ``loc + scale * rng.standard_t(nu)``, back-transformed."""
+    post = posterior.to_dataset() if hasattr(posterior, "to_dataset") else posterior
+    parts = [np.asarray(latents[f]) for f in dyn.FLOWS]
+    for s, init in (
+        ("ind_backlog", "backlog0"),
+        ("statushouders", "statushouders0"),
+        ("rejected", "rejected0"),
+        ("taak_backlog", "taak_backlog0"),
+    ):
+        x = np.nan_to_num(np.asarray(latents[s]))
+        parts += [np.asarray(post[init].values)[..., None], x]
+    Z = np.concatenate(parts, axis=-1)
+    v = Z[..., design.z_index] * design.z_weight
+    cs = np.concatenate([np.zeros((*v.shape[:-1], 1)), np.cumsum(v, axis=-1)], axis=-1)
+    agg = cs[..., design.agg_end + 1] - cs[..., design.agg_start]
+    num = agg[..., design.num_agg]
+    den = agg[..., np.maximum(design.den_agg, 0)]
+    lik = design.rows.lik.to_numpy()
+    with np.errstate(all="ignore"):
+        r = np.clip(num / den, 1e-12, 1 - 1e-12)
+        pred = np.where(
+            lik == 0, np.log(np.maximum(num, 1e-12)), np.where(lik == 1, np.log(r) - np.log1p(-r), num)
+        )
+    bias_names = [f"bias__{s}__{d}" for s, d in design.groups]
+    bias = np.zeros((*pred.shape[:-1], len(bias_names)))
+    if "obs_bias" in post:
+        bnames = list(post["obs_bias"].coords["bias"].values)
+        vals = np.asarray(post["obs_bias"].values)
+        for j, n in enumerate(bnames):
+            bias[..., bias_names.index(n)] = vals[..., j]
+    loc = pred + bias[..., design.rows.group.to_numpy()]
+    sig = []
+    for name, spec in OBS_TYPES.items():
+        sig.append(
+            np.asarray(post[f"discrepancy_{name}"].values)
+            if spec["learned"]
+            else np.full(pred.shape[:-1], spec["fixed"])
+        )
+    sig = np.stack(sig, axis=-1)[..., design.rows.type_index.to_numpy()]
+    scale = np.sqrt(sig**2 + _extra2(design))
+    return loc, scale, OBS_NU, design.rows["transform"].to_numpy()

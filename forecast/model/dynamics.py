@@ -1,0 +1,513 @@
+"""The one definition of the reception-chain dynamics.
+
+Everything here works on numpy arrays *and* pytensor tensors: every function takes an
+``xp`` namespace (``NP`` or ``PT`` below) with the handful of ops it needs.  All arrays
+broadcast over leading batch dimensions (draws, scenarios, ...) with **time as the
+last axis**; scalars per batch element have shape ``batch`` (no time axis).
+
+Monthly time grid; stocks are end-of-month values; flows are monthly totals.
+
+Chain (all identities exact, all stocks >= 0 by construction; docs/model.md has the full text):
+
+    instroom_t   = exp(level_t + season[m(t)])          (level: centred random walk, larger steps at shocks)
+    repeat_t     = sigmoid(logit_repeat_t) * instroom_t
+    applications = instroom + repeat
+    IND:  avail_t = B_{t-1} + applications_t
+          decisions_t = h_t * avail_t                       before u["ind_switch"] (decision hazard)
+          decisions_t = softmin_k(avail_t, capacity_t)      from u["ind_switch"] (capacity-limited)
+          B_t = avail_t - decisions_t
+          grants = g_t * decisions, rejections = (1-g_t) * decisions
+    nareis_t     = ratio * exp(e_restr*restr_t + e_covid_n*covid_t) * sum_l w_l grants_{t-l}  (FIR, l=0..L-1)
+    statushouders H:  avail_t = H_{t-1} + grants_t + nu*nareis_t
+          housed_t = eta * avail_t                          before u["housing_switch"] (housing hazard)
+          housed_t = softmin_k(avail_t, rho_t * taakstelling_t)   from u["housing_switch"]
+          H_t = avail_t - housed_t
+    rejected R:  R_t = (1-d) (R_{t-1} + rejections_t), departures_t = d (R_{t-1} + rejections_t)
+    taakstelling backlog: TB_t = TB_0 + cumsum(taakstelling - housed) over the known-taakstelling window
+    opvangbehoefte = B + H + R   (key names.OPVANGBEHOEFTE)
+
+softmin_k(A, C) = A*C / (A^k + C^k)^(1/k)  (k=4): smooth, <= min(A, C), == A*C/(A+C)^... at A=C
+~0.84*A, and within 0.1% of min(A,C) once the two differ by a factor 5.
+
+The two capacity-limited stocks (IND backlog, statushouders) are nonlinear recursions; they
+are evaluated by one small primitive ``xp.capped_stock`` with a hand-written O(T) adjoint
+(numba kernels, shared by the numpy path and by the pytensor Op).  Linear recursions use the
+closed form x_t = P_t (x_0 + cumsum(b/P)), P = exp(cumsum(log a)).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from forecast import names as N
+
+SOFTMIN_K = 4.0
+EPS = 1e-9
+
+#: latent monthly flows (order = order in the latent vector seen by the observation likelihood)
+FLOWS = ("instroom", "repeat", "nareis", "decisions", "grants", "housed", "departures")
+#: latent end-of-month stocks (each with its initial state in the latent vector)
+STOCKS = ("ind_backlog", "statushouders", "rejected", "taak_backlog")
+
+# --------------------------------------------------------------------------------------
+# numba kernels for the capped stock recursion (2-D: batch x time)
+# --------------------------------------------------------------------------------------
+
+
+@numba.njit(cache=True, fastmath=False)
+def _softmin_parts(a, c, k):
+    m = max(a, c)
+    ra = a / m
+    rc = c / m
+    pa = ra**k
+    pc = rc**k
+    s = pa + pc
+    sk = s ** (-1.0 / k)
+    f = m * ra * rc * sk
+    fa = rc * sk * pc / s  # df/da
+    fc = ra * sk * pa / s  # df/dc
+    return f, fa, fc
+
+
+@numba.njit(cache=True, fastmath=False)
+def capped_stock_fwd(x0, inflow, cap, k):
+    nb, nt = inflow.shape
+    stock = np.empty((nb, nt))
+    out = np.empty((nb, nt))
+    for b in range(nb):
+        x = x0[b]
+        for t in range(nt):
+            a = x + inflow[b, t]
+            if a < EPS:
+                a = EPS
+            c = cap[b, t]
+            if c < EPS:
+                c = EPS
+            f, _, _ = _softmin_parts(a, c, k)
+            out[b, t] = f
+            x = a - f
+            stock[b, t] = x
+    return stock, out
+
+
+@numba.njit(cache=True, fastmath=False)
+def capped_stock_bwd(x0, inflow, cap, g_stock, g_out, k):
+    nb, nt = inflow.shape
+    gx0 = np.empty(nb)
+    ginflow = np.empty((nb, nt))
+    gcap = np.empty((nb, nt))
+    fa_arr = np.empty(nt)
+    fc_arr = np.empty(nt)
+    for b in range(nb):
+        x = x0[b]
+        for t in range(nt):
+            a = x + inflow[b, t]
+            if a < EPS:
+                a = EPS
+            c = cap[b, t]
+            if c < EPS:
+                c = EPS
+            f, fa, fc = _softmin_parts(a, c, k)
+            fa_arr[t] = fa
+            fc_arr[t] = fc
+            x = a - f
+        lam_next = 0.0  # adjoint of A_{t+1} (dA_{t+1}/dx_t = 1)
+        for t in range(nt - 1, -1, -1):
+            lam_x = g_stock[b, t] + lam_next  # adjoint of x_t
+            abar = lam_x * (1.0 - fa_arr[t]) + g_out[b, t] * fa_arr[t]
+            ginflow[b, t] = abar
+            gcap[b, t] = (g_out[b, t] - lam_x) * fc_arr[t]
+            lam_next = abar
+        gx0[b] = lam_next
+    return gx0, ginflow, gcap
+
+
+def _np_capped_stock(x0, inflow, cap, k=SOFTMIN_K):
+    x0, inflow, cap = np.asarray(x0, float), np.asarray(inflow, float), np.asarray(cap, float)
+    shape = np.broadcast_shapes((*x0.shape, 1), inflow.shape, cap.shape)
+    T = shape[-1]
+    x0b = np.ascontiguousarray(np.broadcast_to(x0[..., None], shape)[..., 0]).reshape(-1)
+    ib = np.ascontiguousarray(np.broadcast_to(inflow, shape)).reshape(-1, T)
+    cb = np.ascontiguousarray(np.broadcast_to(cap, shape)).reshape(-1, T)
+    s, o = capped_stock_fwd(x0b, ib, cb, float(k))
+    return s.reshape(shape), o.reshape(shape)
+
+
+# --------------------------------------------------------------------------------------
+# pytensor Op wrapping the kernels (lazy import so the numpy path never needs pytensor)
+# --------------------------------------------------------------------------------------
+
+_PT_OPS = {}
+
+
+def _pt_ops():
+    if _PT_OPS:
+        return _PT_OPS
+    import pytensor.tensor as pt
+    from pytensor.gradient import DisconnectedType
+    from pytensor.graph.basic import Apply
+    from pytensor.graph.op import Op
+    from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
+
+    class CappedStock(Op):
+        """(x0[B], inflow[B,T], cap[B,T]) -> (stock[B,T], outflow[B,T])."""
+
+        __props__ = ("k",)
+
+        def __init__(self, k=SOFTMIN_K):
+            self.k = float(k)
+
+        def make_node(self, x0, inflow, cap):
+            x0 = pt.as_tensor_variable(x0).astype("float64")
+            inflow = pt.as_tensor_variable(inflow).astype("float64")
+            cap = pt.as_tensor_variable(cap).astype("float64")
+            return Apply(self, [x0, inflow, cap], [inflow.type(), inflow.type()])
+
+        def perform(self, node, inputs, outputs):
+            s, o = capped_stock_fwd(*[np.ascontiguousarray(v) for v in inputs], self.k)
+            outputs[0][0] = s
+            outputs[1][0] = o
+
+        def pullback(self, inputs, outputs, cotangents):
+            gs, go = cotangents
+            if isinstance(gs.type, DisconnectedType):
+                gs = pt.zeros_like(inputs[1])
+            if isinstance(go.type, DisconnectedType):
+                go = pt.zeros_like(inputs[1])
+            return list(CappedStockGrad(self.k)(*inputs, gs, go))
+
+    class CappedStockGrad(Op):
+        __props__ = ("k",)
+
+        def __init__(self, k=SOFTMIN_K):
+            self.k = float(k)
+
+        def make_node(self, x0, inflow, cap, gs, go):
+            ins = [pt.as_tensor_variable(v).astype("float64") for v in (x0, inflow, cap, gs, go)]
+            return Apply(self, ins, [ins[0].type(), ins[1].type(), ins[1].type()])
+
+        def perform(self, node, inputs, outputs):
+            r = capped_stock_bwd(*[np.ascontiguousarray(v) for v in inputs], self.k)
+            for i in range(3):
+                outputs[i][0] = r[i]
+
+    @register_funcify_default_op_cache_key(CappedStock)
+    def _funcify_fwd(op, node=None, **kw):
+        k = op.k
+
+        @numba.njit
+        def f(x0, inflow, cap):
+            return capped_stock_fwd(
+                np.ascontiguousarray(x0), np.ascontiguousarray(inflow), np.ascontiguousarray(cap), k
+            )
+
+        return f
+
+    @register_funcify_default_op_cache_key(CappedStockGrad)
+    def _funcify_bwd(op, node=None, **kw):
+        k = op.k
+
+        @numba.njit
+        def f(x0, inflow, cap, gs, go):
+            return capped_stock_bwd(
+                np.ascontiguousarray(x0),
+                np.ascontiguousarray(inflow),
+                np.ascontiguousarray(cap),
+                np.ascontiguousarray(gs),
+                np.ascontiguousarray(go),
+                k,
+            )
+
+        return f
+
+    _PT_OPS["fwd"] = CappedStock(SOFTMIN_K)
+    return _PT_OPS
+
+
+def _pt_capped_stock(x0, inflow, cap, k=SOFTMIN_K):
+    import pytensor.tensor as pt
+
+    x0, inflow, cap = (pt.as_tensor_variable(v) for v in (x0, inflow, cap))
+    ndim = max(x0.ndim + 1, inflow.ndim, cap.ndim)
+    x0e = x0[..., None]
+    x0b, ib, cb = pt.broadcast_arrays(x0e, inflow, cap)
+    T = ib.shape[-1]
+    shape = ib.shape
+    op = _pt_ops()["fwd"] if k == SOFTMIN_K else None
+    s, o = op(x0b[..., 0].reshape((-1,)), ib.reshape((-1, T)), cb.reshape((-1, T)))
+    s = s.reshape(shape, ndim=ndim)
+    o = o.reshape(shape, ndim=ndim)
+    return s, o
+
+
+# --------------------------------------------------------------------------------------
+# the op namespaces
+# --------------------------------------------------------------------------------------
+
+
+class NP:
+    """numpy namespace."""
+
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+    maximum = staticmethod(np.maximum)
+    stack = staticmethod(lambda xs, axis=0: np.stack(np.broadcast_arrays(*xs), axis=axis))
+    concatenate = staticmethod(lambda xs, axis=-1: np.concatenate(xs, axis=axis))
+    cumsum = staticmethod(lambda x, axis=-1: np.cumsum(x, axis=axis))
+    sum = staticmethod(lambda x, axis=-1: np.sum(x, axis=axis))
+    take = staticmethod(lambda x, idx, axis=-1: np.take(x, idx, axis=axis))
+    zeros_like = staticmethod(np.zeros_like)
+    asarray = staticmethod(lambda x: np.asarray(x, dtype=float))
+    capped_stock = staticmethod(_np_capped_stock)
+
+    @staticmethod
+    def sigmoid(x):
+        return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+    @staticmethod
+    def log_sigmoid(x):
+        return -np.logaddexp(0.0, -x)
+
+    @staticmethod
+    def softmax(x, axis=-1):
+        z = x - np.max(x, axis=axis, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=axis, keepdims=True)
+
+    @staticmethod
+    def broadcast_to_shape_of(x, ref):
+        return np.broadcast_to(x, np.broadcast_shapes(np.shape(x), np.shape(ref)))
+
+
+class PT:
+    """pytensor namespace (imports pytensor lazily)."""
+
+    @staticmethod
+    def _pt():
+        import pytensor.tensor as pt
+
+        return pt
+
+    exp = staticmethod(lambda x: PT._pt().exp(x))
+    log = staticmethod(lambda x: PT._pt().log(x))
+    sqrt = staticmethod(lambda x: PT._pt().sqrt(x))
+    maximum = staticmethod(lambda a, b: PT._pt().maximum(a, b))
+    sigmoid = staticmethod(lambda x: PT._pt().sigmoid(x))
+    log_sigmoid = staticmethod(lambda x: -PT._pt().softplus(-x))
+    cumsum = staticmethod(lambda x, axis=-1: PT._pt().cumsum(x, axis=axis))
+    sum = staticmethod(lambda x, axis=-1: PT._pt().sum(x, axis=axis))
+    take = staticmethod(lambda x, idx, axis=-1: PT._pt().take(x, idx, axis=axis))
+    zeros_like = staticmethod(lambda x: PT._pt().zeros_like(x))
+    asarray = staticmethod(lambda x: PT._pt().as_tensor_variable(x))
+    capped_stock = staticmethod(_pt_capped_stock)
+
+    @staticmethod
+    def stack(xs, axis=0):
+        pt = PT._pt()
+        return pt.stack(pt.broadcast_arrays(*xs), axis=axis)
+
+    @staticmethod
+    def concatenate(xs, axis=-1):
+        pt = PT._pt()
+        return pt.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def softmax(x, axis=-1):
+        import pytensor.tensor.special as ps
+
+        return ps.softmax(x, axis=axis)
+
+
+# --------------------------------------------------------------------------------------
+# generic building blocks (written once, xp-agnostic)
+# --------------------------------------------------------------------------------------
+
+
+def linear_recursion(x0, a, b, xp):
+    """x_t = a_t x_{t-1} + b_t (a_t > 0), closed form P_t (x0 + cumsum(b/P)), P = cumprod(a)."""
+    logP = xp.cumsum(xp.log(a), axis=-1)
+    P = xp.exp(logP)
+    return P * (x0[..., None] + xp.cumsum(b / P, axis=-1))
+
+
+def random_walk(x0, sigma, z, xp):
+    """x_t = x0 + sigma * sum_{s<=t} z_s  (non-centred); z (..., n)."""
+    return x0[..., None] + sigma[..., None] * xp.cumsum(z, axis=-1)
+
+
+def knot_path(x0, sigma, z, W, xp):
+    """Gaussian random walk on K knots (first knot = x0, z has K-1 entries), linearly
+    interpolated to months with the fixed (T, K) matrix W.  Returns (..., T)."""
+    knots = xp.concatenate([x0[..., None], random_walk(x0, sigma, z, xp)], axis=-1)
+    return knots @ W.T
+
+
+def interp_matrix(T, knot_months):
+    """(T, K) linear interpolation matrix from knots at the given month indices (flat beyond)."""
+    knot_months = np.asarray(knot_months, float)
+    W = np.zeros((T, len(knot_months)))
+    eye = np.eye(len(knot_months))
+    for j in range(len(knot_months)):
+        W[:, j] = np.interp(np.arange(T), knot_months, eye[j])
+    return W
+
+
+def lag_weights(lag_mean, lag_shape, L, xp):
+    """Discretised gamma lag distribution on 0..L-1 months (midpoint rule, renormalised)."""
+    lag = np.arange(L) + 0.5
+    logw = (lag_shape[..., None] - 1.0) * np.log(lag) - lag * (lag_shape / lag_mean)[..., None]
+    return xp.softmax(logw, axis=-1)
+
+
+def fir_conv(xx, w, L, T, xp):
+    """Causal FIR y_t = sum_{l<L} w_l x_{t-l}; xx = [history (L-1), x (T)] along the last axis.
+    One gather of a (T, L) window matrix + a weighted sum: O(T*L), no dense T x T kernel."""
+    # index matrix (T, L): entry [t, l] = (L-1) + t - l
+    idx = (L - 1) + np.arange(T)[:, None] - np.arange(L)[None, :]
+    windows = xp.take(xx, idx.reshape(-1), axis=-1)  # (..., T*L)
+    if hasattr(windows, "type"):
+        windows = windows.reshape(
+            (*[windows.shape[i] for i in range(windows.ndim - 1)], T, L), ndim=windows.ndim + 1
+        )
+    else:
+        windows = windows.reshape((*windows.shape[:-1], T, L))
+    return xp.sum(windows * w[..., None, :], axis=-1)
+
+
+def simulate_chain(p, u, xp):
+    """Simulate the chain.  p: parameters / latent monthly paths, u: known inputs.
+
+    Expected in ``p`` (batch dims ``...``; paths have time as the last axis):
+    ``log_level`` (..., T) log level of first applications (season excluded), ``season`` (..., 12),
+    ``logit_repeat``, ``log_capacity``, ``logit_grant``, ``log_realisation`` (..., T) paths,
+    ``housing_latent`` (..., T) municipal housing capacity per month where the taakstelling is not
+    an input (zero elsewhere), scalars ``backlog0``, ``statushouders0``, ``rejected0``,
+    ``taak_backlog0``, ``nareis_ratio``, ``lag_mean``, ``lag_shape``, ``log_grants_pre``,
+    ``nareis_housing_share``, ``departure_rate`` and the event effects ``eff_*``.
+
+    Expected in ``u``: ``month_of_year`` (T,), ``nareis_L``, event indicators ``ev_*`` (T,),
+    ``taakstelling`` (T,) monthly target (0 where not an input), ``taak_mask`` (T,) 1 where the
+    taakstelling is an input, ``tb_mask`` (T,) 1 in the window over which the taakstelling backlog
+    is accumulated.
+
+    Returns a dict of monthly flows and end-of-month stocks (..., T), plus initial stocks."""
+    T = np.shape(u["month_of_year"])[-1]
+    L = int(u["nareis_L"])
+
+    season = xp.take(p["season"], u["month_of_year"], axis=-1)
+    instroom = xp.exp(p["log_level"] + season)
+    repeat = xp.sigmoid(p["logit_repeat"]) * instroom
+    applications = instroom + repeat
+
+    # IND.  Before month ``ind_switch`` (2021-01): a decision hazard h_t on the available stock (linear,
+    # closed form): decisions = h * (B_{t-1} + applications).  From ind_switch on: decisions limited by a
+    # slowly varying capacity (capped stock).  The hazard regime keeps the backlog a contraction of recent
+    # applications; a capacity regime there made the COA-pinned backlog a difference of long cumulative
+    # sums, i.e. an extremely stiff posterior direction (the prototype's ~1000 leapfrog steps per draw).
+    s = int(u["ind_switch"])
+    capacity = xp.exp(p["log_capacity"] + p["eff_moratorium_cap"][..., None] * u["ev_moratorium"])
+    h = xp.sigmoid(p["logit_hazard"][..., :s])
+    apps1 = applications[..., :s]
+    backlog1 = linear_recursion(p["backlog0"], 1.0 - h, (1.0 - h) * apps1, xp)
+    prev1 = xp.concatenate([p["backlog0"][..., None], backlog1[..., :-1]], axis=-1)
+    decisions1 = h * (prev1 + apps1)
+    backlog2, decisions2 = xp.capped_stock(backlog1[..., -1], applications[..., s:], capacity[..., s:])
+    backlog = xp.concatenate([backlog1, backlog2], axis=-1)
+    decisions = xp.concatenate([decisions1, decisions2], axis=-1)
+    grant_rate = xp.sigmoid(p["logit_grant"] + p["eff_moratorium_grant"][..., None] * u["ev_moratorium"])
+    grants = grant_rate * decisions
+    rejections = decisions - grants
+
+    # nareis: lagged share of earlier grants (FIR of length L; pre-sample grants at a constant level)
+    w = lag_weights(p["lag_mean"], p["lag_shape"], L, xp)
+    g_hist = xp.exp(p["log_grants_pre"])[..., None] * np.ones(L - 1)
+    xx = _concat_hist(g_hist, grants, xp)
+    lagged = fir_conv(xx, w, L, T, xp)
+    nareis = (
+        p["nareis_ratio"][..., None]
+        * xp.exp(
+            p["eff_nareis_restriction"][..., None] * u["ev_nareis_restriction"]
+            + p["eff_covid_nareis"][..., None] * u["ev_covid"]
+        )
+        * lagged
+    )
+
+    # statushouders waiting for housing.  Housing capacity = realisation rate x taakstelling where the
+    # taakstelling is a known input; a latent municipal housing capacity where it is not.
+    h_inflow = grants + p["nareis_housing_share"][..., None] * nareis
+    mask = u["taak_mask"]
+    housing_cap = (
+        mask
+        * xp.exp(p["log_realisation"] + p["eff_asieldeal"][..., None] * u["ev_asieldeal"])
+        * u["taakstelling"]
+        + (1.0 - mask) * p["housing_latent"]
+    )
+    # Before month ``housing_switch`` (2019-01, the first half-year from which every taakstelling is an
+    # input) housing is a hazard on the waiting stock (linear, closed form) - for the same stiffness reason
+    # as the IND hazard above; from then on it is capped by the housing capacity.
+    sh = int(u["housing_switch"])
+    hh = xp.sigmoid(p["logit_housing_hazard"][..., :sh])
+    inf1 = h_inflow[..., :sh]
+    stat1 = linear_recursion(p["statushouders0"], 1.0 - hh, (1.0 - hh) * inf1, xp)
+    sprev1 = xp.concatenate([p["statushouders0"][..., None], stat1[..., :-1]], axis=-1)
+    housed1 = hh * (sprev1 + inf1)
+    stat2, housed2 = xp.capped_stock(stat1[..., -1], h_inflow[..., sh:], housing_cap[..., sh:])
+    statushouders = xp.concatenate([stat1, stat2], axis=-1)
+    housed = xp.concatenate([housed1, housed2], axis=-1)
+
+    # rejected, not yet departed: constant hazard d on the available stock (closed-form linear recursion)
+    d = p["departure_rate"][..., None] * np.ones(T)
+    rejected = linear_recursion(p["rejected0"], 1.0 - d, (1.0 - d) * rejections, xp)
+    rejected_prev = xp.concatenate([p["rejected0"][..., None], rejected[..., :-1]], axis=-1)
+    departures = d * (rejected_prev + rejections)
+
+    # taakstelling backlog, accumulated only over the window where the taakstelling is an input
+    tb = u["tb_mask"]
+    taak_backlog = p["taak_backlog0"][..., None] + xp.cumsum(tb * (u["taakstelling"] - housed), axis=-1)
+
+    return {
+        # flows
+        "instroom": instroom,
+        "repeat": repeat,
+        "applications": applications,
+        "decisions": decisions,
+        "grants": grants,
+        "rejections": rejections,
+        "nareis": nareis,
+        "housing_inflow": h_inflow,
+        "housed": housed,
+        "departures": departures,
+        # rates / capacities
+        "grant_rate": grant_rate,
+        "ind_capacity": capacity,
+        "housing_capacity": housing_cap,
+        # stocks (end of month)
+        "ind_backlog": backlog,
+        "statushouders": statushouders,
+        "rejected": rejected,
+        N.OPVANGBEHOEFTE: backlog + statushouders + rejected,
+        "taak_backlog": taak_backlog,
+        # initial stocks (..., ) at the end of the month before t=0
+        "init": {
+            "ind_backlog": p["backlog0"],
+            "statushouders": p["statushouders0"],
+            "rejected": p["rejected0"],
+            "taak_backlog": p["taak_backlog0"],
+        },
+    }
+
+
+def _concat_hist(hist, x, xp):
+    """concatenate a (…, H) history in front of x (…, T), broadcasting batch dims."""
+    if xp is NP:
+        bshape = np.broadcast_shapes(hist.shape[:-1], x.shape[:-1])
+        return np.concatenate(
+            [np.broadcast_to(hist, bshape + hist.shape[-1:]), np.broadcast_to(x, bshape + x.shape[-1:])],
+            axis=-1,
+        )
+    pt = PT._pt()
+    zh = pt.zeros_like(x[..., :1])  # batch shape of x
+    zx = pt.zeros_like(hist[..., :1])
+    return pt.concatenate([hist + zh, x + zx], axis=-1)
