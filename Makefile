@@ -23,6 +23,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/forecast data
+	$(BIN)/forecast fit --out out
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -5,6 +5,9 @@ Commands
 ``forecast data``
     Print the history summary: coverage per series and year, counts per
     definition and quality, the last observation per series.
+``forecast fit``
+    Fit the chain model to the history, run the diagnostics gate, print the
+    in-sample coverage and save the result (netCDF) to ``--out``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from forecast.data import DataValidationError, History, MergeConflictError, load
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+EXIT_DIAGNOSTICS_FAILED = 3
 
 
 def _history(args: argparse.Namespace) -> History:
@@ -39,6 +43,71 @@ def _cmd_data(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+QUICK = {"draws": 200, "tune": 300, "chains": 2}
+"""The ``--quick`` preset: a smoke run that finishes fast (its diagnostics will not pass)."""
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from forecast.model import ChainModel  # the model layer is heavy; import it only when needed
+    from forecast.priors import PriorConfigError
+
+    history = _history(args)
+    try:
+        model = ChainModel(history, args.priors)
+    except PriorConfigError as exc:
+        print(f"forecast: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".forecast-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        print(f"forecast: error: cannot write to --out {out}: {exc.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    runs = dict(QUICK) if args.quick else {"draws": 1000, "tune": 1000, "chains": 4}
+    for key in runs:
+        if getattr(args, key) is not None:
+            runs[key] = getattr(args, key)
+    print(model, flush=True)
+    print(
+        f"fitting: {runs['chains']} chains x {runs['draws']} draws after {runs['tune']} tuning steps, "
+        f"sampler {args.sampler}, seed {args.seed} ...",
+        flush=True,
+    )
+    model.fit(sampler=args.sampler, random_seed=args.seed, progress=sys.stderr.isatty(), **runs)
+    print(model.diagnostics, flush=True)
+    model.sample_posterior_predictive(random_seed=args.seed)
+    cov = model.coverage()
+    print("\nIn-sample coverage of the posterior predictive (share of observations inside the interval)")
+    print(cov.to_string(float_format=lambda v: f"{v:.2f}"))
+    path = model.save(out / "fit.nc")
+    print(f"\nsaved {path}")
+    if args.strict and not model.diagnostics.passed:
+        return EXIT_DIAGNOSTICS_FAILED
+    return EXIT_OK
+
+
+def _add_history_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--history",
+        metavar="FILE",
+        help="your observations CSV (bundled schema), merged onto the bundled history",
+    )
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="use --history on its own instead of merging it onto the bundled history",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="when merging, let rows of --history replace bundled rows they contradict",
+    )
+    p.add_argument("--as-of", metavar="DATE", help="only what was known on DATE (YYYY-MM-DD)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``forecast`` command."""
     parser = argparse.ArgumentParser(
@@ -53,24 +122,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="summarise the history: coverage, definitions, last observation per series",
         description="Print the history summary of the bundled data, or of your own merged onto it.",
     )
-    data.add_argument(
-        "--history",
-        metavar="FILE",
-        help="your observations CSV (bundled schema), merged onto the bundled history",
-    )
-    data.add_argument(
-        "--replace",
-        action="store_true",
-        help="use --history on its own instead of merging it onto the bundled history",
-    )
-    data.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="when merging, let rows of --history replace bundled rows they contradict",
-    )
-    data.add_argument("--as-of", metavar="DATE", help="only what was known on DATE (YYYY-MM-DD)")
+    _add_history_options(data)
     data.add_argument("--series", nargs="+", metavar="SERIES", help="only these series")
     data.set_defaults(func=_cmd_data)
+
+    fit = sub.add_parser(
+        "fit",
+        help="fit the chain model, check its diagnostics and save the posterior",
+        description="Fit the Bayesian stock-flow model to the history (bundled, or yours merged onto it), "
+        "run the diagnostics gate (R-hat, ESS, divergences, E-BFMI), print the in-sample coverage per "
+        "series and save the result to OUT/fit.nc.",
+    )
+    _add_history_options(fit)
+    fit.add_argument(
+        "--priors", metavar="DIR", help="folder of prior TOML files (default: the bundled priors/)"
+    )
+    fit.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    fit.add_argument("--out", metavar="DIR", default="out", help="output folder (default ./out)")
+    fit.add_argument("--draws", type=int, help="draws per chain after tuning (default 1000)")
+    fit.add_argument("--tune", type=int, help="tuning steps per chain (default 1000)")
+    fit.add_argument("--chains", type=int, help="number of chains (default 4)")
+    fit.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke-run preset: 2 chains x 200 draws after 300 tuning steps (diagnostics will not pass)",
+    )
+    fit.add_argument("--sampler", choices=("nutpie", "pymc"), default="nutpie")
+    fit.add_argument(
+        "--strict", action="store_true", help="exit with code 3 when the fit fails the diagnostics gate"
+    )
+    fit.set_defaults(func=_cmd_fit)
     return parser
 
 

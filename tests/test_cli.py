@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from forecast import names as N
 from forecast.cli import EXIT_BAD_INPUT, main
 
@@ -53,3 +55,29 @@ def test_console_script_runs():
     )
     assert proc.returncode == 0, proc.stderr
     assert "as known on 2016-01-01" in proc.stdout
+
+
+def test_fit_with_an_invalid_priors_folder(tmp_path, capsys):
+    bad = tmp_path / "priors"
+    bad.mkdir()
+    (bad / "chain.toml").write_text('[nareis_ratio]\ndistribution = "Lognormal"\n', encoding="utf-8")
+    assert main(["fit", "--priors", str(bad), "--out", str(tmp_path / "out")]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "chain.toml [nareis_ratio]: unknown distribution 'Lognormal'" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_fit_with_an_unwritable_out_folder(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["fit", "--out", str(blocker / "out")]) == EXIT_BAD_INPUT
+    assert "cannot write to --out" in capsys.readouterr().err
+
+
+def test_fit_help_explains_the_options(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--history", "--priors", "--seed", "--out", "--quick", "--strict"):
+        assert option in out

@@ -1,0 +1,21 @@
+"""Model layer: the chain's dynamics, the observation model, the PyMC model and its fit.
+
+- :mod:`forecast.model.dynamics` — the one definition of the chain (numpy and PyTensor);
+- :mod:`forecast.model.design` — how each observation maps onto the monthly chain;
+- :mod:`forecast.model.build` — the PyMC model built from priors and design;
+- :mod:`forecast.model.chain_model` — :class:`ChainModel`, the user-facing class;
+- :mod:`forecast.model.diagnostics`, :mod:`forecast.model.io` — the gate, save/load.
+"""
+
+from forecast.model.chain_model import ChainModel, ModelNotFittedError, ModelSettings
+from forecast.model.diagnostics import FitDiagnostics, FitDiagnosticsWarning, Thresholds, check_fit
+
+__all__ = [
+    "ChainModel",
+    "FitDiagnostics",
+    "FitDiagnosticsWarning",
+    "ModelNotFittedError",
+    "ModelSettings",
+    "Thresholds",
+    "check_fit",
+]

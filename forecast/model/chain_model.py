@@ -1,0 +1,470 @@
+"""The user-facing model of the reception chain: build, fit, check, predict, save, load.
+
+In the spirit of pymc-marketing's model classes::
+
+    import forecast
+    from forecast.model import ChainModel
+
+    model = ChainModel(forecast.load_history())
+    result = model.fit(random_seed=2026)          # nutpie by default; the diagnostics gate runs
+    print(model.diagnostics)                      # R-hat, ESS, divergences, E-BFMI: PASSED/FAILED
+    model.sample_posterior_predictive(random_seed=1)
+    print(model.coverage())                       # in-sample 50 % / 90 % coverage per series
+    model.save("fit.nc")
+    again = ChainModel.load("fit.nc")             # refuses another version or prior config
+
+The chain's dynamics live in :mod:`forecast.model.dynamics` (one definition for
+fitting and for simulating forward), the mapping of observations onto the chain
+in :mod:`forecast.model.design`, and the PyMC graph in :mod:`forecast.model.build`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from forecast import names as N
+from forecast.data import History, load_history
+from forecast.model import build as B
+from forecast.model import design as D
+from forecast.model.diagnostics import FitDiagnostics, Thresholds, check_fit
+from forecast.model.io import ATTR_CONFIG_HASH, ATTR_VERSION, load_tree, save_tree, versions
+from forecast.priors import PriorConfig, load_priors
+
+#: Bump when the model's equations change, so old results are not mistaken for new ones.
+MODEL_STRUCTURE_VERSION = "chain-1"
+
+SAMPLERS = ("nutpie", "pymc")
+
+#: The latent stock that is reception need (persons in COA reception).
+OPVANGBEHOEFTE = N.OPVANGBEHOEFTE
+
+
+class ModelNotFittedError(RuntimeError):
+    """A method needs a fitted model; call :meth:`ChainModel.fit` or :meth:`ChainModel.load` first."""
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Settings that shape the model (they enter the config hash).
+
+    Parameters
+    ----------
+    start : str
+        First modelled month (``YYYY-MM``).
+    end : str or None
+        Last modelled month; default the month of the last observation.
+    """
+
+    start: str = "2014-01"
+    end: str | None = None
+
+    def resolve(self, history: History) -> ModelSettings:
+        """Fill in ``end`` from the history."""
+        if self.end is not None:
+            return self
+        last = history.last_date
+        # an observation dated on the first of a month (a stock on 1 Jan) belongs to the previous month end
+        month = (last - pd.Timedelta(days=1)) if last.day == 1 else last
+        return ModelSettings(self.start, f"{month:%Y-%m}")
+
+
+def _fingerprint(priors: PriorConfig, settings: ModelSettings) -> str:
+    payload = json.dumps(
+        {"structure": MODEL_STRUCTURE_VERSION, "priors": priors.to_dict(), "settings": asdict(settings)},
+        sort_keys=True,
+    )
+    return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
+
+
+class ChainModel:
+    """Bayesian stock-flow model of the reception chain, fitted to the history.
+
+    Parameters
+    ----------
+    history : History, optional
+        The data to fit (default: the bundled real history).
+    priors : PriorConfig or str or Path, optional
+        The prior configuration, or a folder of prior TOML files (default: the
+        bundled ``priors/``).
+    settings : ModelSettings, optional
+
+    Attributes
+    ----------
+    idata : xarray.DataTree or None
+        The fitted result: ``posterior``, ``sample_stats``, ``observed_data``,
+        ``fit_data`` and (after :meth:`sample_posterior_predictive`)
+        ``posterior_predictive``; provenance in ``idata.attrs``.
+    diagnostics : FitDiagnostics or None
+        The diagnostics gate's verdict on the fit.
+    """
+
+    def __init__(
+        self,
+        history: History | None = None,
+        priors: PriorConfig | str | Path | None = None,
+        settings: ModelSettings | None = None,
+    ) -> None:
+        self.history = history if history is not None else load_history()
+        if isinstance(priors, PriorConfig):
+            self.priors = priors.require(B.MODEL_PARAMETERS)
+        else:
+            self.priors = load_priors(priors, required=B.MODEL_PARAMETERS)
+        self.settings = (settings or ModelSettings()).resolve(self.history)
+        self.design = D.build_design(self.history, self.settings.start, self.settings.end)
+        self.inputs = D.build_inputs(self.history, self.settings.start, self.settings.end)
+        self.idata: xr.DataTree | None = None
+        self.diagnostics: FitDiagnostics | None = None
+        self._model = None
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def config_hash(self) -> str:
+        """Hash of the prior configuration, the settings and the model structure."""
+        return _fingerprint(self.priors, self.settings)
+
+    def unused_observations(self) -> pd.DataFrame:
+        """Every observation the model does not use, with the reason."""
+        return self.design.unused.copy()
+
+    # ------------------------------------------------------------------ building
+    def build_model(self):
+        """The PyMC model (built once, then reused)."""
+        if self._model is None:
+            self._model = B.build_model(self.design, self.inputs, self.priors)
+        return self._model
+
+    # ------------------------------------------------------------------ fitting
+    def fit(
+        self,
+        history: History | None = None,
+        *,
+        sampler: str = "nutpie",
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        random_seed: int = 2026,
+        thresholds: Thresholds | None = None,
+    ) -> xr.DataTree:
+        """Sample the posterior and run the diagnostics gate.
+
+        Parameters
+        ----------
+        history : History, optional
+            Refit on other data (rebuilds the design); default: the model's history.
+        sampler : {"nutpie", "pymc"}
+            nutpie (numba backend) by default; PyMC's own NUTS as the alternative.
+        draws, tune, chains : int
+        random_seed : int
+            The same seed and data give the same numbers.
+        thresholds : Thresholds, optional
+            Limits of the diagnostics gate (default: R-hat <= 1.01, ESS >= 400,
+            no divergences, E-BFMI >= 0.3).
+
+        Returns
+        -------
+        xarray.DataTree
+            Also kept as :attr:`idata`. A fit that fails the gate warns loudly
+            (:class:`~forecast.model.diagnostics.FitDiagnosticsWarning`) and is
+            marked ``diagnostics_passed = 0`` in what it saves and prints.
+        """
+        if sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+        if history is not None:
+            self.history = history
+            self.settings = ModelSettings(self.settings.start).resolve(history)
+            self.design = D.build_design(history, self.settings.start, self.settings.end)
+            self.inputs = D.build_inputs(history, self.settings.start, self.settings.end)
+            self._model = None
+        model = self.build_model()
+        tree = B.sample(
+            model,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_seed=random_seed,
+            sampler=sampler,
+        )
+        free = [rv.name for rv in model.free_RVs]
+        self.diagnostics = check_fit(tree, var_names=free, thresholds=thresholds)
+        self.idata = self._attach(tree, sampler=sampler, random_seed=random_seed, draws=draws, tune=tune)
+        return self.idata
+
+    def _attach(self, tree: xr.DataTree, **run: Any) -> xr.DataTree:
+        groups = {name: tree[name].to_dataset() for name in tree.children}
+        groups["observed_data"] = self._observed_dataset()
+        groups["fit_data/observations"] = _frame_dataset(self.history.observations, N.DIM_OBSERVATION)
+        groups["fit_data/inputs"] = _frame_dataset(self.history.inputs, "input")
+        groups["fit_data/events"] = _frame_dataset(self.history.events, "event_row")
+        out = xr.DataTree.from_dict(groups)
+        out.attrs.update(
+            {
+                ATTR_VERSION: versions()["forecast"],
+                ATTR_CONFIG_HASH: self.config_hash,
+                "model_structure": MODEL_STRUCTURE_VERSION,
+                "versions": json.dumps(versions(), sort_keys=True),
+                "priors": self.priors.to_json(),
+                "settings": json.dumps(asdict(self.settings), sort_keys=True),
+                "data_hash": self.history.data_hash,
+                "diagnostics": self.diagnostics.to_json() if self.diagnostics else "",
+                "diagnostics_passed": int(bool(self.diagnostics and self.diagnostics.passed)),
+                **{k: str(v) for k, v in run.items()},
+            }
+        )
+        return out
+
+    def _observed_dataset(self) -> xr.Dataset:
+        rows = self.design.rows.reset_index(drop=True)
+        ds = xr.Dataset(
+            {"value": ("row", rows[N.VALUE].to_numpy(dtype=float))},
+            coords={
+                c: ("row", rows[c].astype(str).to_numpy())
+                for c in (N.SERIES, N.DEFINITION, N.QUALITY, N.SOURCE_FILE, N.LINE)
+            },
+        )
+        ds = ds.assign_coords(
+            period_start=("row", rows[N.PERIOD_START].to_numpy()),
+            period_end=("row", rows[N.PERIOD_END].to_numpy()),
+        )
+        return ds
+
+    # ------------------------------------------------------------------ prior predictive
+    def prior_predictive(self, draws: int = 500, random_seed: int = 2026) -> xr.Dataset:
+        """Latent flows and stocks under the priors alone (no data): the prior predictive check.
+
+        Parameters draws are taken from the priors with PyMC (the observation
+        likelihood is ignored) and pushed through the same dynamics as the fit.
+
+        Returns
+        -------
+        xarray.Dataset
+            Every latent flow and stock with dims (chain=1, draw, month).
+        """
+        import pymc as pm
+
+        model = self.build_model()
+        names = [v.name for v in (*model.free_RVs, *model.deterministics)]
+        with model:
+            values = pm.draw([model[n] for n in names], draws=draws, random_seed=random_seed)
+        data = {}
+        for name, val in zip(names, values, strict=True):
+            dims = (N.DIM_CHAIN, N.DIM_DRAW, *(model.named_vars_to_dims.get(name) or ()))
+            data[name] = (dims, np.asarray(val)[None, ...])
+        prior = xr.Dataset(data)
+        lat = B.posterior_latents(prior, self.design, self.inputs)
+        months = pd.period_range(self.settings.start, self.settings.end, freq="M").to_timestamp()
+        return xr.Dataset(
+            {k: ((N.DIM_CHAIN, N.DIM_DRAW, N.DIM_MONTH), v) for k, v in lat.items() if np.ndim(v) == 3},
+            coords={N.DIM_MONTH: months},
+        )
+
+    # ------------------------------------------------------------------ predicting
+    def _require_fit(self) -> xr.DataTree:
+        if self.idata is None:
+            raise ModelNotFittedError("the model is not fitted: call fit() or ChainModel.load() first")
+        return self.idata
+
+    def latents(self, horizon_months: int = 0) -> dict[str, np.ndarray]:
+        """Every latent flow and stock per posterior draw: arrays (chain, draw, month)."""
+        idata = self._require_fit()
+        return B.posterior_latents(idata["posterior"].to_dataset(), self.design, self.inputs, horizon_months)
+
+    def latent_dataset(self) -> xr.Dataset:
+        """The latent flows and stocks over the fitted months as an xarray Dataset.
+
+        Besides every flow and stock of the chain it holds ``opvangbehoefte_places``:
+        reception need in places, persons ÷ the planning occupancy rate in force
+        (:func:`planning_occupancy_rate`).
+        """
+        lat = self.latents()
+        months = pd.period_range(self.settings.start, self.settings.end, freq="M").to_timestamp()
+        post = self._require_fit()["posterior"]
+        coords = {
+            N.DIM_CHAIN: post[N.DIM_CHAIN].values,
+            N.DIM_DRAW: post[N.DIM_DRAW].values,
+            N.DIM_MONTH: months,
+        }
+        ds = xr.Dataset(
+            {k: ((N.DIM_CHAIN, N.DIM_DRAW, N.DIM_MONTH), v) for k, v in lat.items() if np.ndim(v) == 3},
+            coords=coords,
+        )
+        rate = xr.DataArray(planning_occupancy_rate(self.history, months), coords={N.DIM_MONTH: months})
+        ds[N.OPVANGBEHOEFTE_PLACES] = ds[OPVANGBEHOEFTE] / rate
+        ds["planning_occupancy_rate"] = rate
+        return ds
+
+    def sample_posterior_predictive(self, random_seed: int = 2026) -> xr.Dataset:
+        """Simulate every used observation row from the posterior (noise included).
+
+        Each row is drawn from its observation model: on the row's scale (log for
+        counts, logit for rates and shares, identity for the signed taakstelling
+        backlog) ``loc + scale * t(nu)``, then transformed back.
+
+        Returns
+        -------
+        xarray.Dataset
+            ``value`` (natural scale) and ``transformed`` with dims (chain, draw,
+            row); also stored as the ``posterior_predictive`` group of :attr:`idata`.
+        """
+        idata = self._require_fit()
+        rng = np.random.default_rng(random_seed)
+        posterior = idata["posterior"].to_dataset()
+        loc, scale, nu, transform = B.row_predictions(posterior, self.latents(), self.design, self.inputs)
+        sims = loc + scale * rng.standard_t(nu, size=loc.shape)
+        natural = back_transform(sims, transform)
+        post = idata["posterior"]
+        dims = (N.DIM_CHAIN, N.DIM_DRAW, "row")
+        ds = xr.Dataset(
+            {"value": (dims, natural), "transformed": (dims, sims)},
+            coords={N.DIM_CHAIN: post[N.DIM_CHAIN].values, N.DIM_DRAW: post[N.DIM_DRAW].values},
+        )
+        idata["posterior_predictive"] = xr.DataTree(ds)
+        return ds
+
+    def coverage(self, levels: tuple[float, ...] = (0.5, 0.9)) -> pd.DataFrame:
+        """In-sample coverage of central posterior-predictive intervals per series and definition.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (series, definition): ``n`` and the share of observations
+            inside the central interval of each level.
+        """
+        idata = self._require_fit()
+        if "posterior_predictive" not in idata.children:
+            self.sample_posterior_predictive()
+        # compared on the rows' own scale (a monotone transform leaves central intervals intact);
+        # residual rows (a coarse figure minus its finer rows) are compared as residuals
+        sims = idata["posterior_predictive"]["transformed"].values
+        flat = sims.reshape(-1, sims.shape[-1])
+        obs = np.asarray(self.design.y_transformed, dtype=float)
+        out = pd.DataFrame(
+            {
+                N.SERIES: self.design.rows[N.SERIES].to_numpy(),
+                N.DEFINITION: self.design.rows[N.DEFINITION].to_numpy(),
+            }
+        )
+        for level in levels:
+            lo, hi = np.quantile(flat, [(1 - level) / 2, (1 + level) / 2], axis=0)
+            out[f"cover_{int(level * 100)}"] = (obs >= lo) & (obs <= hi)
+        grouped = out.groupby([N.SERIES, N.DEFINITION])
+        table = grouped.mean()
+        table.insert(0, "n", grouped.size())
+        return table
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted result to ``*.nc`` (netCDF) or ``*.zarr``, atomically.
+
+        The file holds the posterior, sample stats, observed rows, the fit data
+        (observations, inputs, events), the prior configuration, the settings,
+        the versions, the config and data hashes and the diagnostics verdict.
+        """
+        return save_tree(self._require_fit(), path)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        priors: PriorConfig | str | Path | None = None,
+        *,
+        check_version: bool = True,
+    ) -> ChainModel:
+        """Read a saved fit and rebuild the model around it.
+
+        Parameters
+        ----------
+        path : str or Path
+        priors : PriorConfig or folder, optional
+            When given, the saved fit must have been made under exactly these
+            priors (otherwise :class:`~forecast.model.io.ConfigMismatchError`).
+            When omitted, the priors saved with the fit are used.
+        check_version : bool
+            Refuse a fit saved by another ``forecast`` version
+            (:class:`~forecast.model.io.VersionMismatchError`).
+        """
+        tree = load_tree(path, check_version=check_version)
+        settings = ModelSettings(**json.loads(tree.attrs["settings"]))
+        if priors is None:
+            config = PriorConfig.from_dict(json.loads(tree.attrs["priors"]), file=str(path))
+        elif isinstance(priors, PriorConfig):
+            config = priors
+        else:
+            config = load_priors(priors, required=B.MODEL_PARAMETERS)
+        load_tree(path, expected_config_hash=_fingerprint(config, settings), check_version=check_version)
+        history = History(
+            _dataset_frame(tree["fit_data/observations"].to_dataset()),
+            _dataset_frame(tree["fit_data/inputs"].to_dataset()),
+            _dataset_frame(tree["fit_data/events"].to_dataset()),
+        )
+        model = cls(history, config, settings)
+        model.idata = tree
+        if tree.attrs.get("diagnostics"):
+            model.diagnostics = FitDiagnostics.from_json(tree.attrs["diagnostics"])
+        return model
+
+    def __repr__(self) -> str:
+        state = "not fitted" if self.idata is None else str(self.diagnostics)
+        return (
+            f"ChainModel({self.settings.start}..{self.settings.end}, "
+            f"{len(self.design.rows)} observations used, {len(self.design.unused)} unused, "
+            f"config {self.config_hash[:19]})\n{state}"
+        )
+
+
+def planning_occupancy_rate(history: History, months: pd.DatetimeIndex) -> np.ndarray:
+    """The planning occupancy rate in force in each month (places = persons ÷ rate).
+
+    Each ``planning_occupancy_rate`` input applies from its date until the next
+    one; months before the first known rate use the first (COA planned at 96 %
+    until the autumn-2023 decision of 91 %).
+    """
+    rows = history.input_series("planning_occupancy_rate").sort_values(N.PERIOD_END)
+    if rows.empty:
+        raise ValueError("the history has no planning_occupancy_rate input: cannot convert persons to places")
+    dates = rows[N.PERIOD_END].to_numpy(dtype="datetime64[ns]")
+    values = rows[N.VALUE].to_numpy(dtype=float)
+    month_ends = (months + pd.offsets.MonthEnd(0)).to_numpy(dtype="datetime64[ns]")
+    idx = np.searchsorted(dates, month_ends, side="right") - 1
+    return values[np.clip(idx, 0, len(values) - 1)]
+
+
+def back_transform(values: np.ndarray, transform: np.ndarray) -> np.ndarray:
+    """Map rows from their model scale (``log``, ``logit`` or ``identity`` per row, last axis) back."""
+    out = np.array(values, dtype=float, copy=True)
+    log = transform == "log"
+    logit = transform == "logit"
+    with np.errstate(over="ignore"):
+        out[..., log] = np.exp(values[..., log])
+        out[..., logit] = 1.0 / (1.0 + np.exp(-values[..., logit]))
+    return out
+
+
+def _frame_dataset(df: pd.DataFrame, dim: str) -> xr.Dataset:
+    """A DataFrame as a Dataset along ``dim`` (strings as str, dates as datetime64)."""
+    data = {}
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            data[col] = (dim, s.to_numpy(dtype="datetime64[ns]"))
+        elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            data[col] = (dim, s.to_numpy())
+        else:
+            data[col] = (dim, s.fillna("").astype(str).to_numpy(dtype=object))
+    return xr.Dataset(data)
+
+
+def _dataset_frame(ds: xr.Dataset) -> pd.DataFrame:
+    """Inverse of :func:`_frame_dataset`."""
+    df = pd.DataFrame({name: ds[name].values for name in ds.data_vars})
+    for col in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[col]):
+            df[col] = df[col].astype("datetime64[s]")
+    return df

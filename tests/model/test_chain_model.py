@@ -1,0 +1,137 @@
+"""The user-facing model class on the real history: fit, gate, predict, save, load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import forecast
+from forecast import names as N
+from forecast.model import ChainModel, ModelNotFittedError
+from forecast.model.chain_model import planning_occupancy_rate
+from forecast.model.io import ConfigMismatchError
+from forecast.priors import load_priors
+
+
+def test_every_bundled_observation_is_used_or_listed_as_unused():
+    model = ChainModel()
+    history = forecast.load_history()
+    all_rows = set(zip(history.observations[N.SOURCE_FILE], history.observations[N.LINE], strict=True))
+    used = set(zip(model.design.rows[N.SOURCE_FILE], model.design.rows[N.LINE], strict=True))
+    unused = model.unused_observations()
+    unused_rows = set(zip(unused[N.SOURCE_FILE], unused[N.LINE], strict=True))
+    assert used | unused_rows == all_rows
+    assert not used & unused_rows
+    assert unused["reason"].str.len().min() > 10
+
+
+def test_config_hash_follows_the_priors():
+    base = ChainModel()
+    priors = load_priors()
+    changed = priors.replace(nareis_ratio={"sigma": priors["nareis_ratio"].params["sigma"] * 2})
+    assert ChainModel(priors=changed).config_hash != base.config_hash
+    assert ChainModel(priors=priors).config_hash == base.config_hash
+
+
+def test_methods_that_need_a_fit_say_so():
+    with pytest.raises(ModelNotFittedError, match="not fitted"):
+        ChainModel().coverage()
+
+
+@pytest.mark.slow
+def test_small_seeded_fit_on_the_real_history_converges(fitted):
+    d = fitted.diagnostics
+    assert d.passed, str(d)
+    assert d.divergences == 0
+    attrs = fitted.idata.attrs
+    assert attrs["diagnostics_passed"] == 1
+    assert attrs["data_hash"] == forecast.load_history().data_hash
+    assert attrs["config_hash"] == fitted.config_hash
+    assert {"posterior", "sample_stats", "observed_data", "fit_data", "posterior_predictive"} <= set(
+        fitted.idata.children
+    )
+
+
+@pytest.mark.slow
+def test_latent_stocks_are_non_negative_and_identities_hold(fitted):
+    lat = fitted.latents()
+    for stock in ("ind_backlog", "statushouders", "rejected"):
+        assert np.all(lat[stock] >= 0), stock
+    np.testing.assert_allclose(
+        lat["opvangbehoefte"], lat["ind_backlog"] + lat["statushouders"] + lat["rejected"], rtol=1e-12
+    )
+
+
+@pytest.mark.slow
+def test_in_sample_coverage_per_series(fitted):
+    cov = fitted.coverage()
+    assert {"n", "cover_50", "cover_90"} <= set(cov.columns)
+    assert cov["n"].sum() == len(fitted.design.rows)
+    weighted90 = float((cov["cover_90"] * cov["n"]).sum() / cov["n"].sum())
+    weighted50 = float((cov["cover_50"] * cov["n"]).sum() / cov["n"].sum())
+    # the posterior predictive covers the history: most rows inside the 90 % band, 50 % not degenerate
+    assert weighted90 >= 0.8, cov
+    assert 0.3 <= weighted50 <= 0.95, cov
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".nc", ".zarr"])
+def test_save_load_round_trip(fitted, tmp_path, suffix):
+    path = fitted.save(tmp_path / f"fit{suffix}")
+    again = ChainModel.load(path)
+    np.testing.assert_array_equal(
+        again.idata["posterior"]["instroom_log_level"].values,
+        fitted.idata["posterior"]["instroom_log_level"].values,
+    )
+    assert again.config_hash == fitted.config_hash
+    assert again.diagnostics == fitted.diagnostics
+    assert again.history.data_hash == fitted.history.data_hash
+    np.testing.assert_allclose(again.latents()["opvangbehoefte"], fitted.latents()["opvangbehoefte"])
+
+
+@pytest.mark.slow
+def test_loading_under_other_priors_is_refused(fitted, tmp_path):
+    path = fitted.save(tmp_path / "fit.nc")
+    priors = load_priors()
+    other = priors.replace(nareis_ratio={"sigma": priors["nareis_ratio"].params["sigma"] * 2})
+    with pytest.raises(ConfigMismatchError, match="fitted under config"):
+        ChainModel.load(path, priors=other)
+
+
+def test_prior_predictive_covers_the_observed_history():
+    """The priors alone allow every observed level of reception need and first applications."""
+    model = ChainModel()
+    pp = model.prior_predictive(draws=400, random_seed=5)
+    history = forecast.load_history()
+    checks = {
+        "opvangbehoefte": history.select("coa_occupancy", definition="coa_personen_in_opvang").observations,
+        "instroom": history.select("first_applications", definition="ind").observations,
+    }
+    for latent, rows in checks.items():
+        band = pp[latent].quantile([0.01, 0.99], dim=(N.DIM_CHAIN, N.DIM_DRAW))
+        rows = rows[(rows[N.PERIOD_END] >= "2014-01-01") & (rows[N.PERIOD_END] <= "2024-12-31")]
+        if latent == "instroom":
+            rows = rows[rows[N.FREQUENCY] == N.MONTH]
+        months = rows[N.PERIOD_END].dt.to_period("M").dt.to_timestamp()
+        lo = band.sel(quantile=0.01).sel(month=months.to_numpy()).values
+        hi = band.sel(quantile=0.99).sel(month=months.to_numpy()).values
+        y = rows[N.VALUE].to_numpy()
+        assert len(y) > 20, latent
+        assert np.all((y >= lo) & (y <= hi)), (latent, y[(y < lo) | (y > hi)])
+
+
+def test_planning_occupancy_rate_steps_at_its_decisions():
+    months = pd.period_range("2021-01", "2025-06", freq="M").to_timestamp()
+    rate = planning_occupancy_rate(forecast.load_history(), months)
+    assert rate[0] == 0.96  # before the first decision: the first known rate
+    assert rate[list(months).index(pd.Timestamp("2024-12-01"))] == 0.96
+    assert rate[list(months).index(pd.Timestamp("2025-01-01"))] == 0.91
+
+
+@pytest.mark.slow
+def test_need_in_places(fitted):
+    ds = fitted.latent_dataset()
+    places = ds["opvangbehoefte_places"]
+    np.testing.assert_allclose(places.values, (ds["opvangbehoefte"] / ds["planning_occupancy_rate"]).values)
+    assert float((places - ds["opvangbehoefte"]).min()) >= 0
