@@ -76,7 +76,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         f"sampler {args.sampler}, seed {args.seed} ...",
         flush=True,
     )
-    model.fit(sampler=args.sampler, random_seed=args.seed, progress=sys.stderr.isatty(), **runs)
+    model.fit(sampler=args.sampler, random_seed=args.seed, **runs)
     print(model.diagnostics, flush=True)
     model.sample_posterior_predictive(random_seed=args.seed)
     cov = model.coverage()

@@ -33,12 +33,42 @@ Formulation (monthly; see dynamics.py for the chain itself):
 
 from __future__ import annotations
 
+import logging
 import time
 
 import numpy as np
 
 from forecast.model import dynamics as dyn
 from forecast.model.design import OBS_NU, OBS_TYPES, Design, bias_parameter_names
+
+
+class _SkipKnownRewriteFailure(logging.Filter):
+    """Silence one known, harmless PyTensor rewrite failure (and only that one).
+
+    PyTensor 3.3 stores small slice bounds as int8 and its ``local_subtensor_merge_slice``
+    rewrite overflows on our 132+-month slices (``OverflowError: ... out of bounds for int8``).
+    PyTensor then skips that optional rewrite and compiles the graph unchanged, but logs four
+    ERROR records with a traceback per occurrence, dozens per compile, which would bury the
+    output a modeller reads. This filter drops exactly those four records; any other rewrite
+    failure is still logged.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._skip = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        if msg.startswith("Rewrite failure due to: local_subtensor_merge_slice"):
+            self._skip = 3
+            return False
+        if self._skip:
+            self._skip -= 1
+            return False
+        return True
+
+
+logging.getLogger("pytensor.graph.rewriting.basic").addFilter(_SkipKnownRewriteFailure())
 
 #: Structural constants that are fixed, not learned (with the reason).
 FIXED = {
@@ -343,6 +373,8 @@ def sample(
                 random_seed=random_seed,
                 target_accept=target_accept,
                 progressbar=False,
+                nuts_sampler="pymc",  # PyMC's own NUTS (pm.sample would otherwise pick nutpie)
+                compute_convergence_checks=False,  # the diagnostics gate does this
             )
     else:
         raise ValueError(f"unknown sampler {sampler!r} (nutpie or pymc)")
