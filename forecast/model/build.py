@@ -385,21 +385,19 @@ def sample(
 
 
 # ------------------------------------------------------------------------------------------ numpy side
-def _posterior_q(posterior, u: dict, horizon_months: int = 0) -> dict:
+def _posterior_q(posterior, u: dict) -> dict:
     post = posterior.to_dataset() if hasattr(posterior, "to_dataset") else posterior
     q = {}
     paths = ("instroom_log_level", *(z for _, _, z in _KNOTTED.values()))
     for n in (*_SCALAR_PARAMETERS, *paths):
         if n in post:
             q[n] = np.asarray(post[n].values, dtype=float)
-    if horizon_months:
-        raise NotImplementedError("posterior_latents: horizon_months > 0 is not implemented yet")
     return q
 
 
-def posterior_latents(posterior, design: Design, inputs: dict, horizon_months: int = 0) -> dict:
+def posterior_latents(posterior, design: Design, inputs: dict) -> dict:
     """Every latent flow and stock, shape (chain, draw, month), for all posterior draws (numpy)."""
-    q = _posterior_q(posterior, inputs, horizon_months)
+    q = _posterior_q(posterior, inputs)
     W = knot_matrices(inputs)
     p = _chain_params(q, inputs, W, dyn.NP)
     out = dyn.simulate_chain(p, inputs, dyn.NP)

@@ -271,10 +271,10 @@ class ChainModel:
             raise ModelNotFittedError("the model is not fitted: call fit() or ChainModel.load() first")
         return self.idata
 
-    def latents(self, horizon_months: int = 0) -> dict[str, np.ndarray]:
+    def latents(self) -> dict[str, np.ndarray]:
         """Every latent flow and stock per posterior draw: arrays (chain, draw, month)."""
         idata = self._require_fit()
-        return B.posterior_latents(idata["posterior"].to_dataset(), self.design, self.inputs, horizon_months)
+        return B.posterior_latents(idata["posterior"].to_dataset(), self.design, self.inputs)
 
     def latent_dataset(self) -> xr.Dataset:
         """The latent flows and stocks over the fitted months as an xarray Dataset.
