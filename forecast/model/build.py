@@ -23,9 +23,10 @@ Formulation (monthly; see dynamics.py for the chain itself):
   2019 is one constant monthly share.
 * nareis: FIR of earlier grants with a discretised gamma lag (mean learned, shape fixed:
   :data:`FIXED`).
-* housing: capacity = realisation x taakstelling where the taakstelling is an input; where it is not
-  (2014-2016, 2017-II, 2018-II, 2024-II), a latent municipal housing capacity per half-year with the
-  wide prior ``housing_capacity_missing``. No taakstelling value is invented.
+* housing: a constant monthly housing hazard before 2019 (the start of the longest run of half-years
+  with a known taakstelling); from then on a capped stock with capacity = realisation x taakstelling
+  where the taakstelling is an input, and where it is not (2024-II) a latent municipal housing capacity
+  per half-year with the wide prior ``housing_capacity_missing``. No taakstelling value is invented.
 * observations: Student-t(``OBS_NU``) on the log / logit / natural scale; sd = fixed quality noise (+)
   one learned discrepancy per observation type (``discrepancy_flow``, ``discrepancy_stock``); one bias per
   non-reference (series, definition) with the prior ``bias__<series>__<definition>``.
