@@ -34,6 +34,7 @@ from forecast import names as N
 from forecast.data import History, load_history
 from forecast.model import build as B
 from forecast.model import design as D
+from forecast.model import dynamics as dyn
 from forecast.model.diagnostics import FitDiagnostics, Thresholds, check_fit
 from forecast.model.io import ATTR_CONFIG_HASH, ATTR_VERSION, load_tree, save_tree, versions
 from forecast.priors import PriorConfig, load_priors
@@ -299,6 +300,49 @@ class ChainModel:
         ds[N.OPVANGBEHOEFTE_PLACES] = ds[OPVANGBEHOEFTE] / rate
         ds["planning_occupancy_rate"] = rate
         return ds
+
+    def instroom_outlook(self, months: int = 24, random_seed: int = 2026) -> xr.DataArray:
+        """First applications projected ``months`` ahead by the fitted instroom process.
+
+        The log level continues its random walk from each posterior draw's last
+        month (:func:`forecast.model.dynamics.random_walk`, the same walk as in
+        the fit) with that draw's ``instroom_sigma``, plus the draw's seasonal
+        pattern. Shocks like the 2015 surge or the 2020 closures cannot be dated
+        in advance, so each future month is a shock month with the frequency seen
+        in the fitted history, with the innovation sd multiplied by the draw's
+        ``instroom_shock_scale`` there. No policy measure is applied: this is the
+        current-policy outlook of inflow, whose bands widen with the horizon.
+
+        Returns
+        -------
+        xarray.DataArray
+            Persons per month, dims (chain, draw, month).
+        """
+        if months < 1:
+            raise ValueError(f"months must be at least 1, got {months}")
+        post = self._require_fit()["posterior"]
+        level = np.asarray(post["instroom_log_level"].values)[..., -1]
+        sigma = np.asarray(post["instroom_sigma"].values)
+        shock = np.asarray(post["instroom_shock_scale"].values)
+        season = np.asarray(post["season"].values)
+        rng = np.random.default_rng(random_seed)
+        shape = (*level.shape, months)
+        shock_months = rng.random(shape) < float(np.mean(self.inputs["instroom_shock"]))
+        z = rng.standard_normal(shape) * np.where(shock_months, shock[..., None], 1.0)
+        path = dyn.random_walk(level, sigma, z, dyn.NP)
+        future = pd.period_range(pd.Period(self.settings.end, "M") + 1, periods=months, freq="M")
+        moy = future.month.to_numpy() - 1
+        values = np.exp(path + season[..., moy])
+        return xr.DataArray(
+            values,
+            dims=(N.DIM_CHAIN, N.DIM_DRAW, N.DIM_MONTH),
+            coords={
+                N.DIM_CHAIN: post[N.DIM_CHAIN].values,
+                N.DIM_DRAW: post[N.DIM_DRAW].values,
+                N.DIM_MONTH: future.to_timestamp(),
+            },
+            name="instroom",
+        )
 
     def sample_posterior_predictive(self, random_seed: int = 2026) -> xr.Dataset:
         """Simulate every used observation row from the posterior (noise included).

@@ -135,3 +135,20 @@ def test_need_in_places(fitted):
     places = ds["opvangbehoefte_places"]
     np.testing.assert_allclose(places.values, (ds["opvangbehoefte"] / ds["planning_occupancy_rate"]).values)
     assert float((places - ds["opvangbehoefte"]).min()) >= 0
+
+
+@pytest.mark.slow
+def test_instroom_outlook_bands_widen_with_the_horizon(fitted):
+    out = fitted.instroom_outlook(months=36, random_seed=1)
+    assert out.sizes[N.DIM_MONTH] == 36
+    assert str(out[N.DIM_MONTH].values[0])[:7] == "2025-01"
+    logq = np.log(out).quantile([0.05, 0.95], dim=(N.DIM_CHAIN, N.DIM_DRAW))
+    width = (logq.sel(quantile=0.95) - logq.sel(quantile=0.05)).values
+    # the season moves the level, not the spread: compare the same calendar month a year apart
+    assert np.all(width[12:] > width[:-12])
+    assert width[-1] > 2 * width[0]
+    # the outlook starts where the fit ends
+    last = np.exp(fitted.idata["posterior"]["instroom_log_level"].values[..., -1]).mean()
+    assert 0.5 < float(out.isel(month=0).median()) / float(last) < 2.0
+    with pytest.raises(ValueError, match="at least 1"):
+        fitted.instroom_outlook(months=0)
