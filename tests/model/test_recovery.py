@@ -4,8 +4,10 @@ The truth is one posterior draw of the real fit (a plausible parameter set). Eve
 observation row is re-drawn from the observation model at that truth (same periods, same
 definitions, same quality noise: the real sparsity pattern), the model is refitted to the
 simulated rows, and the key parameters must lie inside their central 94 % posterior interval.
-The negative control shows the check can fail: the same posterior judged against a truth
-shifted by a few posterior standard deviations is rejected.
+Two negative controls show the check can fail: (1) the same posterior judged against a truth
+shifted by a few posterior standard deviations is rejected; (2) a refit on the same simulated
+data with every nareis figure doubled (a misspecified data set) no longer recovers the true
+nareis ratio.
 """
 
 from __future__ import annotations
@@ -56,12 +58,23 @@ def recovery(fitted):
     model = B.build_model(design, fitted.inputs, fitted.priors)
     tree = B.sample(model, **SMALL)
     truth = {name: float(np.asarray(truth_draw[name].values).reshape(-1)[0]) for name in KEY_PARAMETERS}
-    return tree, truth, [rv.name for rv in model.free_RVs]
+    return tree, truth, [rv.name for rv in model.free_RVs], design
+
+
+@pytest.fixture(scope="module")
+def misspecified(recovery, fitted):
+    """The simulated rows with every nareis figure doubled, refitted."""
+    _, truth, _, design = recovery
+    rows = design.rows.copy()
+    nareis = (rows["series"] == "nareis").to_numpy()
+    rows.loc[nareis, "value"] = rows.loc[nareis, "value"] * 2.0
+    model = B.build_model(dataclasses.replace(design, rows=rows), fitted.inputs, fitted.priors)
+    return B.sample(model, **SMALL), truth
 
 
 @pytest.mark.slow
 def test_key_parameters_are_recovered(recovery):
-    tree, truth, free = recovery
+    tree, truth, free, _ = recovery
     diag = check_fit(tree, var_names=free, thresholds=SMALL_GATE, warn=False)
     assert diag.passed, str(diag)
     assert outside_94(tree["posterior"], truth) == []
@@ -69,7 +82,7 @@ def test_key_parameters_are_recovered(recovery):
 
 @pytest.mark.slow
 def test_negative_control_a_wrong_truth_is_rejected(recovery):
-    tree, truth, _ = recovery
+    tree, truth, _, _ = recovery
     post = tree["posterior"]
     shifted = {}
     for name, value in truth.items():
@@ -77,3 +90,12 @@ def test_negative_control_a_wrong_truth_is_rejected(recovery):
         shifted[name] = value + 4 * sd
     bad = outside_94(post, shifted)
     assert len(bad) == len(KEY_PARAMETERS), bad
+
+
+@pytest.mark.slow
+def test_negative_control_misspecified_data_fail_the_recovery(misspecified):
+    tree, truth = misspecified
+    bad = outside_94(tree["posterior"], {"nareis_ratio": truth["nareis_ratio"]})
+    assert bad, "doubling every nareis figure should move the nareis ratio away from the truth"
+    # and in the direction of the corruption
+    assert float(tree["posterior"]["nareis_ratio"].mean()) > truth["nareis_ratio"]
