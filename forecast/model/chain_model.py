@@ -36,7 +36,14 @@ from forecast.model import build as B
 from forecast.model import design as D
 from forecast.model import dynamics as dyn
 from forecast.model.diagnostics import FitDiagnostics, Thresholds, check_fit
-from forecast.model.io import ATTR_CONFIG_HASH, ATTR_VERSION, load_tree, save_tree, versions
+from forecast.model.io import (
+    ATTR_CONFIG_HASH,
+    ATTR_VERSION,
+    check_config_hash,
+    load_tree,
+    save_tree,
+    versions,
+)
 from forecast.priors import PriorConfig, load_priors
 
 #: Bump when the model's equations change, so old results are not mistaken for new ones.
@@ -118,11 +125,16 @@ class ChainModel:
             self.priors = priors.require(B.MODEL_PARAMETERS)
         else:
             self.priors = load_priors(priors, required=B.MODEL_PARAMETERS)
-        self.settings = (settings or ModelSettings()).resolve(self.history)
-        self.design = D.build_design(self.history, self.settings.start, self.settings.end)
-        self.inputs = D.build_inputs(self.history, self.settings.start, self.settings.end)
         self.idata: xr.DataTree | None = None
         self.diagnostics: FitDiagnostics | None = None
+        self._use_history(self.history, settings or ModelSettings())
+
+    def _use_history(self, history: History, settings: ModelSettings) -> None:
+        """Derive the settings, the observation design and the inputs from ``history``."""
+        self.history = history
+        self.settings = settings.resolve(history)
+        self.design = D.build_design(history, self.settings.start, self.settings.end)
+        self.inputs = D.build_inputs(history, self.settings.start, self.settings.end)
         self._model = None
 
     # ------------------------------------------------------------------ identity
@@ -179,11 +191,7 @@ class ChainModel:
         if sampler not in SAMPLERS:
             raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
         if history is not None:
-            self.history = history
-            self.settings = ModelSettings(self.settings.start).resolve(history)
-            self.design = D.build_design(history, self.settings.start, self.settings.end)
-            self.inputs = D.build_inputs(history, self.settings.start, self.settings.end)
-            self._model = None
+            self._use_history(history, ModelSettings(self.settings.start))
         model = self.build_model()
         tree = B.sample(
             model,
@@ -442,7 +450,7 @@ class ChainModel:
             config = priors
         else:
             config = load_priors(priors, required=B.MODEL_PARAMETERS)
-        load_tree(path, expected_config_hash=_fingerprint(config, settings), check_version=check_version)
+        check_config_hash(tree, path, _fingerprint(config, settings))
         history = History(
             _dataset_frame(tree["fit_data/observations"].to_dataset()),
             _dataset_frame(tree["fit_data/inputs"].to_dataset()),

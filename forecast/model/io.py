@@ -135,9 +135,16 @@ def load_tree(
             f"{path} was saved by forecast {attrs[ATTR_VERSION]}, this is forecast {installed}; refit, "
             "or load with check_version=False to inspect it anyway"
         )
-    if expected_config_hash is not None and attrs[ATTR_CONFIG_HASH] != expected_config_hash:
-        raise ConfigMismatchError(
-            f"{path} was fitted under config {attrs[ATTR_CONFIG_HASH]}, but the current priors/settings "
-            f"hash to {expected_config_hash}; refit with the current priors, or load without them"
-        )
+    if expected_config_hash is not None:
+        check_config_hash(tree, path, expected_config_hash)
     return tree
+
+
+def check_config_hash(tree: xr.DataTree, path: str | Path, expected: str) -> None:
+    """Raise :class:`ConfigMismatchError` unless ``tree`` was fitted under the config ``expected``."""
+    saved = tree.attrs[ATTR_CONFIG_HASH]
+    if saved != expected:
+        raise ConfigMismatchError(
+            f"{path} was fitted under config {saved}, but the current priors/settings "
+            f"hash to {expected}; refit with the current priors, or load without them"
+        )
