@@ -8,6 +8,9 @@ Commands
 ``forecast fit``
     Fit the chain model to the history, run the diagnostics gate, print the
     in-sample coverage and save the result (netCDF) to ``--out``.
+``forecast scenarios``
+    From a saved fit, forecast every combination of the policy measures and
+    write per-fase summaries, contributions and monthly bands.
 """
 
 from __future__ import annotations
@@ -89,6 +92,134 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _capacity(args: argparse.Namespace):
+    """``--capacity`` as a number of places, or a CSV file with columns month, places."""
+    if args.capacity is None:
+        return None
+    try:
+        return float(args.capacity)
+    except ValueError:
+        pass
+    import pandas as pd
+
+    path = Path(args.capacity)
+    if not path.is_file():
+        raise ValueError(f"--capacity {args.capacity}: neither a number of places nor a CSV file")
+    frame = pd.read_csv(path)
+    missing = {"month", "places"} - set(frame.columns)
+    if missing:
+        raise ValueError(
+            f"{path}: the capacity file needs the columns month, places (missing {sorted(missing)})"
+        )
+    for i, row in frame.iterrows():
+        try:
+            pd.Timestamp(row["month"])
+            float(row["places"])
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"{path}, line {i + 2}: cannot read month {row['month']!r} / places {row['places']!r}"
+            ) from None
+    return pd.Series(frame["places"].to_numpy(float), index=pd.to_datetime(frame["month"]))
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    import xarray as xr
+
+    from forecast.data.history import atomic_write_text
+    from forecast.model import ChainModel
+    from forecast.model.io import SavedFitError, save_tree
+    from forecast.scenarios import (
+        ScenarioEngine,
+        ScenarioError,
+        contribution_table,
+        load_measures,
+        phase_table,
+    )
+
+    out = Path(args.out)
+    fit_path = Path(args.fit) if args.fit else out / "fit.nc"
+    if not fit_path.exists():
+        print(
+            f"forecast: error: no fitted model at {fit_path}: run `forecast fit --out {out}` first, "
+            "or pass --fit FILE",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    try:
+        model = ChainModel.load(fit_path)
+        measures = load_measures(args.measures) if args.measures else load_measures()
+        engine = ScenarioEngine(
+            model,
+            measures,
+            capacity=_capacity(args),
+            horizon_end=args.horizon_end,
+            random_seed=args.seed,
+        )
+    except (SavedFitError, ScenarioError) as exc:
+        print(f"forecast: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if model.diagnostics is not None and not model.diagnostics.passed:
+        print(
+            "WARNING: the fit failed its diagnostics gate: these scenario numbers inherit its problems.\n"
+            + str(model.diagnostics),
+            flush=True,
+        )
+    dest = out / "scenarios"
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"forecast: error: cannot write to {dest}: {exc.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    k = len(engine.measures)
+    print(
+        f"scenarios: 2**{k} = {2**k} combinations + {len(engine.measures.bundles)} bundles x "
+        f"{engine.forward.n} draws x {len(engine.months)} months ({engine.provenance['horizon']}) ...",
+        flush=True,
+    )
+    client = None
+    if args.scheduler:
+        from distributed import Client
+
+        client = Client(args.scheduler)
+    try:
+        draws = engine.phase_draws(chunk_draws=args.chunk_draws, client=client)
+    finally:
+        if client is not None:
+            client.close()
+    summary = engine.summarise(draws)
+    contrib = engine.contributions(draws, statistics=("need_mean", "noodopvang_person_months", "cost_eur"))
+    monthly = engine.monthly_summary(list(engine.measures.bundles))
+    table = phase_table(summary)
+    bundles = table.loc[list(engine.measures.bundles)]
+    need_c = contribution_table(contrib, "need_mean")
+    cost_c = contribution_table(contrib, "cost_eur")
+    # every file via a temporary name and a rename: an error or Ctrl-C leaves no half-written file
+    atomic_write_text(dest / "phase_summary.csv", table.to_csv(float_format="%.6g"))
+    atomic_write_text(dest / "contributions_need.csv", need_c.to_csv(float_format="%.6g"))
+    atomic_write_text(dest / "contributions_cost.csv", cost_c.to_csv(float_format="%.6g"))
+    save_tree(xr.DataTree(summary), dest / "phase_summary.nc")
+    save_tree(
+        xr.DataTree(contrib.drop_vars(["need_mean", "noodopvang_person_months", "cost_eur"])),
+        dest / "contributions.nc",
+    )
+    save_tree(xr.DataTree(monthly), dest / "bundles_monthly.nc")
+    with_cols = ["need_median", "need_p10", "need_p90", "p_need_exceeds_capacity", "cost_meur_mean"]
+    print("\nReception need per fase (persons, mean over the fase's months; 80 % band) for the bundles")
+    print(bundles[with_cols].to_string(float_format=lambda v: f"{v:,.2f}" if abs(v) < 10 else f"{v:,.0f}"))
+    print("\nEach measure's contribution to mean need (persons; Shapley, mean and 80 % band)")
+    print(
+        need_c[["mean", "p10", "p90", "p_negative"]].to_string(
+            float_format=lambda v: f"{v:,.2f}" if abs(v) < 1 else f"{v:,.0f}"
+        )
+    )
+    print(f"\ncapacity: {engine.capacity.description}\ncosts: {engine.costs.description}")
+    print(
+        f"\nsaved {dest}/: phase_summary.csv/.nc, contributions_need.csv, contributions_cost.csv, "
+        "contributions.nc, bundles_monthly.nc"
+    )
+    return EXIT_OK
+
+
 def _add_history_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--history",
@@ -152,6 +283,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="exit with code 3 when the fit fails the diagnostics gate"
     )
     fit.set_defaults(func=_cmd_fit)
+
+    scen = sub.add_parser(
+        "scenarios",
+        help="forecast every combination of the policy measures from a saved fit, per fase",
+        description="Continue the fitted chain to the horizon under every combination of the measures "
+        "(priors/policy/measures.toml) and the named bundles; write per-fase summaries (need, P(need > "
+        "capacity), noodopvang, cost, statushouder share), each measure's Shapley contribution and "
+        "monthly bands of the bundles to OUT/scenarios/.",
+    )
+    scen.add_argument("--fit", metavar="FILE", help="the saved fit (default OUT/fit.nc from `forecast fit`)")
+    scen.add_argument("--out", metavar="DIR", default="out", help="output folder (default ./out)")
+    scen.add_argument("--measures", metavar="FILE", help="your own measures TOML (default: the bundled one)")
+    scen.add_argument(
+        "--capacity",
+        metavar="PLACES|FILE",
+        help="regular COA places: a number (e.g. 75000) or a CSV with columns month, places "
+        "(default: the latest coa_capacity in the inputs, held flat)",
+    )
+    scen.add_argument(
+        "--horizon-end", metavar="DATE", help="last forecast month (default: end of the last fase)"
+    )
+    scen.add_argument("--seed", type=int, default=2026, help="random seed of the future draws (default 2026)")
+    scen.add_argument("--chunk-draws", type=int, default=500, help="posterior draws per chunk (memory)")
+    scen.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run the chunks on a dask cluster (scheduler address)"
+    )
+    scen.set_defaults(func=_cmd_scenarios)
     return parser
 
 

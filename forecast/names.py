@@ -333,6 +333,12 @@ EFFECT_TARGETS: dict[str, str] = {
     TARGET_REGULAR_CAPACITY: EFFECT_PLACES,
 }
 
+#: The targets that act on the chain's dynamics as multipliers (``p["mult_<target>"]`` of
+#: :func:`forecast.model.dynamics.simulate_chain`); ``regular_capacity`` acts on capacity only.
+MULTIPLIER_TARGETS: tuple[str, ...] = tuple(
+    t for t, k in EFFECT_TARGETS.items() if k == EFFECT_LOG_MULTIPLIER
+)
+
 # --------------------------------------------------------------------------- phases (fases)
 PHASE_VOORBEREIDING = "voorbereiding"
 PHASE_IMPLEMENTATIE = "implementatie"
@@ -366,3 +372,19 @@ MEASURES_FILE = "measures.toml"
 OPVANGBEHOEFTE = "opvangbehoefte"
 #: Reception need in places: persons ÷ the planning occupancy rate.
 OPVANGBEHOEFTE_PLACES = "opvangbehoefte_places"
+
+# --------------------------------------------------------------------------- scenario engine outputs
+REGULAR_CAPACITY = "regular_capacity_places"
+"""Regular COA places available (the capacity path plus the measures' places)."""
+NOODOPVANG = "noodopvang"
+"""Persons who do not fit in regular places (need in persons above the regular places): emergency reception."""
+SHORTFALL_PLACES = "tekort_places"
+"""Places short: need in places above the regular capacity (0 when it fits)."""
+EXCEEDS_CAPACITY = "need_exceeds_capacity"
+"""1 in a month where need in places exceeds the regular capacity, else 0."""
+STATUSHOUDER_SHARE = "statushouder_share"
+"""Statushouders waiting for a home as a share of everyone in reception."""
+COST = "cost_eur"
+"""Reception cost per month in euro: regular residents at the regular cost, noodopvang at the emergency cost."""
+DIM_STAT = "stat"
+DIM_QUANTILE = "quantile"

@@ -1,4 +1,4 @@
-"""Shared fixtures of the model tests: one CI-sized seeded fit on the real history."""
+"""Shared fixtures: one CI-sized seeded fit on the real history (model, scenario and CLI tests)."""
 
 from __future__ import annotations
 
@@ -23,3 +23,9 @@ def fitted() -> ChainModel:
     model.fit(thresholds=SMALL_GATE, **SMALL)
     model.sample_posterior_predictive(random_seed=3)
     return model
+
+
+@pytest.fixture(scope="session")
+def small_fit() -> tuple[dict, Thresholds]:
+    """The CI-sized sampler settings and gate (for tests that sample a model of their own)."""
+    return SMALL, SMALL_GATE

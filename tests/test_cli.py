@@ -103,3 +103,51 @@ def test_fit_quick_writes_a_result_that_loads(tmp_path, capsys):
     # --strict turns a failed gate into exit code 3
     with pytest.warns(FitDiagnosticsWarning):
         assert main(["fit", "--quick", "--strict", "--seed", "4", "--out", str(out)]) == 3
+
+
+@pytest.fixture(scope="module")
+def saved_fit(fitted, tmp_path_factory):
+    path = tmp_path_factory.mktemp("fit") / "fit.nc"
+    fitted.save(path)
+    return path
+
+
+@pytest.mark.slow
+def test_scenarios_writes_summaries_and_the_same_seed_gives_identical_files(saved_fit, tmp_path, capsys):
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for out in outs:
+        assert main(["scenarios", "--fit", str(saved_fit), "--out", str(out), "--capacity", "75000"]) == 0
+    text = capsys.readouterr().out
+    assert "2**9 = 512 combinations" in text and "kabinetsbeleid" in text
+    assert "flat 75,000 places" in text
+    names = sorted(p.name for p in (outs[0] / "scenarios").iterdir())
+    assert names == [
+        "bundles_monthly.nc",
+        "contributions.nc",
+        "contributions_cost.csv",
+        "contributions_need.csv",
+        "phase_summary.csv",
+        "phase_summary.nc",
+    ]
+    for name in ("phase_summary.csv", "contributions_need.csv", "contributions_cost.csv"):
+        assert (outs[0] / "scenarios" / name).read_bytes() == (outs[1] / "scenarios" / name).read_bytes()
+    import pandas as pd
+
+    table = pd.read_csv(outs[0] / "scenarios" / "phase_summary.csv")
+    assert len(table) == (512 + 5) * 3
+    assert table["p_need_exceeds_capacity"].between(0, 1).all()
+
+
+@pytest.mark.slow
+def test_scenarios_bad_input(saved_fit, tmp_path, capsys):
+    assert main(["scenarios", "--out", str(tmp_path / "nofit")]) == 2
+    assert "no fitted model" in capsys.readouterr().err
+    assert main(["scenarios", "--fit", str(saved_fit), "--out", str(tmp_path), "--capacity", "lots"]) == 2
+    assert "neither a number of places nor a CSV file" in capsys.readouterr().err
+    bad = tmp_path / "cap.csv"
+    bad.write_text("month,places\n2025-01,70000\n2025-02,many\n")
+    assert main(["scenarios", "--fit", str(saved_fit), "--out", str(tmp_path), "--capacity", str(bad)]) == 2
+    assert f"{bad}, line 3" in capsys.readouterr().err
+    assert main(["scenarios", "--fit", str(saved_fit), "--out", str(tmp_path), "--capacity", "-1"]) == 2
+    assert "must be a finite number >= 0" in capsys.readouterr().err
+    assert not (tmp_path / "scenarios").exists() or not any((tmp_path / "scenarios").iterdir())

@@ -4,18 +4,23 @@
 - :mod:`forecast.model.design` — how each observation maps onto the monthly chain;
 - :mod:`forecast.model.build` — the PyMC model built from priors and design;
 - :mod:`forecast.model.chain_model` — :class:`ChainModel`, the user-facing class;
+- :mod:`forecast.model.forward` — the fitted chain continued beyond the data, draw by draw;
 - :mod:`forecast.model.diagnostics`, :mod:`forecast.model.io` — the gate, save/load.
 """
 
-from forecast.model.chain_model import ChainModel, ModelNotFittedError, ModelSettings
+from forecast.model.chain_model import ChainModel, ModelNotFittedError, ModelSettings, planning_occupancy_rate
 from forecast.model.diagnostics import FitDiagnostics, FitDiagnosticsWarning, Thresholds, check_fit
+from forecast.model.forward import FORECAST_VARIABLES, Forward
 
 __all__ = [
+    "FORECAST_VARIABLES",
     "ChainModel",
     "FitDiagnostics",
     "FitDiagnosticsWarning",
+    "Forward",
     "ModelNotFittedError",
     "ModelSettings",
     "Thresholds",
     "check_fit",
+    "planning_occupancy_rate",
 ]

@@ -116,8 +116,10 @@ _SCALAR_PARAMETERS = (
     "discrepancy_flow",
     "discrepancy_stock",
 )
+#: priors used only when simulating forward (forecast/model/forward.py), not in the fit
+FORWARD_PARAMETERS = ("taakstelling_log_ratio", "instroom_halflife")
 #: every prior the model reads from the PriorConfig
-MODEL_PARAMETERS: tuple[str, ...] = _SCALAR_PARAMETERS + bias_parameter_names()
+MODEL_PARAMETERS: tuple[str, ...] = _SCALAR_PARAMETERS + FORWARD_PARAMETERS + bias_parameter_names()
 
 _KNOTTED = {  # path name -> (initial-value prior, step-sd prior, innovation variable)
     "logit_repeat": ("repeat_logit0", "repeat_sigma", "repeat_z"),
@@ -163,29 +165,37 @@ _DIRECT = (
 )
 
 
-def knot_matrix(T: int, step: int = KNOT_STEP, first: int = 0, last: int | None = None) -> np.ndarray:
-    """(T, K) linear interpolation from knots every ``step`` months from ``first`` to (at or beyond) ``last``
-    (default T-1); flat outside."""
+def knot_positions(T: int, step: int = KNOT_STEP, first: int = 0, last: int | None = None) -> np.ndarray:
+    """Month indices of knots every ``step`` months from ``first`` to (at or beyond) ``last`` (or T-1)."""
     last = T - 1 if last is None else last
-    k = np.arange(first, max(last, first + 1) + step, step)
-    return dyn.interp_matrix(T, k)
+    return np.arange(first, max(last, first + 1) + step, step)
+
+
+def knot_matrix(T: int, step: int = KNOT_STEP, first: int = 0, last: int | None = None) -> np.ndarray:
+    """(T, K) linear interpolation from the knots of :func:`knot_positions`; flat outside."""
+    return dyn.interp_matrix(T, knot_positions(T, step, first, last))
+
+
+def knot_months(u: dict) -> dict:
+    """Knot positions (month indices) per knotted path: the decision hazard on yearly knots up to the IND
+    regime switch, the IND capacity on yearly knots from the switch, the housing realisation on yearly knots
+    from the housing switch (before it the realisation is not used: its knots there would only be identified
+    through their sum), the others on yearly knots over the window."""
+    T = len(u["month_of_year"])
+    s = int(u["ind_switch"])
+    return {
+        "logit_repeat": knot_positions(T),
+        "logit_grant": knot_positions(T),
+        "log_realisation": knot_positions(T, first=int(u["housing_switch"])),
+        "log_capacity": knot_positions(T, first=s),
+        "logit_hazard": knot_positions(T, last=s - 1),
+    }
 
 
 def knot_matrices(u: dict) -> dict:
-    """Interpolation matrix per knotted path: the decision hazard on yearly knots up to the IND regime
-    switch, the IND capacity on yearly knots from the switch, the housing realisation on yearly knots from the
-    housing switch (before it the realisation is not used: its knots there would only be identified through
-    their sum), the others on yearly knots over the window."""
+    """Interpolation matrix (T, K) per knotted path, from :func:`knot_months`."""
     T = len(u["month_of_year"])
-    s = int(u["ind_switch"])
-    W = knot_matrix(T)
-    return {
-        "logit_repeat": W,
-        "logit_grant": W,
-        "log_realisation": knot_matrix(T, first=int(u["housing_switch"])),
-        "log_capacity": knot_matrix(T, first=s),
-        "logit_hazard": knot_matrix(T, last=s - 1),
-    }
+    return {path: dyn.interp_matrix(T, k) for path, k in knot_months(u).items()}
 
 
 def _rv(pm, priors, name, **kw):

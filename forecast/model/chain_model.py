@@ -34,8 +34,8 @@ from forecast import names as N
 from forecast.data import History, load_history
 from forecast.model import build as B
 from forecast.model import design as D
-from forecast.model import dynamics as dyn
 from forecast.model.diagnostics import FitDiagnostics, Thresholds, check_fit
+from forecast.model.forward import Forward
 from forecast.model.io import (
     ATTR_CONFIG_HASH,
     ATTR_VERSION,
@@ -309,6 +309,67 @@ class ChainModel:
         ds["planning_occupancy_rate"] = rate
         return ds
 
+    def fitted_months(self) -> pd.DatetimeIndex:
+        """The modelled months (month starts), ``settings.start`` to ``settings.end``."""
+        return pd.period_range(self.settings.start, self.settings.end, freq="M").to_timestamp()
+
+    def forward(self, horizon_end: Any = N.DEFAULT_HORIZON_END, random_seed: int = 2026) -> Forward:
+        """Every posterior draw, ready to be simulated forward to ``horizon_end``.
+
+        The same :func:`~forecast.model.dynamics.simulate_chain` as the fit, continued from each
+        draw's state at the last fitted month; see :mod:`forecast.model.forward` for what keeps
+        moving (first applications, repeat share, grant rate, IND capacity, housing realisation) and
+        how the taakstelling is set where it is not yet known. The result is cached per
+        (horizon end, seed).
+        """
+        key = (str(pd.Timestamp(horizon_end).date()), int(random_seed))
+        cache = self.__dict__.setdefault("_forward_cache", {})
+        if key not in cache:
+            cache.clear()
+            post = self._require_fit()["posterior"].to_dataset()
+            cache[key] = Forward(
+                post,
+                self.latents(),
+                self.inputs,
+                self.history,
+                self.fitted_months(),
+                self.priors,
+                horizon_end=horizon_end,
+                random_seed=random_seed,
+            )
+        return cache[key]
+
+    def forecast(self, horizon_end: Any = N.DEFAULT_HORIZON_END, random_seed: int = 2026) -> xr.Dataset:
+        """The chain continued under current policy: every flow and stock per draw and forecast month.
+
+        This is the posterior predictive of the latent chain beyond the data, with no policy
+        measure applied (the scenario ``geen_maatregelen`` of :mod:`forecast.scenarios.engine`
+        gives exactly these numbers for the same seed).
+
+        Returns
+        -------
+        xarray.Dataset
+            Every variable of :data:`forecast.model.forward.FORECAST_VARIABLES` plus
+            ``opvangbehoefte_places``, dims (chain, draw, month).
+        """
+        fw = self.forward(horizon_end, random_seed)
+        out = fw.simulate()
+        coords = {N.DIM_CHAIN: fw.chains, N.DIM_DRAW: fw.draws, N.DIM_MONTH: fw.months}
+        ds = xr.Dataset(
+            {
+                k: (
+                    (N.DIM_CHAIN, N.DIM_DRAW, N.DIM_MONTH),
+                    np.broadcast_to(v, (fw.n, len(fw.months))).reshape(*fw.shape, len(fw.months)),
+                )
+                for k, v in out.items()
+            },
+            coords=coords,
+        )
+        rate = xr.DataArray(planning_occupancy_rate(self.history, fw.months), coords={N.DIM_MONTH: fw.months})
+        ds[N.OPVANGBEHOEFTE_PLACES] = ds[OPVANGBEHOEFTE] / rate
+        ds.attrs.update({"random_seed": int(random_seed), "policy": "current policy (no measures)"})
+        return ds
+
     def instroom_outlook(self, months: int = 24, random_seed: int = 2026) -> xr.DataArray:
         """First applications projected ``months`` ahead by the fitted instroom process.
 
@@ -319,7 +380,8 @@ class ChainModel:
         in advance, so each future month is a shock month with the frequency seen
         in the fitted history, with the innovation sd multiplied by the draw's
         ``instroom_shock_scale`` there. No policy measure is applied: this is the
-        current-policy outlook of inflow, whose bands widen with the horizon.
+        current-policy outlook of inflow, whose bands widen with the horizon. It
+        is the ``instroom`` of :meth:`forecast` for the same seed.
 
         Returns
         -------
@@ -328,29 +390,8 @@ class ChainModel:
         """
         if months < 1:
             raise ValueError(f"months must be at least 1, got {months}")
-        post = self._require_fit()["posterior"]
-        level = np.asarray(post["instroom_log_level"].values)[..., -1]
-        sigma = np.asarray(post["instroom_sigma"].values)
-        shock = np.asarray(post["instroom_shock_scale"].values)
-        season = np.asarray(post["season"].values)
-        rng = np.random.default_rng(random_seed)
-        shape = (*level.shape, months)
-        shock_months = rng.random(shape) < float(np.mean(self.inputs["instroom_shock"]))
-        z = rng.standard_normal(shape) * np.where(shock_months, shock[..., None], 1.0)
-        path = dyn.random_walk(level, sigma, z, dyn.NP)
-        future = pd.period_range(pd.Period(self.settings.end, "M") + 1, periods=months, freq="M")
-        moy = future.month.to_numpy() - 1
-        values = np.exp(path + season[..., moy])
-        return xr.DataArray(
-            values,
-            dims=(N.DIM_CHAIN, N.DIM_DRAW, N.DIM_MONTH),
-            coords={
-                N.DIM_CHAIN: post[N.DIM_CHAIN].values,
-                N.DIM_DRAW: post[N.DIM_DRAW].values,
-                N.DIM_MONTH: future.to_timestamp(),
-            },
-            name="instroom",
-        )
+        end = pd.Period(self.settings.end, "M") + months
+        return self.forecast(end.to_timestamp(how="end"), random_seed)["instroom"]
 
     def sample_posterior_predictive(self, random_seed: int = 2026) -> xr.Dataset:
         """Simulate every used observation row from the posterior (noise included).

@@ -44,6 +44,8 @@ from forecast import names as N
 
 SOFTMIN_K = 4.0
 EPS = 1e-9
+#: upper bound of a monthly hazard scaled by a policy multiplier
+MAX_HAZARD = 0.999
 
 #: latent monthly flows (order = order in the latent vector seen by the observation likelihood)
 FLOWS = ("instroom", "repeat", "nareis", "decisions", "grants", "housed", "departures")
@@ -60,17 +62,23 @@ def _softmin_parts(a, c, k):
     m = max(a, c)
     ra = a / m
     rc = c / m
-    pa = ra**k
-    pc = rc**k
-    s = pa + pc
-    sk = s ** (-1.0 / k)
+    if k == 4.0:  # the model's k: products and square roots instead of two pow() calls (~3x faster)
+        pa = (ra * ra) * (ra * ra)
+        pc = (rc * rc) * (rc * rc)
+        s = pa + pc
+        sk = 1.0 / np.sqrt(np.sqrt(s))
+    else:
+        pa = ra**k
+        pc = rc**k
+        s = pa + pc
+        sk = s ** (-1.0 / k)
     f = m * ra * rc * sk
     fa = rc * sk * pc / s  # df/da
     fc = ra * sk * pa / s  # df/dc
     return f, fa, fc
 
 
-@numba.njit(cache=True, fastmath=False)
+@numba.njit(cache=True, fastmath=False, nogil=True)
 def capped_stock_fwd(x0, inflow, cap, k):
     nb, nt = inflow.shape
     stock = np.empty((nb, nt))
@@ -91,7 +99,7 @@ def capped_stock_fwd(x0, inflow, cap, k):
     return stock, out
 
 
-@numba.njit(cache=True, fastmath=False)
+@numba.njit(cache=True, fastmath=False, nogil=True)
 def capped_stock_bwd(x0, inflow, cap, g_stock, g_out, k):
     nb, nt = inflow.shape
     gx0 = np.empty(nb)
@@ -254,7 +262,16 @@ class NP:
     sqrt = staticmethod(np.sqrt)
     maximum = staticmethod(np.maximum)
     stack = staticmethod(lambda xs, axis=0: np.stack(np.broadcast_arrays(*xs), axis=axis))
-    concatenate = staticmethod(lambda xs, axis=-1: np.concatenate(xs, axis=axis))
+
+    @staticmethod
+    def concatenate(xs, axis=-1):
+        """Concatenate along the last axis, broadcasting the batch axes (as the pytensor graph does)."""
+        if axis not in (-1, max(np.ndim(x) for x in xs) - 1):
+            return np.concatenate(xs, axis=axis)
+        xs = [np.asarray(x) for x in xs]
+        batch = np.broadcast_shapes(*(x.shape[:-1] for x in xs))
+        return np.concatenate([np.broadcast_to(x, (*batch, x.shape[-1])) for x in xs], axis=-1)
+
     cumsum = staticmethod(lambda x, axis=-1: np.cumsum(x, axis=axis))
     sum = staticmethod(lambda x, axis=-1: np.sum(x, axis=axis))
     take = staticmethod(lambda x, idx, axis=-1: np.take(x, idx, axis=axis))
@@ -364,6 +381,13 @@ def lag_weights(lag_mean, lag_shape, L, xp):
 def fir_conv(xx, w, L, T, xp):
     """Causal FIR y_t = sum_{l<L} w_l x_{t-l}; xx = [history (L-1), x (T)] along the last axis.
     One gather of a (T, L) window matrix + a weighted sum: O(T*L), no dense T x T kernel."""
+    if xp is NP:
+        # numpy: the same sum as L shifted slices (no (..., T, L) window array: forecast batches are large)
+        w = np.asarray(w)
+        out = w[..., 0:1] * xx[..., L - 1 : L - 1 + T]
+        for lag in range(1, L):
+            out = out + w[..., lag : lag + 1] * xx[..., L - 1 - lag : L - 1 - lag + T]
+        return out
     # index matrix (T, L): entry [t, l] = (L-1) + t - l
     idx = (L - 1) + np.arange(T)[:, None] - np.arange(L)[None, :]
     windows = xp.take(xx, idx.reshape(-1), axis=-1)  # (..., T*L)
@@ -392,12 +416,33 @@ def simulate_chain(p, u, xp):
     taakstelling is an input, ``tb_mask`` (T,) 1 in the window over which the taakstelling backlog
     is accumulated.
 
+    Optional, for simulating forward (absent in the fit, where they would all be neutral):
+
+    * ``p["mult_<target>"]`` (..., T) for every target of :data:`forecast.names.MULTIPLIER_TARGETS`:
+      a policy multiplier on first applications (``instroom``), nareis (``nareis``), the IND's
+      decision capacity / hazard (``decision_rate``), the municipal housing capacity / hazard
+      (``housing_rate``) and the departure hazard (``departure_rate``; capped below 1). A multiplier
+      of exactly 1 gives exactly the chain without it.
+    * ``p["grants_hist"]`` (..., L-1): the grants of the L-1 months before t=0 (oldest first) for
+      the nareis lag; default a constant ``exp(log_grants_pre)``.
+    * ``u["ind_switch"] = 0`` / ``u["housing_switch"] = 0``: the capacity regimes from the first month.
+    * ``u["taak_rule"]`` (T, T) and ``u["taak_rule_mask"]`` (T,): in months where the mask is 1 the
+      monthly taakstelling is not an input but ``p["taak_ratio"]`` (..., T) times
+      ``taak_rule @ housing_inflow + p["taak_rule_past"]`` (the rule a forecast uses for half-years
+      whose taakstelling is not yet set; ``taak_rule_past`` (..., T) holds the part of the rule that
+      falls before t=0).
+
     Returns a dict of monthly flows and end-of-month stocks (..., T), plus initial stocks."""
     T = np.shape(u["month_of_year"])[-1]
     L = int(u["nareis_L"])
 
+    mult = {t: p.get(f"mult_{t}") for t in N.MULTIPLIER_TARGETS}
+
+    def _m(target, x):
+        return x if mult[target] is None else x * mult[target]
+
     season = xp.take(p["season"], u["month_of_year"], axis=-1)
-    instroom = xp.exp(p["log_level"] + season)
+    instroom = _m(N.TARGET_INSTROOM, xp.exp(p["log_level"] + season))
     repeat = xp.sigmoid(p["logit_repeat"]) * instroom
     applications = instroom + repeat
 
@@ -407,25 +452,33 @@ def simulate_chain(p, u, xp):
     # applications; a capacity regime there made the COA-pinned backlog a difference of long cumulative
     # sums, i.e. an extremely stiff posterior direction (the prototype's ~1000 leapfrog steps per draw).
     s = int(u["ind_switch"])
-    capacity = xp.exp(p["log_capacity"] + p["eff_moratorium_cap"][..., None] * u["ev_moratorium"])
-    h = xp.sigmoid(p["logit_hazard"][..., :s])
-    apps1 = applications[..., :s]
-    backlog1 = linear_recursion(p["backlog0"], 1.0 - h, (1.0 - h) * apps1, xp)
-    prev1 = xp.concatenate([p["backlog0"][..., None], backlog1[..., :-1]], axis=-1)
-    decisions1 = h * (prev1 + apps1)
-    backlog2, decisions2 = xp.capped_stock(backlog1[..., -1], applications[..., s:], capacity[..., s:])
-    backlog = xp.concatenate([backlog1, backlog2], axis=-1)
-    decisions = xp.concatenate([decisions1, decisions2], axis=-1)
+    capacity = _m(
+        N.TARGET_DECISION_RATE,
+        xp.exp(p["log_capacity"] + p["eff_moratorium_cap"][..., None] * u["ev_moratorium"]),
+    )
+    if s > 0:
+        h = _m(N.TARGET_DECISION_RATE, xp.sigmoid(p["logit_hazard"][..., :s]))
+        apps1 = applications[..., :s]
+        backlog1 = linear_recursion(p["backlog0"], 1.0 - h, (1.0 - h) * apps1, xp)
+        prev1 = xp.concatenate([p["backlog0"][..., None], backlog1[..., :-1]], axis=-1)
+        decisions1 = h * (prev1 + apps1)
+        backlog2, decisions2 = xp.capped_stock(backlog1[..., -1], applications[..., s:], capacity[..., s:])
+        backlog = xp.concatenate([backlog1, backlog2], axis=-1)
+        decisions = xp.concatenate([decisions1, decisions2], axis=-1)
+    else:
+        backlog, decisions = xp.capped_stock(p["backlog0"], applications, capacity)
     grant_rate = xp.sigmoid(p["logit_grant"] + p["eff_moratorium_grant"][..., None] * u["ev_moratorium"])
     grants = grant_rate * decisions
     rejections = decisions - grants
 
     # nareis: lagged share of earlier grants (FIR of length L; pre-sample grants at a constant level)
     w = lag_weights(p["lag_mean"], p["lag_shape"], L, xp)
-    g_hist = xp.exp(p["log_grants_pre"])[..., None] * np.ones(L - 1)
+    g_hist = p.get("grants_hist")
+    if g_hist is None:
+        g_hist = xp.exp(p["log_grants_pre"])[..., None] * np.ones(L - 1)
     xx = _concat_hist(g_hist, grants, xp)
     lagged = fir_conv(xx, w, L, T, xp)
-    nareis = (
+    nareis = _m(N.TARGET_NAREIS, 1.0) * (
         p["nareis_ratio"][..., None]
         * xp.exp(
             p["eff_nareis_restriction"][..., None] * u["ev_nareis_restriction"]
@@ -438,34 +491,48 @@ def simulate_chain(p, u, xp):
     # taakstelling is a known input; a latent municipal housing capacity where it is not.
     h_inflow = grants + p["nareis_housing_share"][..., None] * nareis
     mask = u["taak_mask"]
-    housing_cap = (
-        mask
-        * xp.exp(p["log_realisation"] + p["eff_asieldeal"][..., None] * u["ev_asieldeal"])
-        * u["taakstelling"]
-        + (1.0 - mask) * p["housing_latent"]
+    taakstelling = u["taakstelling"]
+    if "taak_rule" in u:  # the forecast's rule for half-years whose taakstelling is not set yet
+        rule_mask = u["taak_rule_mask"]
+        taakstelling = (1.0 - rule_mask) * taakstelling + rule_mask * p["taak_ratio"] * (
+            _apply_rule(h_inflow, np.asarray(u["taak_rule"]), xp) + p["taak_rule_past"]
+        )
+    housing_cap = _m(
+        N.TARGET_HOUSING_RATE,
+        mask * xp.exp(p["log_realisation"] + p["eff_asieldeal"][..., None] * u["ev_asieldeal"]) * taakstelling
+        + (1.0 - mask) * p["housing_latent"],
     )
     # Before month ``housing_switch`` (2019-01, the first half-year from which every taakstelling is an
     # input) housing is a hazard on the waiting stock (linear, closed form) - for the same stiffness reason
     # as the IND hazard above; from then on it is capped by the housing capacity.
     sh = int(u["housing_switch"])
-    hh = xp.sigmoid(p["logit_housing_hazard"][..., :sh])
-    inf1 = h_inflow[..., :sh]
-    stat1 = linear_recursion(p["statushouders0"], 1.0 - hh, (1.0 - hh) * inf1, xp)
-    sprev1 = xp.concatenate([p["statushouders0"][..., None], stat1[..., :-1]], axis=-1)
-    housed1 = hh * (sprev1 + inf1)
-    stat2, housed2 = xp.capped_stock(stat1[..., -1], h_inflow[..., sh:], housing_cap[..., sh:])
-    statushouders = xp.concatenate([stat1, stat2], axis=-1)
-    housed = xp.concatenate([housed1, housed2], axis=-1)
+    if sh > 0:
+        hh = _m(N.TARGET_HOUSING_RATE, xp.sigmoid(p["logit_housing_hazard"][..., :sh]))
+        inf1 = h_inflow[..., :sh]
+        stat1 = linear_recursion(p["statushouders0"], 1.0 - hh, (1.0 - hh) * inf1, xp)
+        sprev1 = xp.concatenate([p["statushouders0"][..., None], stat1[..., :-1]], axis=-1)
+        housed1 = hh * (sprev1 + inf1)
+        stat2, housed2 = xp.capped_stock(stat1[..., -1], h_inflow[..., sh:], housing_cap[..., sh:])
+        statushouders = xp.concatenate([stat1, stat2], axis=-1)
+        housed = xp.concatenate([housed1, housed2], axis=-1)
+    else:
+        statushouders, housed = xp.capped_stock(p["statushouders0"], h_inflow, housing_cap)
 
-    # rejected, not yet departed: constant hazard d on the available stock (closed-form linear recursion)
+    # rejected, not yet departed: constant hazard d on the available stock (closed-form linear recursion);
+    # a departure multiplier keeps the hazard below 1
     d = p["departure_rate"][..., None] * np.ones(T)
+    if mult[N.TARGET_DEPARTURE_RATE] is not None:
+        d = -xp.maximum(-(d * mult[N.TARGET_DEPARTURE_RATE]), -MAX_HAZARD)
     rejected = linear_recursion(p["rejected0"], 1.0 - d, (1.0 - d) * rejections, xp)
     rejected_prev = xp.concatenate([p["rejected0"][..., None], rejected[..., :-1]], axis=-1)
     departures = d * (rejected_prev + rejections)
 
     # taakstelling backlog, accumulated only over the window where the taakstelling is an input
-    tb = u["tb_mask"]
-    taak_backlog = p["taak_backlog0"][..., None] + xp.cumsum(tb * (u["taakstelling"] - housed), axis=-1)
+    tb = np.asarray(u["tb_mask"])
+    if tb.any():
+        taak_backlog = p["taak_backlog0"][..., None] + xp.cumsum(tb * (taakstelling - housed), axis=-1)
+    else:  # no window with a known taakstelling (a forecast): the backlog stays at its anchor
+        taak_backlog = p["taak_backlog0"][..., None] + 0.0 * tb
 
     return {
         # flows
@@ -481,8 +548,10 @@ def simulate_chain(p, u, xp):
         "departures": departures,
         # rates / capacities
         "grant_rate": grant_rate,
+        "departure_rate": d,
         "ind_capacity": capacity,
         "housing_capacity": housing_cap,
+        "taakstelling": taakstelling,
         # stocks (end of month)
         "ind_backlog": backlog,
         "statushouders": statushouders,
@@ -497,6 +566,18 @@ def simulate_chain(p, u, xp):
             "taak_backlog": p["taak_backlog0"],
         },
     }
+
+
+def _apply_rule(x, rule, xp):
+    """``x @ rule.T`` over the last axis. In numpy as a sum over the rule's non-zero columns in a fixed
+    order, so that the result does not depend on the batch shape (BLAS may block differently for a
+    differently shaped batch, which changes the last bits)."""
+    if xp is not NP:
+        return x @ rule.T
+    out = np.zeros((*np.shape(x)[:-1], rule.shape[0]))
+    for j in np.flatnonzero(np.any(rule != 0, axis=0)):
+        out = out + x[..., j : j + 1] * rule[:, j]
+    return out
 
 
 def _concat_hist(hist, x, xp):

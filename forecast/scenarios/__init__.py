@@ -5,8 +5,19 @@
   (``priors/policy/measures.toml``), and named bundles.
 * :mod:`forecast.scenarios.grid`: every combination of measures (``2**k`` scenarios) and the bundles.
 * :mod:`forecast.scenarios.shapley`: each measure's contribution, averaged over all combinations.
+* :mod:`forecast.scenarios.engine`: the fitted chain forecast under every scenario, with capacity,
+  noodopvang, cost, per-fase summaries and contributions (:class:`ScenarioEngine`).
 """
 
+from forecast.scenarios.engine import (
+    CapacityPath,
+    ScenarioEngine,
+    ScenarioError,
+    capacity_path,
+    contribution_table,
+    phase_table,
+    reception_costs,
+)
 from forecast.scenarios.files import PolicyConfigError
 from forecast.scenarios.grid import bundle_grid, combination_label, scenario_grid, select_bundles
 from forecast.scenarios.measures import Bundle, Effect, Measure, MeasureSet, effect_name, load_measures, ramp
@@ -15,20 +26,27 @@ from forecast.scenarios.shapley import shapley, shapley_weights
 
 __all__ = [
     "Bundle",
+    "CapacityPath",
     "Effect",
     "Measure",
     "MeasureSet",
     "Phase",
     "PhaseSchedule",
     "PolicyConfigError",
+    "ScenarioEngine",
+    "ScenarioError",
     "bundle_grid",
     "by_phase",
+    "capacity_path",
     "combination_label",
+    "contribution_table",
     "effect_name",
     "load_measures",
     "load_phases",
     "phase_of",
+    "phase_table",
     "ramp",
+    "reception_costs",
     "scenario_grid",
     "select_bundles",
     "shapley",

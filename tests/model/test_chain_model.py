@@ -144,8 +144,9 @@ def test_instroom_outlook_bands_widen_with_the_horizon(fitted):
     assert str(out[N.DIM_MONTH].values[0])[:7] == "2025-01"
     logq = np.log(out).quantile([0.05, 0.95], dim=(N.DIM_CHAIN, N.DIM_DRAW))
     width = (logq.sel(quantile=0.95) - logq.sel(quantile=0.05)).values
-    # the season moves the level, not the spread: compare the same calendar month a year apart
-    assert np.all(width[12:] > width[:-12])
+    # the season moves the level, not the spread: compare the same calendar month a year apart (over the
+    # first two years: later the reversion to the 2014-2024 average holds the spread near its ceiling)
+    assert np.all(width[12:24] > width[:12])
     assert width[-1] > 2 * width[0]
     # the outlook starts where the fit ends
     last = np.exp(fitted.idata["posterior"]["instroom_log_level"].values[..., -1]).mean()

@@ -21,8 +21,6 @@ from forecast.model import build as B
 from forecast.model.chain_model import back_transform
 from forecast.model.diagnostics import check_fit
 
-from .conftest import SMALL, SMALL_GATE
-
 #: Parameters the forecasts lean on most, fixed before looking at any recovery result.
 KEY_PARAMETERS = (
     "instroom_sigma",
@@ -46,7 +44,8 @@ def outside_94(posterior, truth: dict[str, float]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def recovery(fitted):
+def recovery(fitted, small_fit):
+    SMALL, _ = small_fit
     post = fitted.idata["posterior"].to_dataset()
     truth_draw = post.isel(chain=[0], draw=[post.sizes["draw"] - 1])
     latents = B.posterior_latents(truth_draw, fitted.design, fitted.inputs)
@@ -62,8 +61,9 @@ def recovery(fitted):
 
 
 @pytest.fixture(scope="module")
-def misspecified(recovery, fitted):
+def misspecified(recovery, fitted, small_fit):
     """The simulated rows with every nareis figure doubled, refitted."""
+    SMALL, _ = small_fit
     _, truth, _, design = recovery
     rows = design.rows.copy()
     nareis = (rows["series"] == "nareis").to_numpy()
@@ -73,7 +73,8 @@ def misspecified(recovery, fitted):
 
 
 @pytest.mark.slow
-def test_key_parameters_are_recovered(recovery):
+def test_key_parameters_are_recovered(recovery, small_fit):
+    _, SMALL_GATE = small_fit
     tree, truth, free, _ = recovery
     diag = check_fit(tree, var_names=free, thresholds=SMALL_GATE, warn=False)
     assert diag.passed, str(diag)

@@ -1,0 +1,153 @@
+"""Benchmark the scenario engine: every combination of the measures x all posterior draws x the horizon.
+
+usage: python benchmarks/scenarios.py [--fit out/fit.nc] [--months 60] [--chunk-draws 500]
+                                      [--pymc-scenarios 2] [--seed 2026]
+
+Without ``--fit`` it first fits the model on the bundled history (4 chains x 1000 draws, about a
+minute) and uses those 4000 draws. Prints, for the full grid (2**k combinations plus the named
+bundles) over ``--months`` forecast months:
+
+* wall time of :meth:`ScenarioEngine.phase_draws` (per-fase statistics of every scenario and draw),
+  with 1 thread and with the default threads, and of building the engine;
+* throughput in draw x scenario x month per second;
+* peak memory: the largest numpy allocation total during the run (tracemalloc) and the process's peak
+  resident set size;
+* the same forward simulation done the PyMC way: one ``pm.sample_posterior_predictive`` call per
+  scenario on a PyMC model of the forward chain (the same ``simulate_chain``, as a PyTensor graph).
+  ``--pymc-scenarios`` of them are timed and the time for the full grid is extrapolated (stated as
+  such).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+
+def _pymc_baseline(engine, n_scenarios: int) -> tuple[float, float]:
+    """Seconds per scenario of pm.sample_posterior_predictive on the forward chain, and a check value."""
+    import numpy as np
+    import pymc as pm
+    import xarray as xr
+
+    from forecast import names as N
+    from forecast.model import dynamics as dyn
+
+    fw = engine.forward
+    n, H = fw.n, len(fw.months)
+    p = fw.params()
+    names = [k for k, v in p.items() if np.ndim(v) >= 1 and np.shape(v)[0] == n]
+    with pm.Model() as model:
+        q = {k: pm.Flat(k, shape=np.shape(p[k])[1:]) for k in names}
+        for t in N.MULTIPLIER_TARGETS:
+            q[f"mult_{t}"] = pm.Flat(f"mult_{t}", shape=(H,))
+        q["housing_latent"] = np.zeros(1)
+        out = dyn.simulate_chain(q, fw.u, dyn.PT)
+        pm.Deterministic(N.OPVANGBEHOEFTE, out[N.OPVANGBEHOEFTE])
+    grid = engine.grid()
+    act = engine.measures.active(grid)
+    times, check = [], 0.0
+    for s in range(n_scenarios):
+        row = act[-1 - s]  # the scenarios with most measures first (kabinetsbeleid)
+        chunk = engine._chain_chunk(slice(0, n), row[None, :])
+        # the multipliers the engine used for this scenario, per draw (recomputed the engine's way)
+        x = {t: np.zeros((n, H)) for t in N.MULTIPLIER_TARGETS}
+        for i, e in enumerate(engine.measures.effects):
+            if e.target in x and row[engine._col[e.measure]]:
+                x[e.target] += engine.effect_draws[e.name][:, None] * engine._ramps[i]
+        data = {
+            k: (("chain", "draw", *[f"{k}_{j}" for j in range(np.ndim(p[k]) - 1)]), p[k][None]) for k in names
+        }
+        for t in N.MULTIPLIER_TARGETS:
+            data[f"mult_{t}"] = (("chain", "draw", f"mult_{t}_0"), np.exp(x[t])[None])
+        trace = xr.Dataset(data, coords={"chain": [0], "draw": np.arange(n)})
+        t0 = time.perf_counter()
+        with model:
+            pp = pm.sample_posterior_predictive(
+                trace, var_names=[N.OPVANGBEHOEFTE], progressbar=False, random_seed=1
+            )
+        times.append(time.perf_counter() - t0)
+        got = pp["posterior_predictive"][N.OPVANGBEHOEFTE].values.reshape(n, H)
+        ref = np.broadcast_to(chunk[N.OPVANGBEHOEFTE], (n, 1, H))[:, 0]
+        check = max(check, float(np.max(np.abs(got - ref) / np.maximum(ref, 1.0))))
+    return float(np.mean(times)), check
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--fit", help="a saved fit (forecast fit --out DIR writes DIR/fit.nc); default: fit now")
+    ap.add_argument("--months", type=int, default=60)
+    ap.add_argument("--chunk-draws", type=int, default=500)
+    ap.add_argument("--pymc-scenarios", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=2026)
+    a = ap.parse_args(argv)
+
+    import numpy as np
+    import pandas as pd
+
+    from forecast.model import ChainModel
+    from forecast.scenarios.engine import ScenarioEngine
+
+    if a.fit:
+        model = ChainModel.load(a.fit)
+    else:
+        print("fitting 4 chains x 1000 draws on the bundled history ...", flush=True)
+        model = ChainModel()
+        model.fit(random_seed=a.seed)
+        model.save(Path(tempfile.mkdtemp()) / "fit.nc")
+    end = (pd.Period(model.settings.end, "M") + a.months).to_timestamp(how="end")
+
+    t0 = time.perf_counter()
+    engine = ScenarioEngine(model, horizon_end=end, random_seed=a.seed)
+    t_init = time.perf_counter() - t0
+    engine._phase_chunk(slice(0, 10), None)  # compile the numba kernels before timing
+    n, H = engine.forward.n, len(engine.months)
+    k = len(engine.measures)
+
+    rows = []
+    for threads in (1, None):
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        draws = engine.phase_draws(chunk_draws=a.chunk_draws, threads=threads)
+        wall = time.perf_counter() - t0
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        S = draws.sizes["scenario"]
+        rows.append((threads or "all CPUs", wall, S, peak))
+        del draws
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB -> MB on Linux
+
+    t_pymc, check = _pymc_baseline(engine, a.pymc_scenarios)
+
+    print()
+    print(
+        f"scenario engine: 2**{k} = {2**k} combinations (+ bundles) x {n} draws x {H} months, "
+        f"chunks of {a.chunk_draws}"
+    )
+    print(f"engine set-up (forward paths, effect draws): {t_init:.2f} s")
+    print()
+    print("| threads | scenarios | wall (s) | draw*scenario*months / s | peak numpy memory (MB) |")
+    print("|---|---|---|---|---|")
+    for threads, wall, S, peak in rows:
+        print(f"| {threads} | {S} | {wall:.2f} | {S * n * H / wall:,.0f} | {peak / 2**20:,.0f} |")
+    print(f"\nprocess peak resident memory (model, fit and engine included): {rss:,.0f} MB")
+    best = min(r[1] for r in rows)
+    per_scenario = best / rows[0][2]
+    print()
+    print("| method | seconds per scenario | full grid (s) |")
+    print("|---|---|---|")
+    print(f"| scenario engine (hypercube, vectorised) | {per_scenario:.4f} | {best:.2f} |")
+    print(
+        f"| pm.sample_posterior_predictive per scenario ({a.pymc_scenarios} timed, grid extrapolated) "
+        f"| {t_pymc:.2f} | {t_pymc * 2**k:,.0f} |"
+    )
+    print(f"\nspeed-up: {t_pymc * 2**k / best:,.0f}x; PyMC and engine need agree to {check:.1e} (relative)")
+    assert np.isfinite(best)
+
+
+if __name__ == "__main__":
+    main()
