@@ -205,13 +205,13 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     save_tree(xr.DataTree(monthly), dest / "bundles_monthly.nc")
     with_cols = ["need_median", "need_p10", "need_p90", "p_need_exceeds_capacity", "cost_meur_mean"]
     print("\nReception need per fase (persons, mean over the fase's months; 80 % band) for the bundles")
-    print(bundles[with_cols].to_string(float_format=lambda v: f"{v:,.2f}" if abs(v) < 10 else f"{v:,.0f}"))
+    persons = "{:,.0f}".format
+    share = "{:.2f}".format
+    fmt = {c: share if c.startswith("p_") else persons for c in with_cols}
+    print(bundles[with_cols].to_string(formatters=fmt))
     print("\nEach measure's contribution to mean need (persons; Shapley, mean and 80 % band)")
-    print(
-        need_c[["mean", "p10", "p90", "p_negative"]].to_string(
-            float_format=lambda v: f"{v:,.2f}" if abs(v) < 1 else f"{v:,.0f}"
-        )
-    )
+    cols = ["mean", "p10", "p90", "p_negative"]
+    print(need_c[cols].to_string(formatters={c: share if c == "p_negative" else persons for c in cols}))
     print(f"\ncapacity: {engine.capacity.description}\ncosts: {engine.costs.description}")
     print(
         f"\nsaved {dest}/: phase_summary.csv/.nc, contributions_need.csv, contributions_cost.csv, "

@@ -650,7 +650,7 @@ class ScenarioEngine:
         xarray.Dataset
             For every statistic: ``<stat>`` (measure, chain, draw, fase), ``<stat>_mean`` and
             ``<stat>_q`` (quantiles :data:`QUANTILES`), and ``<stat>_p_negative`` (the posterior
-            probability that the measure lowers it).
+            probability that the measure lowers it; 0 where it does not act).
         """
         grid = self.grid()
         out = {}
@@ -659,7 +659,9 @@ class ScenarioEngine:
             out[k] = c
             out[f"{k}_mean"] = c.mean((N.DIM_CHAIN, N.DIM_DRAW))
             out[f"{k}_q"] = c.quantile(list(QUANTILES), dim=(N.DIM_CHAIN, N.DIM_DRAW))
-            out[f"{k}_p_negative"] = (c < 0).mean((N.DIM_CHAIN, N.DIM_DRAW))
+            # rounding noise of a measure that does not act (yet) is not a negative contribution
+            tol = 1e-9 * float(np.nanmax(np.abs(phase_draws[k].values)) or 1.0)
+            out[f"{k}_p_negative"] = (c < -tol).mean((N.DIM_CHAIN, N.DIM_DRAW))
         ds = xr.Dataset(out)
         ds.attrs.update(phase_draws.attrs)
         return ds
