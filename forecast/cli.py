@@ -2,6 +2,8 @@
 
 Commands
 --------
+``forecast run``
+    The main job: fit on the history, run every scenario, write every report, in one go.
 ``forecast data``
     Print the history summary: coverage per series and year, counts per
     definition and quality, the last observation per series.
@@ -11,6 +13,12 @@ Commands
 ``forecast scenarios``
     From a saved fit, forecast every combination of the policy measures and
     write per-fase summaries, contributions and monthly bands.
+``forecast report --fase FASE``
+    From a saved fit, write the HTML report of one fase (and the index page).
+
+Exit codes: 0 success, 2 bad input (the message names the file and line), 3 a failed
+diagnostics gate with ``--strict``. Every output is written to a temporary name and renamed,
+so an error or Ctrl-C leaves no half-written file.
 """
 
 from __future__ import annotations
@@ -22,6 +30,9 @@ from pathlib import Path
 
 from forecast import __version__
 from forecast.data import DataValidationError, History, MergeConflictError, load_history
+from forecast.names import PHASES
+
+LANGUAGES = ("nl", "en")
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -50,30 +61,40 @@ QUICK = {"draws": 200, "tune": 300, "chains": 2}
 """The ``--quick`` preset: a smoke run that finishes fast (its diagnostics will not pass)."""
 
 
-def _cmd_fit(args: argparse.Namespace) -> int:
-    from forecast.model import ChainModel  # the model layer is heavy; import it only when needed
-    from forecast.priors import PriorConfigError
+class _BadInput(Exception):
+    """Raised by the preparation steps: the message goes to stderr with exit code 2."""
 
-    history = _history(args)
-    try:
-        model = ChainModel(history, args.priors)
-    except PriorConfigError as exc:
-        print(f"forecast: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    out = Path(args.out)
+
+def _writable(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".forecast-write-test"
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
-        print(f"forecast: error: cannot write to --out {out}: {exc.strerror}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise _BadInput(f"cannot write to --out {out}: {exc.strerror}") from None
+
+
+def _model(args: argparse.Namespace, history: History):
+    from forecast.model import ChainModel  # the model layer is heavy; import it only when needed
+    from forecast.priors import PriorConfigError
+
+    try:
+        return ChainModel(history, args.priors)
+    except PriorConfigError as exc:
+        raise _BadInput(str(exc)) from None
+
+
+def _runs(args: argparse.Namespace) -> dict:
     runs = dict(QUICK) if args.quick else {"draws": 1000, "tune": 1000, "chains": 4}
     for key in runs:
-        if getattr(args, key) is not None:
+        if getattr(args, key, None) is not None:
             runs[key] = getattr(args, key)
-    print(model, flush=True)
+    return runs
+
+
+def _fit(args: argparse.Namespace, model, out: Path, *, verbose: bool = True):
+    runs = _runs(args)
     print(
         f"fitting: {runs['chains']} chains x {runs['draws']} draws after {runs['tune']} tuning steps, "
         f"sampler {args.sampler}, seed {args.seed} ...",
@@ -82,11 +103,22 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     model.fit(sampler=args.sampler, random_seed=args.seed, **runs)
     print(model.diagnostics, flush=True)
     model.sample_posterior_predictive(random_seed=args.seed)
-    cov = model.coverage()
-    print("\nIn-sample coverage of the posterior predictive (share of observations inside the interval)")
-    print(cov.to_string(float_format=lambda v: f"{v:.2f}"))
+    if verbose:
+        cov = model.coverage()
+        print("\nIn-sample coverage of the posterior predictive (share of observations inside the interval)")
+        print(cov.to_string(float_format=lambda v: f"{v:.2f}"))
     path = model.save(out / "fit.nc")
-    print(f"\nsaved {path}")
+    print(f"saved {path}", flush=True)
+    return model
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    history = _history(args)
+    model = _model(args, history)
+    out = Path(args.out)
+    _writable(out)
+    print(model, flush=True)
+    _fit(args, model, out)
     if args.strict and not model.diagnostics.passed:
         return EXIT_DIAGNOSTICS_FAILED
     return EXIT_OK
@@ -122,54 +154,51 @@ def _capacity(args: argparse.Namespace):
     return pd.Series(frame["places"].to_numpy(float), index=pd.to_datetime(frame["month"]))
 
 
-def _cmd_scenarios(args: argparse.Namespace) -> int:
-    import xarray as xr
-
-    from forecast.data.history import atomic_write_text
+def _load_fit(args: argparse.Namespace, out: Path):
     from forecast.model import ChainModel
-    from forecast.model.io import SavedFitError, save_tree
-    from forecast.scenarios import (
-        ScenarioEngine,
-        ScenarioError,
-        contribution_table,
-        load_measures,
-        phase_table,
-    )
+    from forecast.model.io import SavedFitError
 
-    out = Path(args.out)
-    fit_path = Path(args.fit) if args.fit else out / "fit.nc"
+    fit_path = Path(args.fit) if getattr(args, "fit", None) else out / "fit.nc"
     if not fit_path.exists():
-        print(
-            f"forecast: error: no fitted model at {fit_path}: run `forecast fit --out {out}` first, "
-            "or pass --fit FILE",
-            file=sys.stderr,
+        raise _BadInput(
+            f"no fitted model at {fit_path}: run `forecast fit --out {out}` first, or pass --fit FILE"
         )
-        return EXIT_BAD_INPUT
     try:
-        model = ChainModel.load(fit_path)
-        measures = load_measures(args.measures) if args.measures else load_measures()
-        engine = ScenarioEngine(
+        return ChainModel.load(fit_path)
+    except SavedFitError as exc:
+        raise _BadInput(str(exc)) from None
+
+
+def _measures(args: argparse.Namespace):
+    from forecast.scenarios import PolicyConfigError, load_measures
+
+    try:
+        return load_measures(args.measures) if getattr(args, "measures", None) else load_measures()
+    except (PolicyConfigError, OSError) as exc:
+        raise _BadInput(str(exc)) from None
+
+
+def _engine(args: argparse.Namespace, model, measures):
+    from forecast.scenarios import ScenarioEngine, ScenarioError
+
+    if model.diagnostics is not None and not model.diagnostics.passed:
+        print(
+            "WARNING: the fit failed its diagnostics gate: the scenario numbers inherit its problems.",
+            flush=True,
+        )
+    try:
+        return ScenarioEngine(
             model,
             measures,
             capacity=_capacity(args),
-            horizon_end=args.horizon_end,
+            horizon_end=getattr(args, "horizon_end", None),
             random_seed=args.seed,
         )
-    except (SavedFitError, ScenarioError) as exc:
-        print(f"forecast: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if model.diagnostics is not None and not model.diagnostics.passed:
-        print(
-            "WARNING: the fit failed its diagnostics gate: these scenario numbers inherit its problems.\n"
-            + str(model.diagnostics),
-            flush=True,
-        )
-    dest = out / "scenarios"
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        print(f"forecast: error: cannot write to {dest}: {exc.strerror}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except ScenarioError as exc:
+        raise _BadInput(str(exc)) from None
+
+
+def _phase_draws(args: argparse.Namespace, engine):
     k = len(engine.measures)
     print(
         f"scenarios: 2**{k} = {2**k} combinations + {len(engine.measures.bundles)} bundles x "
@@ -177,20 +206,29 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
         flush=True,
     )
     client = None
-    if args.scheduler:
+    if getattr(args, "scheduler", None):
         from distributed import Client
 
         client = Client(args.scheduler)
     try:
-        draws = engine.phase_draws(chunk_draws=args.chunk_draws, client=client)
+        return engine.phase_draws(chunk_draws=getattr(args, "chunk_draws", 500), client=client)
     finally:
         if client is not None:
             client.close()
+
+
+def _write_scenarios(engine, draws, dest: Path, *, verbose: bool = True) -> None:
+    import xarray as xr
+
+    from forecast.data.history import atomic_write_text
+    from forecast.model.io import save_tree
+    from forecast.scenarios import contribution_table, phase_table
+
+    dest.mkdir(parents=True, exist_ok=True)
     summary = engine.summarise(draws)
     contrib = engine.contributions(draws, statistics=("need_mean", "noodopvang_person_months", "cost_eur"))
     monthly = engine.monthly_summary(list(engine.measures.bundles))
     table = phase_table(summary)
-    bundles = table.loc[list(engine.measures.bundles)]
     need_c = contribution_table(contrib, "need_mean")
     cost_c = contribution_table(contrib, "cost_eur")
     # every file via a temporary name and a rename: an error or Ctrl-C leaves no half-written file
@@ -203,20 +241,97 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
         dest / "contributions.nc",
     )
     save_tree(xr.DataTree(monthly), dest / "bundles_monthly.nc")
-    with_cols = ["need_median", "need_p10", "need_p90", "p_need_exceeds_capacity", "cost_meur_mean"]
-    print("\nReception need per fase (persons, mean over the fase's months; 80 % band) for the bundles")
     persons = "{:,.0f}".format
     share = "{:.2f}".format
-    fmt = {c: share if c.startswith("p_") else persons for c in with_cols}
-    print(bundles[with_cols].to_string(formatters=fmt))
-    print("\nEach measure's contribution to mean need (persons; Shapley, mean and 80 % band)")
-    cols = ["mean", "p10", "p90", "p_negative"]
-    print(need_c[cols].to_string(formatters={c: share if c == "p_negative" else persons for c in cols}))
-    print(f"\ncapacity: {engine.capacity.description}\ncosts: {engine.costs.description}")
+    if verbose:
+        with_cols = ["need_median", "need_p10", "need_p90", "p_need_exceeds_capacity", "cost_meur_mean"]
+        print("\nReception need per fase (persons, mean over the fase's months; 80 % band) for the bundles")
+        fmt = {c: share if c.startswith("p_") else persons for c in with_cols}
+        print(table.loc[list(engine.measures.bundles)][with_cols].to_string(formatters=fmt))
+        print("\nEach measure's contribution to mean need (persons; Shapley, mean and 80 % band)")
+        cols = ["mean", "p10", "p90", "p_negative"]
+        print(need_c[cols].to_string(formatters={c: share if c == "p_negative" else persons for c in cols}))
+        print(f"\ncapacity: {engine.capacity.description}\ncosts: {engine.costs.description}")
     print(
-        f"\nsaved {dest}/: phase_summary.csv/.nc, contributions_need.csv, contributions_cost.csv, "
-        "contributions.nc, bundles_monthly.nc"
+        f"saved {dest}/: phase_summary.csv/.nc, contributions_need.csv, contributions_cost.csv, "
+        "contributions.nc, bundles_monthly.nc",
+        flush=True,
     )
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    model = _load_fit(args, out)
+    engine = _engine(args, model, _measures(args))
+    _writable(out / "scenarios")
+    draws = _phase_draws(args, engine)
+    _write_scenarios(engine, draws, out / "scenarios")
+    return EXIT_OK
+
+
+def _write_reports(args: argparse.Namespace, model, engine, draws, out: Path, fases=None) -> None:
+    from forecast.reports import build_reports
+
+    files = build_reports(model, engine, out / "reports", lang=args.lang, fases=fases, draws=draws)
+    pages = sorted(p.name for p in files if p.suffix == ".html")
+    print(f"saved {out / 'reports'}/: {', '.join(pages)}, tables/*.csv, scenario_summary.nc", flush=True)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    model = _load_fit(args, out)
+    engine = _engine(args, model, _measures(args))
+    _writable(out / "reports")
+    draws = _phase_draws(args, engine)
+    _write_reports(args, model, engine, draws, out, fases=[args.fase])
+    return EXIT_OK
+
+
+class _Steps:
+    """Numbered progress lines with the time each step took."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.i, self.t0 = n, 0, None
+
+    def start(self, text: str) -> None:
+        import time
+
+        self.done()
+        self.i += 1
+        self.t0 = time.perf_counter()
+        print(f"\n[{self.i}/{self.n}] {text}", flush=True)
+
+    def done(self) -> None:
+        import time
+
+        if self.t0 is not None:
+            print(f"[{self.i}/{self.n}] done in {time.perf_counter() - self.t0:.0f} s", flush=True)
+            self.t0 = None
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    # everything that can be wrong with the input is checked before anything is computed or written
+    history = _history(args)
+    model = _model(args, history)
+    measures = _measures(args)
+    _capacity(args)
+    out = Path(args.out)
+    _writable(out)
+    steps = _Steps(4)
+    steps.start("the history")
+    print(history.summary().split("\n\n")[0], flush=True)
+    steps.start("fitting the chain model (about a minute for the full fit on two cores)")
+    print(model, flush=True)
+    _fit(args, model, out, verbose=False)
+    steps.start("every combination of the measures, to the end of the last fase")
+    engine = _engine(args, model, measures)
+    draws = _phase_draws(args, engine)
+    _write_scenarios(engine, draws, out / "scenarios")
+    steps.start(f"the reports ({args.lang})")
+    _write_reports(args, model, engine, draws, out)
+    steps.done()
+    if args.strict and not model.diagnostics.passed:
+        return EXIT_DIAGNOSTICS_FAILED
     return EXIT_OK
 
 
@@ -239,14 +354,74 @@ def _add_history_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", metavar="DATE", help="only what was known on DATE (YYYY-MM-DD)")
 
 
+def _add_fit_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--priors", metavar="DIR", help="folder of prior TOML files (default: the bundled priors/)"
+    )
+    p.add_argument("--draws", type=int, help="draws per chain after tuning (default 1000)")
+    p.add_argument("--tune", type=int, help="tuning steps per chain (default 1000)")
+    p.add_argument("--chains", type=int, help="number of chains (default 4)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke-run preset: 2 chains x 200 draws after 300 tuning steps (diagnostics will not pass)",
+    )
+    p.add_argument("--sampler", choices=("nutpie", "pymc"), default="nutpie", help="default nutpie")
+    p.add_argument(
+        "--strict", action="store_true", help="exit with code 3 when the fit fails the diagnostics gate"
+    )
+
+
+def _add_scenario_options(p: argparse.ArgumentParser, *, fit: bool) -> None:
+    if fit:
+        p.add_argument("--fit", metavar="FILE", help="the saved fit (default OUT/fit.nc from `forecast fit`)")
+    p.add_argument("--measures", metavar="FILE", help="your own measures TOML (default: the bundled one)")
+    p.add_argument(
+        "--capacity",
+        metavar="PLACES|FILE",
+        help="regular COA places: a number (e.g. 75000) or a CSV with columns month, places "
+        "(default: the latest coa_capacity in the inputs, held flat)",
+    )
+    p.add_argument(
+        "--horizon-end", metavar="DATE", help="last forecast month (default: end of the last fase)"
+    )
+    p.add_argument(
+        "--chunk-draws", type=int, default=500, help="posterior draws per chunk (memory; default 500)"
+    )
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run the chunks on a dask cluster (scheduler address)"
+    )
+
+
+def _add_common(p: argparse.ArgumentParser, *, lang: bool = False) -> None:
+    p.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    p.add_argument("--out", metavar="DIR", default="out", help="output folder (default ./out)")
+    if lang:
+        p.add_argument("--lang", choices=LANGUAGES, default="nl", help="report language: nl (default) or en")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``forecast`` command."""
     parser = argparse.ArgumentParser(
         prog="forecast",
         description="Probabilistic forecasts of reception need (opvangbehoefte) in the Dutch asylum chain.",
+        epilog="Exit codes: 0 ok, 2 bad input, 3 failed diagnostics gate (with --strict).",
     )
     parser.add_argument("--version", action="version", version=f"forecast {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="the main job: fit, every scenario, every report, in one go",
+        description="Fit the chain model on the history (bundled, or yours merged onto it), run every "
+        "combination of the policy measures to the end of the last fase, and write the HTML reports per "
+        "fase with their tables: OUT/fit.nc, OUT/scenarios/, OUT/reports/index.html.",
+    )
+    _add_history_options(run)
+    _add_fit_options(run)
+    _add_scenario_options(run, fit=False)
+    _add_common(run, lang=True)
+    run.set_defaults(func=_cmd_run)
 
     data = sub.add_parser(
         "data",
@@ -265,23 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
         "series and save the result to OUT/fit.nc.",
     )
     _add_history_options(fit)
-    fit.add_argument(
-        "--priors", metavar="DIR", help="folder of prior TOML files (default: the bundled priors/)"
-    )
-    fit.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
-    fit.add_argument("--out", metavar="DIR", default="out", help="output folder (default ./out)")
-    fit.add_argument("--draws", type=int, help="draws per chain after tuning (default 1000)")
-    fit.add_argument("--tune", type=int, help="tuning steps per chain (default 1000)")
-    fit.add_argument("--chains", type=int, help="number of chains (default 4)")
-    fit.add_argument(
-        "--quick",
-        action="store_true",
-        help="smoke-run preset: 2 chains x 200 draws after 300 tuning steps (diagnostics will not pass)",
-    )
-    fit.add_argument("--sampler", choices=("nutpie", "pymc"), default="nutpie")
-    fit.add_argument(
-        "--strict", action="store_true", help="exit with code 3 when the fit fails the diagnostics gate"
-    )
+    _add_fit_options(fit)
+    _add_common(fit)
     fit.set_defaults(func=_cmd_fit)
 
     scen = sub.add_parser(
@@ -292,24 +452,20 @@ def build_parser() -> argparse.ArgumentParser:
         "capacity), noodopvang, cost, statushouder share), each measure's Shapley contribution and "
         "monthly bands of the bundles to OUT/scenarios/.",
     )
-    scen.add_argument("--fit", metavar="FILE", help="the saved fit (default OUT/fit.nc from `forecast fit`)")
-    scen.add_argument("--out", metavar="DIR", default="out", help="output folder (default ./out)")
-    scen.add_argument("--measures", metavar="FILE", help="your own measures TOML (default: the bundled one)")
-    scen.add_argument(
-        "--capacity",
-        metavar="PLACES|FILE",
-        help="regular COA places: a number (e.g. 75000) or a CSV with columns month, places "
-        "(default: the latest coa_capacity in the inputs, held flat)",
-    )
-    scen.add_argument(
-        "--horizon-end", metavar="DATE", help="last forecast month (default: end of the last fase)"
-    )
-    scen.add_argument("--seed", type=int, default=2026, help="random seed of the future draws (default 2026)")
-    scen.add_argument("--chunk-draws", type=int, default=500, help="posterior draws per chunk (memory)")
-    scen.add_argument(
-        "--scheduler", metavar="ADDRESS", help="run the chunks on a dask cluster (scheduler address)"
-    )
+    _add_scenario_options(scen, fit=True)
+    _add_common(scen)
     scen.set_defaults(func=_cmd_scenarios)
+
+    rep = sub.add_parser(
+        "report",
+        help="write the HTML report of one fase (and the index page) from a saved fit",
+        description="From a saved fit, run the scenarios and write OUT/reports/<fase>.html and "
+        "OUT/reports/index.html (self-contained, readable offline) with their tables as CSV.",
+    )
+    rep.add_argument("--fase", required=True, choices=PHASES, help="which fase: " + ", ".join(PHASES))
+    _add_scenario_options(rep, fit=True)
+    _add_common(rep, lang=True)
+    rep.set_defaults(func=_cmd_report)
     return parser
 
 
@@ -319,6 +475,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except _BadInput as exc:
+        print(f"forecast: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except (DataValidationError, MergeConflictError) as exc:
         print(f"forecast: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

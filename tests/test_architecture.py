@@ -1,4 +1,4 @@
-"""The layers import in one direction only: data -> priors -> model -> scenarios -> cli."""
+"""The layers import in one direction only: data, priors, model, scenarios, evaluation, reports, cli."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ ALLOWED = {
     "priors": {"priors"},
     "model": {"data", "priors", "model"},
     "scenarios": {"data", "priors", "model", "scenarios"},
+    "evaluation": {"data", "priors", "model", "scenarios", "evaluation"},
+    "reports": {"data", "priors", "model", "scenarios", "evaluation", "reports"},
 }
 
 

@@ -1,0 +1,11 @@
+"""Reports layer: self-contained HTML pages per fase and an index, with their tables as CSV.
+
+* :mod:`forecast.reports.pages`: :func:`build_reports` (the pages, the CSV tables, the netCDF summary).
+* :mod:`forecast.reports.figures`: the matplotlib figures embedded in the pages.
+* :mod:`forecast.reports.labels`: Dutch (default) and English labels.
+"""
+
+from forecast.reports.labels import LANGUAGES, labels
+from forecast.reports.pages import ReportBuilder, build_reports
+
+__all__ = ["LANGUAGES", "ReportBuilder", "build_reports", "labels"]

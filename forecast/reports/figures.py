@@ -1,0 +1,149 @@
+"""The report's figures (matplotlib, Agg backend), returned as PNG bytes to embed in the pages."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen needed; must precede pyplot
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+#: colours of the key scenarios (colour-blind safe, Okabe-Ito)
+COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+HISTORY_COLOUR = "#555555"
+DPI = 110
+
+
+def png(fig) -> bytes:
+    """The figure as PNG bytes (no timestamp in the metadata), and close it."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _months(x) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(np.asarray(x))
+
+
+def fan_chart(
+    title: str,
+    unit: str,
+    history: xr.DataArray | None,
+    forecasts: Mapping[str, xr.DataArray],
+    *,
+    observed: pd.DataFrame | None = None,
+    observed_label: str = "observed",
+    history_label: str = "model (history)",
+    phases: Sequence[tuple[str, pd.Timestamp, pd.Timestamp]] = (),
+    highlight: str | None = None,
+    capacity: tuple[str, xr.DataArray] | None = None,
+    start: str | None = "2019-01-01",
+    size: tuple[float, float] = (9.0, 4.2),
+) -> bytes:
+    """A fan chart: the fitted history's band, the forecast bands per scenario, observations, fases.
+
+    Parameters
+    ----------
+    history : DataArray (quantile, month), optional
+        Quantiles 0.1/0.5/0.9 of the fitted latent quantity.
+    forecasts : mapping of label to DataArray (quantile, month)
+        Quantiles 0.025, 0.1, 0.5, 0.9, 0.975 per scenario (80 % band shaded, 95 % dashed).
+    observed : DataFrame with columns ``date``, ``value``, ``definition``, optional
+    phases : sequence of (label, start, end)
+        Vertical lines at the fase boundaries; ``highlight`` (a label) is shaded.
+    capacity : (label, DataArray (month,)), optional
+        A capacity path drawn as a step line.
+    """
+    fig, ax = plt.subplots(figsize=size)
+    lo_date = pd.Timestamp(start) if start else None
+    if history is not None:
+        m = _months(history["month"].values)
+        keep = m >= lo_date if lo_date is not None else np.ones(len(m), bool)
+        h = history.isel(month=np.flatnonzero(keep))
+        mm = m[keep]
+        ax.fill_between(mm, h.sel(quantile=0.1), h.sel(quantile=0.9), color=HISTORY_COLOUR, alpha=0.2, lw=0)
+        ax.plot(mm, h.sel(quantile=0.5), color=HISTORY_COLOUR, lw=1.2, label=history_label)
+    for i, (label, q) in enumerate(forecasts.items()):
+        c = COLOURS[i % len(COLOURS)]
+        m = _months(q["month"].values)
+        ax.fill_between(m, q.sel(quantile=0.1), q.sel(quantile=0.9), color=c, alpha=0.18, lw=0)
+        ax.plot(m, q.sel(quantile=0.5), color=c, lw=1.8, label=label)
+        ax.plot(m, q.sel(quantile=0.975), color=c, lw=0.8, ls="--")
+        ax.plot(m, q.sel(quantile=0.025), color=c, lw=0.8, ls="--")
+    if observed is not None and len(observed):
+        obs = observed[observed["date"] >= lo_date] if lo_date is not None else observed
+        markers = "os^Dv<>"
+        for j, (definition, rows) in enumerate(obs.groupby("definition", sort=True)):
+            ax.scatter(
+                rows["date"],
+                rows["value"],
+                s=12,
+                marker=markers[j % len(markers)],
+                color="black",
+                zorder=5,
+                label=f"{observed_label}: {definition}",
+            )
+    if capacity is not None:
+        label, cap = capacity
+        ax.step(_months(cap["month"].values), cap.values, where="post", color="black", lw=1.4, label=label)
+    # y-axis: up to 1.25 x the highest 80 % band, history or observation; the 95 % lines may leave it
+    tops = [float(q.sel(quantile=0.9).max()) for q in forecasts.values()]
+    if history is not None:
+        tops.append(float(history.sel(quantile=0.9).max()))
+    if observed is not None and len(observed):
+        tops.append(float(observed["value"].max()))
+    ymax = 1.25 * max(tops) if tops else ax.get_ylim()[1]
+    ax.set_ylim(0, ymax)
+    for j, (label, a, b) in enumerate(phases):
+        ax.axvline(a, color="grey", lw=0.7, ls=":")
+        if label == highlight:
+            ax.axvspan(a, b, color="#FFE9A8", alpha=0.45, lw=0, zorder=0)
+        mid = a + (b - a) / 2
+        y = ymax * (0.97 if j % 2 == 0 else 0.91)
+        ax.text(mid, y, label, va="top", ha="center", fontsize=7.5, color="#444444")
+    ax.set_title(title, fontsize=11, loc="left")
+    ax.set_ylabel(unit)
+    ax.grid(alpha=0.3, lw=0.5)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    return png(fig)
+
+
+def contribution_chart(table: pd.DataFrame, title: str, unit: str, size=(8.0, 3.8)) -> bytes:
+    """Horizontal bars of each measure's Shapley contribution: median with the 80 % band."""
+    t = table.iloc[::-1]
+    fig, ax = plt.subplots(figsize=size)
+    y = np.arange(len(t))
+    colours = np.where(t["median"].to_numpy() < 0, COLOURS[2], COLOURS[1])
+    ax.barh(y, t["median"], color=colours, alpha=0.8)
+    ax.hlines(y, t["p10"], t["p90"], color="black", lw=1.2)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, t.index, fontsize=8)
+    ax.set_xlabel(unit)
+    ax.set_title(title, fontsize=11, loc="left")
+    ax.grid(axis="x", alpha=0.3, lw=0.5)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    return png(fig)
+
+
+def interval_chart(
+    labels: Sequence[str], q10, q50, q90, title: str, unit: str, size=(7.0, 2.8), percent: bool = False
+) -> bytes:
+    """Point (median) and 80 % interval per label: e.g. the statushouder share per bundle."""
+    fig, ax = plt.subplots(figsize=size)
+    y = np.arange(len(labels))[::-1]
+    ax.hlines(y, q10, q90, color=COLOURS[0], lw=2)
+    ax.plot(q50, y, "o", color=COLOURS[0])
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlabel(unit)
+    ax.set_title(title, fontsize=11, loc="left")
+    ax.grid(axis="x", alpha=0.3, lw=0.5)
+    if percent:
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    return png(fig)

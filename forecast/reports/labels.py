@@ -1,0 +1,195 @@
+"""Report labels in Dutch (default) and English: one dictionary per language, the same keys."""
+
+from __future__ import annotations
+
+LANGUAGES = ("nl", "en")
+
+_NL = {
+    "title": "Prognose opvangbehoefte",
+    "subtitle": "Posterieure banden van de opvangbehoefte per fase en per combinatie van maatregelen",
+    "index_title": "Overzicht",
+    "fase": "Fase",
+    "period": "Periode",
+    "voorbereiding": "Voorbereidingsfase",
+    "implementatie": "Implementatiefase",
+    "normalisatie": "Normalisatiefase",
+    "headline": "Kerncijfers per fase (gemiddelde opvangbehoefte in personen over de maanden van de fase)",
+    "scenario": "Scenario",
+    "median": "mediaan",
+    "band80": "80%-band",
+    "band95": "95%-band",
+    "p_exceed": "P(behoefte > capaciteit)",
+    "noodopvang_pm": "noodopvang (persoonsmaanden, gem.)",
+    "cost": "kosten (mln euro, gem.)",
+    "cost_band": "kosten 80%-band (mln euro)",
+    "share": "aandeel statushouders (mediaan)",
+    "peak": "piek (mediaan)",
+    "places": "plaatsen (mediaan)",
+    "diagnostics": "Sampler-diagnostiek",
+    "diag_passed": "GESLAAGD: R-hat, ESS, divergenties en E-BFMI binnen de grenzen.",
+    "diag_failed": "MISLUKT: de fit haalt de diagnostische drempels niet. GEBRUIK DEZE CIJFERS NIET.",
+    "fan_persons": "Opvangbehoefte (personen in de COA-opvang)",
+    "fan_places": "Opvangbehoefte in plaatsen en reguliere capaciteit",
+    "observed": "waargenomen",
+    "fitted": "model (historie)",
+    "capacity": "reguliere capaciteit",
+    "persons": "personen",
+    "places_unit": "plaatsen",
+    "month": "maand",
+    "all_scenarios": "Alle scenario's in deze fase",
+    "bundles": "Benoemde pakketten",
+    "combinations": "Alle {n} combinaties van maatregelen",
+    "contributions": "Bijdrage van elke maatregel (Shapley-waarde)",
+    "contrib_text": (
+        "Het verschil dat een maatregel maakt voor de gemiddelde opvangbehoefte in deze fase, gemiddeld over "
+        "alle combinaties van de andere maatregelen; de bijdragen tellen op tot 'alle maatregelen' min "
+        "'geen maatregelen'. Balk: posterieure mediaan; lijn: 80%-band."
+    ),
+    "measure": "maatregel",
+    "mean": "gemiddelde",
+    "p_lower": "P(verlaagt)",
+    "statushouders": "Statushouders in de opvang",
+    "share_text": "Aandeel statushouders onder de bewoners, per pakket (mediaan en 80%-band over de fase).",
+    "flows": "Instroom, nareis en IND-voorraad",
+    "instroom": "Eerste asielaanvragen per maand",
+    "nareis": "Nareizigers per maand",
+    "ind_backlog": "IND-voorraad (personen in procedure)",
+    "statushouders_stock": "Statushouders in de opvang (personen)",
+    "fit": "Hoe goed past het model op de historie",
+    "fit_text": (
+        "Aandeel waarnemingen binnen het centrale 50%- en 90%-interval van de posterieure predictieve "
+        "verdeling, per reeks en definitie (in-sample)."
+    ),
+    "series": "reeks",
+    "definition": "definitie",
+    "provenance": "Herkomst: data, priors, versies",
+    "last_obs": "Laatste waarneming per reeks",
+    "sources": "Bronnen",
+    "versions": "Versies",
+    "seed": "seed",
+    "data_hash": "data-hash",
+    "config_hash": "config-hash",
+    "capacity_source": "capaciteit",
+    "cost_source": "kosten",
+    "horizon": "horizon",
+    "assumptions": "Aannames",
+    "assumptions_text": (
+        "Het model zet de geschatte keten voort vanaf elke posterieure trekking: instroom keert terug naar "
+        "het gemiddelde van 2014-2024, IND-capaciteit, inwilligingspercentage en huisvesting volgen hun "
+        "random walks, de taakstelling volgt de verwachte uitstroom. Effecten van maatregelen worden "
+        "getrokken uit hun priors (priors/policy/measures.toml). De banden na 2027 zijn breed: de "
+        "IND-capaciteit reageert in het model niet op een oplopende voorraad."
+    ),
+    "pages": "Rapporten per fase",
+    "generated": "Gemaakt met forecast {version}",
+    "key_scenarios": "Kernscenario's",
+    "history_end": "laatste maand van de data",
+    "no_months": "Deze fase valt buiten de prognoseperiode.",
+    "effect": "effect",
+    "downloads": "Machineleesbare bestanden",
+    "fan_caption": (
+        "Grijs: het model over de historie (mediaan en 80%-band); gekleurd: de prognose per pakket "
+        "(mediaan en 80%-band), stippellijnen: 95%-band (kan buiten de grafiek lopen); punten: "
+        "waarnemingen; geel: deze fase."
+    ),
+}
+
+_EN = {
+    "title": "Reception need forecast",
+    "subtitle": (
+        "Posterior bands of reception need (opvangbehoefte) per phase and per combination of measures"
+    ),
+    "index_title": "Overview",
+    "fase": "Phase",
+    "period": "Period",
+    "voorbereiding": "Preparation phase (voorbereiding)",
+    "implementatie": "Implementation phase (implementatie)",
+    "normalisatie": "Normalisation phase (normalisatie)",
+    "headline": "Key figures per phase (mean reception need in persons over the phase's months)",
+    "scenario": "Scenario",
+    "median": "median",
+    "band80": "80% band",
+    "band95": "95% band",
+    "p_exceed": "P(need > capacity)",
+    "noodopvang_pm": "emergency reception (person-months, mean)",
+    "cost": "cost (million euro, mean)",
+    "cost_band": "cost 80% band (million euro)",
+    "share": "statushouder share (median)",
+    "peak": "peak (median)",
+    "places": "places (median)",
+    "diagnostics": "Sampler diagnostics",
+    "diag_passed": "PASSED: R-hat, ESS, divergences and E-BFMI within their limits.",
+    "diag_failed": "FAILED: the fit does not pass the diagnostics gate. DO NOT USE THESE NUMBERS.",
+    "fan_persons": "Reception need (persons in COA reception)",
+    "fan_places": "Reception need in places and regular capacity",
+    "observed": "observed",
+    "fitted": "model (history)",
+    "capacity": "regular capacity",
+    "persons": "persons",
+    "places_unit": "places",
+    "month": "month",
+    "all_scenarios": "All scenarios in this phase",
+    "bundles": "Named bundles",
+    "combinations": "All {n} combinations of measures",
+    "contributions": "Each measure's contribution (Shapley value)",
+    "contrib_text": (
+        "The difference a measure makes to mean reception need in this phase, averaged over all combinations "
+        "of the other measures; the contributions add up to 'all measures' minus 'no measures'. Bar: "
+        "posterior median; line: 80% band."
+    ),
+    "measure": "measure",
+    "mean": "mean",
+    "p_lower": "P(lowers)",
+    "statushouders": "Statushouders in reception",
+    "share_text": "Share of statushouders among residents, per bundle (median and 80% band over the phase).",
+    "flows": "Inflow, family reunification and IND backlog",
+    "instroom": "First asylum applications per month",
+    "nareis": "Family reunification arrivals (nareis) per month",
+    "ind_backlog": "IND backlog (persons in procedure)",
+    "statushouders_stock": "Statushouders in reception (persons)",
+    "fit": "How well the model fits the history",
+    "fit_text": (
+        "Share of observations inside the central 50% and 90% posterior predictive intervals, per series and "
+        "definition (in-sample)."
+    ),
+    "series": "series",
+    "definition": "definition",
+    "provenance": "Provenance: data, priors, versions",
+    "last_obs": "Last observation per series",
+    "sources": "Sources",
+    "versions": "Versions",
+    "seed": "seed",
+    "data_hash": "data hash",
+    "config_hash": "config hash",
+    "capacity_source": "capacity",
+    "cost_source": "costs",
+    "horizon": "horizon",
+    "assumptions": "Assumptions",
+    "assumptions_text": (
+        "The model continues the fitted chain from every posterior draw: inflow reverts to its 2014-2024 "
+        "average, IND capacity, grant rate and housing follow their random walks, the taakstelling follows "
+        "the expected outflow. Measure effects are drawn from their priors (priors/policy/measures.toml). "
+        "Bands after 2027 are wide: in the model the IND capacity does not react to a growing backlog."
+    ),
+    "pages": "Reports per phase",
+    "generated": "Made with forecast {version}",
+    "key_scenarios": "Key scenarios",
+    "history_end": "last month of the data",
+    "no_months": "This phase lies outside the forecast period.",
+    "effect": "effect",
+    "downloads": "Machine-readable files",
+    "fan_caption": (
+        "Grey: the model over the history (median and 80% band); coloured: the forecast per bundle "
+        "(median and 80% band), dashed: 95% band (may leave the chart); points: observations; yellow: "
+        "this phase."
+    ),
+}
+
+LABELS = {"nl": _NL, "en": _EN}
+
+
+def labels(lang: str) -> dict[str, str]:
+    """The labels of ``lang`` (``"nl"`` or ``"en"``)."""
+    if lang not in LABELS:
+        raise ValueError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+    return LABELS[lang]

@@ -1,0 +1,166 @@
+"""The reports as a person uses them: `forecast run`, the pages in a real headless browser, bad input."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from forecast.cli import main
+from forecast.names import PHASES
+
+pytestmark = pytest.mark.slow  # a quick fit and the full scenario grid
+
+PAGES = ["index.html", *(f"{p}.html" for p in PHASES)]
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def run_out(tmp_path_factory):
+    """`forecast run --quick` on the bundled data (a smoke fit: its diagnostics fail, loudly)."""
+    out = tmp_path_factory.mktemp("run") / "out"
+    import warnings
+
+    from forecast.model import FitDiagnosticsWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitDiagnosticsWarning)
+        code = main(["run", "--quick", "--seed", "5", "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def test_run_writes_every_page_and_summary(run_out):
+    reports = run_out / "reports"
+    assert sorted(p.name for p in reports.glob("*.html")) == sorted(PAGES)
+    tables = {p.name for p in (reports / "tables").glob("*.csv")}
+    for fase in PHASES:
+        for t in ("bundles", "scenarios", "contributions_need", "contributions_cost"):
+            assert f"{fase}_{t}.csv" in tables
+    assert {"headline.csv", "fit_coverage.csv"} <= tables
+    assert (reports / "scenario_summary.nc").stat().st_size > 0
+    assert (run_out / "fit.nc").exists()
+    assert {p.name for p in (run_out / "scenarios").iterdir()} >= {"phase_summary.csv", "bundles_monthly.nc"}
+    # no temporary files left behind
+    assert not [p for p in run_out.rglob(".*") if p.name != ".forecast-write-test"]
+    page = (reports / "implementatie.html").read_text(encoding="utf-8")
+    # the quick fit fails its gate: the page says so prominently, in Dutch by default
+    assert 'class="banner fail"' in page and "GEBRUIK DEZE CIJFERS NIET" in page
+    assert "Implementatiefase" in page and "kabinetsbeleid" in page
+    assert page.count('src="data:image/png;base64,') >= 7
+    assert "http://" not in page.split("<main>")[0]  # nothing fetched from the network in the head
+
+
+def test_same_seed_gives_byte_identical_summary_csvs(run_out, tmp_path):
+    again = tmp_path / "again"
+    assert (
+        main(
+            [
+                "report",
+                "--fit",
+                str(run_out / "fit.nc"),
+                "--fase",
+                "normalisatie",
+                "--seed",
+                "5",
+                "--out",
+                str(again),
+            ]
+        )
+        == 0
+    )
+    for name in ("normalisatie_scenarios.csv", "normalisatie_contributions_need.csv", "headline.csv"):
+        a = (run_out / "reports" / "tables" / name).read_bytes()
+        b = (again / "reports" / "tables" / name).read_bytes()
+        assert a == b, name
+
+
+def test_english_labels(run_out, tmp_path):
+    en = tmp_path / "en"
+    assert (
+        main(
+            [
+                "report",
+                "--fit",
+                str(run_out / "fit.nc"),
+                "--fase",
+                "voorbereiding",
+                "--seed",
+                "5",
+                "--lang",
+                "en",
+                "--out",
+                str(en),
+            ]
+        )
+        == 0
+    )
+    page = (en / "reports" / "voorbereiding.html").read_text(encoding="utf-8")
+    assert "Preparation phase" in page and "DO NOT USE THESE NUMBERS" in page and 'lang="en"' in page
+
+
+def test_pages_in_a_headless_browser(run_out, tmp_path):
+    """Open every page in Debian's chromium: no console errors, every image loads, a non-blank screenshot."""
+    exe = chromium()
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: `make test` installs it (make browser)")
+        pytest.skip("chromium is not installed (run `make browser`)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from PIL import Image
+
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, args=["--no-sandbox"])
+        try:
+            for name in PAGES:
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                problems: list[str] = []
+                page.on("console", lambda m, p=problems: p.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e, p=problems: p.append(str(e)))
+                page.on("requestfailed", lambda r, p=problems: p.append(f"request failed: {r.url[:80]}"))
+                page.goto((run_out / "reports" / name).as_uri(), wait_until="load")
+                images = page.evaluate(
+                    "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+                )
+                assert images, name
+                assert all(c and w > 100 and h > 100 for c, w, h in images), (name, images)
+                assert problems == [], (name, problems)
+                shot = tmp_path / f"{name}.png"
+                page.screenshot(path=str(shot), full_page=True)
+                px = np.asarray(Image.open(shot).convert("L"), dtype=float)
+                assert px.shape[0] > 900 and px.std() > 20, (name, px.shape, px.std())
+                page.close()
+        finally:
+            browser.close()
+
+
+def test_bad_input_gives_clear_errors_and_no_partial_output(tmp_path, capsys):
+    out = tmp_path / "out"
+    # an unknown fase: argparse refuses it before anything runs
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--fase", "evaluatie", "--out", str(out)])
+    assert exc.value.code == 2
+    assert "invalid choice: 'evaluatie'" in capsys.readouterr().err
+    # a missing history file
+    assert main(["run", "--quick", "--history", str(tmp_path / "missing.csv"), "--out", str(out)]) == 2
+    assert "missing.csv" in capsys.readouterr().err
+    # an invalid priors folder: the message names the file
+    bad = tmp_path / "priors"
+    bad.mkdir()
+    (bad / "chain.toml").write_text("[instroom_sigma]\ndistribution = 'Gamma'\n")
+    assert main(["run", "--quick", "--priors", str(bad), "--out", str(out)]) == 2
+    assert "chain.toml" in capsys.readouterr().err
+    # an unwritable out folder
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["run", "--quick", "--out", str(blocker / "out")]) == 2
+    assert "cannot write to --out" in capsys.readouterr().err
+    # report without a fit
+    assert main(["report", "--fase", "implementatie", "--out", str(out)]) == 2
+    assert "no fitted model" in capsys.readouterr().err
+    assert not out.exists() or not any(out.rglob("*.html"))
