@@ -15,6 +15,8 @@ Commands
     write per-fase summaries, contributions and monthly bands.
 ``forecast report --fase FASE``
     From a saved fit, write the HTML report of one fase (and the index page).
+``forecast evaluate --fase FASE --in-force MEASURE ...``
+    The phase gate: refit with the measures in force and report what they did.
 
 Exit codes: 0 success, 2 bad input (the message names the file and line), 3 a failed
 diagnostics gate with ``--strict``. Every output is written to a temporary name and renamed,
@@ -287,6 +289,88 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import xarray as xr
+
+    from forecast.data.history import atomic_write_text
+    from forecast.evaluation import PhaseEvaluationError, evaluate_phase
+    from forecast.model.io import save_tree
+    from forecast.priors import PriorConfigError
+    from forecast.reports.pages import evaluation_page
+
+    # everything that can be wrong with the input is checked before the (long) refit
+    history = _history(args)
+    measures = _measures(args)
+    ended = {}
+    for item in args.ended or ():
+        measure, sep, month = item.partition("=")
+        if not sep or not measure or not month:
+            raise _BadInput(f"--ended {item!r}: expected MEASURE=YYYY-MM (the first month without it)")
+        ended[measure] = month
+    out = Path(args.out)
+    dest = out / "evaluation"
+    _writable(dest)
+    _writable(out / "reports")
+    reuse = _load_fit(args, out) if args.fit else None
+    runs = _runs(args)
+    print(
+        f"evaluating fase {args.fase} with in force: {', '.join(args.in_force)}; the refit with their "
+        f"effects free, if any acts in the data: {runs['chains']} chains x {runs['draws']} draws after "
+        f"{runs['tune']} tuning steps, seed {args.seed} ...",
+        flush=True,
+    )
+    try:
+        ev = evaluate_phase(
+            history,
+            args.in_force,
+            args.fase,
+            measures=measures,
+            priors=args.priors,
+            ended=ended or None,
+            model=reuse,
+            sampler=args.sampler,
+            random_seed=args.seed,
+            **runs,
+        )
+    except (PhaseEvaluationError, PriorConfigError) as exc:
+        raise _BadInput(str(exc)) from None
+    if ev.model is reuse:
+        print(f"no measure acts in the fitted months: nothing to refit, {args.fit} reused", flush=True)
+    print(ev.model, flush=True)
+    table = ev.table()
+    print(f"\nFase {args.fase}: {ev.months_observed_in_phase()} fitted month(s) in the fase")
+    verdict = "verdict_nl" if args.lang == "nl" else "verdict"
+    for _, row in table.iterrows():
+        print(
+            f"  {row['effect']}: prior {row['prior_mean']:+.3g} (sd {row['prior_sd']:.3g}) -> posterior "
+            f"{row['posterior_mean']:+.3g} (sd {row['posterior_sd']:.3g}); "
+            f"contraction {row['contraction']:.2f}; {row[verdict]}"
+        )
+    # every file via a temporary name and a rename: an error or Ctrl-C leaves no half-written file
+    written = [f"{args.fase}_effects.csv"]
+    atomic_write_text(dest / written[0], table.to_csv(index=False, float_format="%.6g"))
+    outlook = None
+    if ev.gate.next_fase is not None:
+        try:
+            outlook = ev.outlook()
+        except PhaseEvaluationError as exc:  # the data reach beyond the next fase
+            print(f"\nno outlook: {exc}")
+        else:
+            in_force = ", ".join(outlook.attrs["measures_in_force"]) or "no measures"
+            print(f"\nNext fase {outlook.attrs['fase']} under {in_force}:")
+            print(outlook.to_string(float_format=lambda v: f"{v:,.3f}"))
+            written.append(f"{args.fase}_outlook.csv")
+            atomic_write_text(dest / written[-1], outlook.to_csv(float_format="%.6g"))
+    save_tree(xr.DataTree(ev.to_dataset()), dest / f"{args.fase}.nc")
+    written.append(f"{args.fase}.nc")
+    page = out / "reports" / f"evaluatie_{args.fase}.html"
+    atomic_write_text(page, evaluation_page(ev, args.lang, outlook))
+    print(f"saved {dest}/: {', '.join(written)}; the report page {page}", flush=True)
+    if args.strict and ev.diagnostics is not None and not ev.diagnostics.passed:
+        return EXIT_DIAGNOSTICS_FAILED
+    return EXIT_OK
+
+
 class _Steps:
     """Numbered progress lines with the time each step took."""
 
@@ -466,6 +550,43 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scenario_options(rep, fit=True)
     _add_common(rep, lang=True)
     rep.set_defaults(func=_cmd_report)
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="phase gate: refit with the measures in force and judge what they did in a fase",
+        description="Refit the chain model on the history (bundled, or yours merged onto it) with the "
+        "effects of the measures in force as free parameters, and report per effect prior vs posterior, "
+        "P(at least as large as planned), the contraction and a verdict, plus how the next fase's need "
+        "changes: OUT/evaluation/<fase>_effects.csv, <fase>_outlook.csv, <fase>.nc and the report page "
+        "OUT/reports/evaluatie_<fase>.html.",
+    )
+    evaluate.add_argument("--fase", required=True, choices=PHASES, help="which fase: " + ", ".join(PHASES))
+    evaluate.add_argument(
+        "--in-force",
+        required=True,
+        nargs="+",
+        metavar="MEASURE",
+        help="the measure ids actually in force (see priors/policy/measures.toml)",
+    )
+    evaluate.add_argument(
+        "--ended",
+        nargs="+",
+        metavar="MEASURE=YYYY-MM",
+        help="measures that stopped acting, with the first month without them",
+    )
+    evaluate.add_argument(
+        "--measures", metavar="FILE", help="your own measures TOML (default: the bundled one)"
+    )
+    evaluate.add_argument(
+        "--fit",
+        metavar="FILE",
+        help="a saved fit of the same history, reused when no measure acts in the fitted months "
+        "(then there is nothing to refit)",
+    )
+    _add_history_options(evaluate)
+    _add_fit_options(evaluate)
+    _add_common(evaluate, lang=True)
+    evaluate.set_defaults(func=_cmd_evaluate)
     return parser
 
 

@@ -151,3 +151,21 @@ def test_scenarios_bad_input(saved_fit, tmp_path, capsys):
     assert main(["scenarios", "--fit", str(saved_fit), "--out", str(tmp_path), "--capacity", "-1"]) == 2
     assert "must be a finite number >= 0" in capsys.readouterr().err
     assert not (tmp_path / "scenarios").exists() or not any((tmp_path / "scenarios").iterdir())
+
+
+@pytest.mark.slow
+def test_evaluate_a_fase_without_data_reuses_the_fit_and_says_so(saved_fit, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["evaluate", "--fase", "implementatie", "--fit", str(saved_fit), "--out", str(out), "--lang", "en"]
+    assert main([*args, "--in-force", "meer_huisvestingsoplossingen", "taal_werk_participatie"]) == 0
+    text = capsys.readouterr().out
+    assert "nothing to refit" in text
+    import pandas as pd
+
+    table = pd.read_csv(out / "evaluation" / "implementatie_effects.csv")
+    assert set(table["measure"]) == {"meer_huisvestingsoplossingen", "taal_werk_participatie"}
+    assert (table["months_with_data"] == 0).all() and table["contraction"].abs().max() < 0.05
+    page = (out / "reports" / "evaluatie_implementatie.html").read_text(encoding="utf-8")
+    assert "Evaluation" in page and 'src="data:image/png;base64,' in page
+    assert main([*args, "--in-force", "no_such_measure"]) == 2
+    assert "no_such_measure" in capsys.readouterr().err

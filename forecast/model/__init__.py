@@ -8,6 +8,7 @@
 - :mod:`forecast.model.diagnostics`, :mod:`forecast.model.io` — the gate, save/load.
 """
 
+from forecast.model.build import ModelEffect, effect_variable
 from forecast.model.chain_model import ChainModel, ModelNotFittedError, ModelSettings, planning_occupancy_rate
 from forecast.model.diagnostics import FitDiagnostics, FitDiagnosticsWarning, Thresholds, check_fit
 from forecast.model.forward import FORECAST_VARIABLES, Forward
@@ -18,9 +19,11 @@ __all__ = [
     "FitDiagnostics",
     "FitDiagnosticsWarning",
     "Forward",
+    "ModelEffect",
     "ModelNotFittedError",
     "ModelSettings",
     "Thresholds",
     "check_fit",
+    "effect_variable",
     "planning_occupancy_rate",
 ]

@@ -7,6 +7,10 @@
 * :func:`posterior_latents` recomputes every latent flow and stock for all posterior draws in numpy,
   through the same :func:`~forecast.model.dynamics.simulate_chain` as the model.
 * :func:`row_predictions` gives the predictive distribution of every used observation row.
+* Optional policy effects estimated in the fit (:class:`ModelEffect`, the phase-gate evaluation of
+  :mod:`forecast.evaluation`): one free parameter per effect that multiplies its target flow or rate by
+  ``exp(sum of ramp_t x effect)`` over the fitted months (through ``p["mult_<target>"]`` of
+  :func:`~forecast.model.dynamics.simulate_chain`). Without effects the model is exactly the one above.
 
 Formulation (monthly; see dynamics.py for the chain itself):
 
@@ -36,11 +40,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from forecast import names as N
 from forecast.model import dynamics as dyn
 from forecast.model.design import OBS_NU, OBS_TYPES, Design, bias_parameter_names
+from forecast.priors.config import Prior, PriorConfig
 
 
 class _SkipKnownRewriteFailure(logging.Filter):
@@ -165,6 +174,149 @@ _DIRECT = (
 )
 
 
+#: Event effects of the fit (log multipliers on the months of a known event, 0 = no effect) that a policy
+#: effect estimated in the fit may replace (:attr:`ModelEffect.replaces`): fixed at 0 in that fit.
+EVENT_EFFECTS = (
+    "eff_nareis_restriction",
+    "eff_covid_nareis",
+    "eff_moratorium_cap",
+    "eff_moratorium_grant",
+    "eff_asieldeal",
+)
+#: Prefix of the model variable of a policy effect estimated in the fit.
+EFFECT_PREFIX = "effect__"
+
+
+def effect_variable(measure: str, target: str) -> str:
+    """The model variable of a measure's effect on a target: ``"effect__<measure>__<target>"``.
+
+    Examples
+    --------
+    >>> effect_variable("meer_huisvestingsoplossingen", "housing_rate")
+    'effect__meer_huisvestingsoplossingen__housing_rate'
+    """
+    return f"{EFFECT_PREFIX}{measure}__{target}"
+
+
+@dataclass(frozen=True)
+class ModelEffect:
+    """A policy effect estimated in the fit.
+
+    The target flow or rate is multiplied by ``exp(ramp_t x effect)`` in fitted month ``t`` (effects on
+    one target multiply), as a measure acts in a forecast (:mod:`forecast.scenarios.measures`).
+    A ramp of zeros leaves the model exactly as without the effect; the effect's posterior is then
+    its prior.
+
+    Parameters
+    ----------
+    name : str
+        The model variable (:func:`effect_variable`).
+    target : str
+        One of :data:`forecast.names.MULTIPLIER_TARGETS` (capacity effects do not act on the chain).
+    prior : Prior
+        The effect's prior (any distribution of :data:`forecast.priors.config.DISTRIBUTIONS`).
+    ramp : numpy.ndarray
+        Shape ``(T,)``: how much of the effect acts in each fitted month (0 before the measure starts).
+    replaces : tuple of str
+        Event effects of the model (:data:`EVENT_EFFECTS`) that this effect takes the place of: they
+        are fixed at 0 (kept in the posterior as constants) so that the two cannot share one signal.
+    """
+
+    name: str
+    target: str
+    prior: Prior
+    ramp: np.ndarray = field(repr=False)
+    replaces: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dictionary (for the config hash and the saved fit); :meth:`from_dict` reads it back."""
+        return {
+            "name": self.name,
+            "target": self.target,
+            "prior": {k: v for k, v in self.prior.to_dict().items() if k != "name"},
+            "ramp": [round(float(x), 12) for x in np.asarray(self.ramp, dtype=float)],
+            "replaces": list(self.replaces),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelEffect:
+        """Inverse of :meth:`to_dict`."""
+        prior = PriorConfig.from_dict({data["name"]: data["prior"]}, file="<saved fit>")[data["name"]]
+        return cls(
+            name=str(data["name"]),
+            target=str(data["target"]),
+            prior=prior,
+            ramp=np.asarray(data["ramp"], dtype=float),
+            replaces=tuple(data.get("replaces", ())),
+        )
+
+
+#: Targets whose fitted months before a regime switch (an input ``u[...]``) are a hazard, not a capacity:
+#: an effect on them must not act there (see :func:`_apply_effects`).
+_SWITCHED_TARGETS = {N.TARGET_HOUSING_RATE: "housing_switch", N.TARGET_DECISION_RATE: "ind_switch"}
+
+
+def check_effects(effects: Sequence[ModelEffect], inputs: Mapping[str, Any]) -> tuple[ModelEffect, ...]:
+    """Validate policy effects for a fit with known inputs ``inputs``; ``ValueError`` names the effect."""
+    T = len(inputs["month_of_year"])
+    out = tuple(effects)
+    seen: set[str] = set()
+    for e in out:
+        if not isinstance(e, ModelEffect):
+            raise ValueError(f"an effect must be a ModelEffect, got {type(e).__name__}")
+        if not e.name.startswith(EFFECT_PREFIX):
+            raise ValueError(f"effect {e.name!r}: the name must start with {EFFECT_PREFIX!r}")
+        if e.name in seen:
+            raise ValueError(f"effect {e.name!r} given twice")
+        seen.add(e.name)
+        if e.target not in N.MULTIPLIER_TARGETS:
+            raise ValueError(
+                f"effect {e.name!r}: target {e.target!r} does not act on the chain; "
+                f"the targets are {', '.join(N.MULTIPLIER_TARGETS)}"
+            )
+        r = np.asarray(e.ramp, dtype=float)
+        if r.shape != (T,) or not np.all(np.isfinite(r)):
+            raise ValueError(f"effect {e.name!r}: the ramp must hold {T} finite values (one per month)")
+        switch = int(inputs.get(_SWITCHED_TARGETS.get(e.target, ""), 0))
+        if np.any(r[:switch] != 0):
+            raise ValueError(
+                f"effect {e.name!r}: an effect on {e.target} cannot act before fitted month {switch} "
+                "(there the model has a hazard, not a capacity): start the measure later"
+            )
+        bad = sorted(set(e.replaces) - set(EVENT_EFFECTS))
+        if bad:
+            raise ValueError(
+                f"effect {e.name!r}: can only replace event effects {', '.join(EVENT_EFFECTS)}, not {bad}"
+            )
+    return out
+
+
+def _apply_effects(p: dict, q: Mapping[str, Any], effects: Sequence[ModelEffect], xp) -> dict:
+    """Multiply every target of ``effects`` by ``exp(x_t)``, ``x_t`` = the sum of its ``ramp_t x effect``.
+
+    First applications, nareis and the departure hazard through ``p["mult_<target>"]`` of
+    :func:`~forecast.model.dynamics.simulate_chain`. The IND capacity and the housing capacity through
+    their log paths (``log_capacity + x``; ``log_realisation + x`` and ``housing_latent x exp(x)``),
+    which gives exactly ``capacity x exp(x)`` in the capacity-limited months: the multiplier route
+    of simulate_chain applies a full-length multiplier to the pre-switch hazard months too, so with a
+    switch inside the fitted window it cannot be used there (:func:`check_effects` keeps these effects
+    out of the hazard months).
+    """
+    x: dict[str, Any] = {}
+    for e in effects:
+        term = q[e.name][..., None] * np.asarray(e.ramp, dtype=float)
+        x[e.target] = term if e.target not in x else x[e.target] + term
+    for target, v in x.items():
+        if target == N.TARGET_DECISION_RATE:
+            p["log_capacity"] = p["log_capacity"] + v
+        elif target == N.TARGET_HOUSING_RATE:
+            p["log_realisation"] = p["log_realisation"] + v
+            p["housing_latent"] = p["housing_latent"] * xp.exp(v)
+        else:
+            p[f"mult_{target}"] = xp.exp(v)
+    return p
+
+
 def knot_positions(T: int, step: int = KNOT_STEP, first: int = 0, last: int | None = None) -> np.ndarray:
     """Month indices of knots every ``step`` months from ``first`` to (at or beyond) ``last`` (or T-1)."""
     last = T - 1 if last is None else last
@@ -251,8 +403,21 @@ def _level_init(design: Design, u: dict) -> np.ndarray:
     return np.interp(np.arange(T), t[o], np.log(r.value.to_numpy(float)[o]))
 
 
-def build_model(design: Design, inputs: dict, priors):
-    """The PyMC model. ``priors``: a :class:`forecast.priors.PriorConfig` with :data:`MODEL_PARAMETERS`."""
+def build_model(design: Design, inputs: dict, priors, effects: Sequence[ModelEffect] | None = None):
+    """The PyMC model.
+
+    Parameters
+    ----------
+    design : Design
+    inputs : dict
+        The known inputs (:func:`~forecast.model.design.build_inputs`).
+    priors : PriorConfig
+        With exactly :data:`MODEL_PARAMETERS`.
+    effects : sequence of ModelEffect, optional
+        Policy effects to estimate: one random variable per effect (named :attr:`ModelEffect.name`,
+        with its prior) multiplying its target by ``exp(ramp x effect)``; the event effects they
+        replace are fixed at 0 (deterministics). ``None`` (default) gives exactly the model without.
+    """
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -261,6 +426,7 @@ def build_model(design: Design, inputs: dict, priors):
     priors.require(MODEL_PARAMETERS)
     u = inputs
     T = design.T
+    effects = check_effects(effects, u) if effects is not None else None
     W = knot_matrices(u)
     bias_names = [f"bias__{s}__{d}" for s, d in design.groups]
     free = [j for j, n in enumerate(bias_names) if n in priors]
@@ -315,11 +481,19 @@ def build_model(design: Design, inputs: dict, priors):
             else:
                 q[x0] = _rv(pm, priors, x0)
                 q[z] = pm.Normal(z, 0.0, 1.0, dims=f"{path}_step")
+        for e in effects or ():
+            for n in e.replaces:  # an event effect that the policy effect replaces: fixed at no effect
+                if n not in q:
+                    q[n] = pm.Deterministic(n, pt.as_tensor_variable(np.float64(0.0)))
         for n in (*_DIRECT, "nareis_lag_mean", "housing_hazard_logit0"):
             if n not in q:
                 q[n] = _rv(pm, priors, n)
         q["housing_capacity_missing"] = _rv(pm, priors, "housing_capacity_missing", dims="missing_half")
+        for e in effects or ():
+            q[e.name] = getattr(pm, e.prior.distribution)(e.name, **e.prior.params)
         p = _chain_params(q, u, W, dyn.PT)
+        if effects:
+            p = _apply_effects(p, q, effects, dyn.PT)
         out = dyn.simulate_chain(p, u, dyn.PT)
         # observation model
         bias = pt.zeros(len(bias_names))
@@ -336,6 +510,8 @@ def build_model(design: Design, inputs: dict, priors):
         f = make_obs_op(design, design.y_transformed, _extra2(design), OBS_NU)
         pm.Potential("obs_loglik", f(latent_vector(out, dyn.PT), bias, pt.stack(sig_types)))
     model._forecast = {"design": design, "inputs": u, "bias_names": bias_names, "free_bias": free}
+    if effects is not None:
+        model._forecast["effects"] = effects
     return model
 
 
@@ -406,11 +582,31 @@ def _posterior_q(posterior, u: dict) -> dict:
     return q
 
 
-def posterior_latents(posterior, design: Design, inputs: dict) -> dict:
-    """Every latent flow and stock, shape (chain, draw, month), for all posterior draws (numpy)."""
-    q = _posterior_q(posterior, inputs)
+def posterior_latents(
+    posterior, design: Design, inputs: dict, effects: Sequence[ModelEffect] | None = None
+) -> dict:
+    """Every latent flow and stock, shape (chain, draw, month), for all posterior draws (numpy).
+
+    ``effects``: the policy effects of the fit (:class:`ModelEffect`), applied with their posterior
+    draws as in the model. A posterior with effect variables needs them (``ValueError`` otherwise).
+    """
+    post = posterior.to_dataset() if hasattr(posterior, "to_dataset") else posterior
+    q = _posterior_q(post, inputs)
     W = knot_matrices(inputs)
     p = _chain_params(q, inputs, W, dyn.NP)
+    names = [str(v) for v in post.data_vars if str(v).startswith(EFFECT_PREFIX)]
+    if names and effects is None:
+        raise ValueError(
+            f"the posterior has policy effect variables {names}: pass their effects (ModelEffect) "
+            "to apply them"
+        )
+    if effects:
+        effects = check_effects(effects, inputs)
+        missing = [e.name for e in effects if e.name not in post]
+        if missing:
+            raise ValueError(f"the posterior has no draws of the effect(s) {missing}")
+        qe = {e.name: np.asarray(post[e.name].values, dtype=float) for e in effects}
+        p = _apply_effects(p, qe, effects, dyn.NP)
     out = dyn.simulate_chain(p, inputs, dyn.NP)
     res = {k: np.asarray(v) for k, v in out.items() if k != "init"}
     shape = res["instroom"].shape

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -84,11 +85,13 @@ class ModelSettings:
         return ModelSettings(self.start, f"{month:%Y-%m}")
 
 
-def _fingerprint(priors: PriorConfig, settings: ModelSettings) -> str:
-    payload = json.dumps(
-        {"structure": MODEL_STRUCTURE_VERSION, "priors": priors.to_dict(), "settings": asdict(settings)},
-        sort_keys=True,
-    )
+def _fingerprint(
+    priors: PriorConfig, settings: ModelSettings, effects: Sequence[B.ModelEffect] | None = None
+) -> str:
+    data = {"structure": MODEL_STRUCTURE_VERSION, "priors": priors.to_dict(), "settings": asdict(settings)}
+    if effects is not None:  # only then: the hash of a model without effects is unchanged
+        data["effects"] = [e.to_dict() for e in effects]
+    payload = json.dumps(data, sort_keys=True)
     return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -103,6 +106,13 @@ class ChainModel:
         The prior configuration, or a folder of prior TOML files (default: the
         bundled ``priors/``).
     settings : ModelSettings, optional
+    effects : sequence of ModelEffect, optional
+        Policy effects to estimate in the fit (:class:`forecast.model.build.ModelEffect`: one free
+        parameter per effect multiplying its target flow or rate over the fitted months, ramps of
+        length T; the phase-gate evaluation of :mod:`forecast.evaluation` builds them). They enter
+        the config hash and the saved fit. Beyond the fitted months (:meth:`forward`,
+        :meth:`forecast`) no effect is applied: a measure still in force is applied by the scenario
+        engine. Default ``None``: the model without effects, exactly.
 
     Attributes
     ----------
@@ -119,6 +129,7 @@ class ChainModel:
         history: History | None = None,
         priors: PriorConfig | str | Path | None = None,
         settings: ModelSettings | None = None,
+        effects: Sequence[B.ModelEffect] | None = None,
     ) -> None:
         self.history = history if history is not None else load_history()
         if isinstance(priors, PriorConfig):
@@ -128,6 +139,7 @@ class ChainModel:
         self.idata: xr.DataTree | None = None
         self.diagnostics: FitDiagnostics | None = None
         self._use_history(self.history, settings or ModelSettings())
+        self.effects = B.check_effects(effects, self.inputs) if effects is not None else None
 
     def _use_history(self, history: History, settings: ModelSettings) -> None:
         """Derive the settings, the observation design and the inputs from ``history``."""
@@ -140,8 +152,8 @@ class ChainModel:
     # ------------------------------------------------------------------ identity
     @property
     def config_hash(self) -> str:
-        """Hash of the prior configuration, the settings and the model structure."""
-        return _fingerprint(self.priors, self.settings)
+        """Hash of the prior configuration, the settings, the model structure (and the effects, if any)."""
+        return _fingerprint(self.priors, self.settings, self.effects)
 
     def unused_observations(self) -> pd.DataFrame:
         """Every observation the model does not use, with the reason."""
@@ -151,7 +163,7 @@ class ChainModel:
     def build_model(self):
         """The PyMC model (built once, then reused)."""
         if self._model is None:
-            self._model = B.build_model(self.design, self.inputs, self.priors)
+            self._model = B.build_model(self.design, self.inputs, self.priors, effects=self.effects)
         return self._model
 
     # ------------------------------------------------------------------ fitting
@@ -191,7 +203,13 @@ class ChainModel:
         if sampler not in SAMPLERS:
             raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
         if history is not None:
+            T = self.design.T
             self._use_history(history, ModelSettings(self.settings.start))
+            if self.effects is not None and self.design.T != T:
+                raise ValueError(
+                    "the effects' ramps cover the old fitted months: build a new ChainModel with effects "
+                    "for the new history"
+                )
         model = self.build_model()
         tree = B.sample(
             model,
@@ -227,6 +245,8 @@ class ChainModel:
                 **{k: str(v) for k, v in run.items()},
             }
         )
+        if self.effects is not None:
+            out.attrs["effects"] = json.dumps([e.to_dict() for e in self.effects], sort_keys=True)
         return out
 
     def _observed_dataset(self) -> xr.Dataset:
@@ -267,7 +287,7 @@ class ChainModel:
             dims = (N.DIM_CHAIN, N.DIM_DRAW, *(model.named_vars_to_dims.get(name) or ()))
             data[name] = (dims, np.asarray(val)[None, ...])
         prior = xr.Dataset(data)
-        lat = B.posterior_latents(prior, self.design, self.inputs)
+        lat = B.posterior_latents(prior, self.design, self.inputs, self.effects)
         months = pd.period_range(self.settings.start, self.settings.end, freq="M").to_timestamp()
         return xr.Dataset(
             {k: ((N.DIM_CHAIN, N.DIM_DRAW, N.DIM_MONTH), v) for k, v in lat.items() if np.ndim(v) == 3},
@@ -283,7 +303,7 @@ class ChainModel:
     def latents(self) -> dict[str, np.ndarray]:
         """Every latent flow and stock per posterior draw: arrays (chain, draw, month)."""
         idata = self._require_fit()
-        return B.posterior_latents(idata["posterior"].to_dataset(), self.design, self.inputs)
+        return B.posterior_latents(idata["posterior"].to_dataset(), self.design, self.inputs, self.effects)
 
     def latent_dataset(self) -> xr.Dataset:
         """The latent flows and stocks over the fitted months as an xarray Dataset.
@@ -491,13 +511,16 @@ class ChainModel:
             config = priors
         else:
             config = load_priors(priors, required=B.MODEL_PARAMETERS)
-        check_config_hash(tree, path, _fingerprint(config, settings))
+        effects = None
+        if tree.attrs.get("effects"):
+            effects = [B.ModelEffect.from_dict(d) for d in json.loads(tree.attrs["effects"])]
+        check_config_hash(tree, path, _fingerprint(config, settings, effects))
         history = History(
             _dataset_frame(tree["fit_data/observations"].to_dataset()),
             _dataset_frame(tree["fit_data/inputs"].to_dataset()),
             _dataset_frame(tree["fit_data/events"].to_dataset()),
         )
-        model = cls(history, config, settings)
+        model = cls(history, config, settings, effects=effects)
         model.idata = tree
         if tree.attrs.get("diagnostics"):
             model.diagnostics = FitDiagnostics.from_json(tree.attrs["diagnostics"])
@@ -505,9 +528,10 @@ class ChainModel:
 
     def __repr__(self) -> str:
         state = "not fitted" if self.idata is None else str(self.diagnostics)
+        effects = f", {len(self.effects)} policy effect(s)" if self.effects else ""
         return (
             f"ChainModel({self.settings.start}..{self.settings.end}, "
-            f"{len(self.design.rows)} observations used, {len(self.design.unused)} unused, "
+            f"{len(self.design.rows)} observations used, {len(self.design.unused)} unused{effects}, "
             f"config {self.config_hash[:19]})\n{state}"
         )
 

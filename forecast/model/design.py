@@ -243,6 +243,15 @@ def _event_end(events: pd.DataFrame, name: str):
     return end
 
 
+def _event_months(events: pd.DataFrame, name: str, start: pd.Timestamp, T: int) -> np.ndarray:
+    """The monthly indicator of an event (:func:`_event_indicator`); zero in every month when the history
+    does not hold the event (a history cut with :meth:`History.until` before the event started)."""
+    if not (events.event == name).any():
+        return np.zeros(T)
+    r = events.loc[events.event == name].iloc[0]
+    return _event_indicator(start, T, r["start"], _event_end(events, name))
+
+
 def build_inputs(history, start: str, end: str) -> dict:
     """Known monthly inputs ``u`` of :func:`simulate_chain` on the grid ``start``..``end`` (months).
 
@@ -264,15 +273,13 @@ def build_inputs(history, start: str, end: str) -> dict:
         ("ev_nareis_restriction", "nareis_restriction_2022"),
         ("ev_moratorium", "syria_moratorium_2024"),
     ):
-        r = ev.loc[ev.event == name].iloc[0]
-        u[key] = _event_indicator(s, T, r["start"], _event_end(ev, name))
+        u[key] = _event_months(ev, name, s, T)
     # IND regime switch (decision hazard before, capacity-limited from then on): January 2021, from when
     # the backlog grew under a staff-limited IND (DOMAIN.md: ~12,600 Dec 2021 -> ~50,000 end 2023)
     u["ind_switch"] = int(np.clip(_month_index(s, pd.Timestamp(IND_CAPACITY_FROM)), 1, T - 1))
     shock = np.zeros(T)
     for name in INSTROOM_SHOCK_EVENTS:
-        r = ev.loc[ev.event == name].iloc[0]
-        shock = np.maximum(shock, _event_indicator(s, T, r["start"], _event_end(ev, name)) > 0)
+        shock = np.maximum(shock, _event_months(ev, name, s, T) > 0)
     u["instroom_shock"] = shock.astype(float)
     # taakstelling per half-year (vastgesteld only)
     tk = history.inputs

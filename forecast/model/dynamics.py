@@ -438,8 +438,12 @@ def simulate_chain(p, u, xp):
 
     mult = {t: p.get(f"mult_{t}") for t in N.MULTIPLIER_TARGETS}
 
-    def _m(target, x):
-        return x if mult[target] is None else x * mult[target]
+    def _m(target, x, months=slice(None)):
+        """``x`` times the target's multiplier over ``months`` (x may cover only those months)."""
+        if mult[target] is None:
+            return x
+        m = mult[target]
+        return x * (m[..., months] if getattr(m, "ndim", np.ndim(m)) else m)
 
     season = xp.take(p["season"], u["month_of_year"], axis=-1)
     instroom = _m(N.TARGET_INSTROOM, xp.exp(p["log_level"] + season))
@@ -457,7 +461,7 @@ def simulate_chain(p, u, xp):
         xp.exp(p["log_capacity"] + p["eff_moratorium_cap"][..., None] * u["ev_moratorium"]),
     )
     if s > 0:
-        h = _m(N.TARGET_DECISION_RATE, xp.sigmoid(p["logit_hazard"][..., :s]))
+        h = _m(N.TARGET_DECISION_RATE, xp.sigmoid(p["logit_hazard"][..., :s]), slice(None, s))
         apps1 = applications[..., :s]
         backlog1 = linear_recursion(p["backlog0"], 1.0 - h, (1.0 - h) * apps1, xp)
         prev1 = xp.concatenate([p["backlog0"][..., None], backlog1[..., :-1]], axis=-1)
@@ -507,7 +511,7 @@ def simulate_chain(p, u, xp):
     # as the IND hazard above; from then on it is capped by the housing capacity.
     sh = int(u["housing_switch"])
     if sh > 0:
-        hh = _m(N.TARGET_HOUSING_RATE, xp.sigmoid(p["logit_housing_hazard"][..., :sh]))
+        hh = _m(N.TARGET_HOUSING_RATE, xp.sigmoid(p["logit_housing_hazard"][..., :sh]), slice(None, sh))
         inf1 = h_inflow[..., :sh]
         stat1 = linear_recursion(p["statushouders0"], 1.0 - hh, (1.0 - hh) * inf1, xp)
         sprev1 = xp.concatenate([p["statushouders0"][..., None], stat1[..., :-1]], axis=-1)

@@ -418,6 +418,60 @@ class ReportBuilder:
         }
 
 
+def evaluation_page(evaluation, lang: str = "nl", outlook: pd.DataFrame | None = None) -> str:
+    """The HTML page of a phase-gate evaluation (:func:`forecast.evaluation.evaluate_phase`).
+
+    Shows the diagnostics verdict of the refit, per effect prior vs posterior (mean, sd, 94 %
+    interval), P(at least as large as planned), the contraction and the plain verdict, the figure
+    of prior and posterior densities, and the next fase's outlook under prior vs posterior effects.
+    """
+    L = labels(lang)
+    fase = evaluation.fase
+    verdict = "verdict_nl" if lang == "nl" else "verdict"
+    t = evaluation.table()
+    cols = {
+        "effect": L["effect"],
+        "status": "status",
+        "months_with_data": "months" if lang == "en" else "maanden",
+        "prior_mean": "prior",
+        "prior_sd": "prior sd",
+        "posterior_mean": "posterior",
+        "posterior_sd": "posterior sd",
+        "posterior_lo94": "94% lo",
+        "posterior_hi94": "94% hi",
+        "p_at_least_planned": "P(>= plan)",
+        "contraction": "contraction" if lang == "en" else "contractie",
+        verdict: "verdict" if lang == "en" else "oordeel",
+    }
+    show = t[[c for c in cols if c in t.columns]].rename(columns=cols)
+    num = "{:+.3f}".format
+    fmt = {c: num for c in ("prior", "posterior")}
+    fmt.update({c: "{:.3f}".format for c in ("prior sd", "posterior sd", "94% lo", "94% hi")})
+    fmt.update({"P(>= plan)": _prob, "contraction": _prob, "contractie": _prob})
+    title = f"{'Evaluatie' if lang == 'nl' else 'Evaluation'}: {L.get(fase, fase)}"
+    diag = evaluation.diagnostics
+    if diag is None:
+        banner = ""
+    elif diag.passed:
+        banner = f'<div class="banner ok">{_esc(L["diagnostics"])}: {_esc(L["diag_passed"])}</div>'
+    else:
+        banner = f'<div class="banner fail">{_esc(L["diagnostics"])}: {_esc(L["diag_failed"])}</div>'
+    body = [
+        banner,
+        f"<p>{_esc(evaluation.months_observed_in_phase())} "
+        f"{'fitted month(s) in the phase' if lang == 'en' else 'geschatte maand(en) in de fase'}</p>",
+        _table(show, fmt, index=False),
+        _img(F.png(evaluation.figure(lang)), title),
+    ]
+    if outlook is not None:
+        body.append(
+            f"<h2>{_esc('Outlook for the next phase' if lang == 'en' else 'Vooruitzicht volgende fase')}</h2>"
+        )
+        body.append(_table(outlook, {c: "{:,.2f}".format for c in outlook.columns}))
+    nav = '<a href="index.html">' + _esc(L["index_title"]) + "</a>"
+    return _page(title, lang, nav, "".join(body), L)
+
+
 def build_reports(
     model,
     engine,
@@ -496,4 +550,4 @@ def check_images(html_text: str) -> int:
     return html_text.count('src="data:image/png;base64,')
 
 
-__all__ = ["KEY_SCENARIOS", "ReportBuilder", "build_reports", "check_images"]
+__all__ = ["KEY_SCENARIOS", "ReportBuilder", "build_reports", "check_images", "evaluation_page"]
