@@ -17,6 +17,8 @@ Commands
     From a saved fit, write the HTML report of one fase (and the index page).
 ``forecast evaluate --fase FASE --in-force MEASURE ...``
     The phase gate: refit with the measures in force and report what they did.
+``forecast backtest``
+    Rolling-origin backtests on the real history, scored against baselines.
 
 Exit codes: 0 success, 2 bad input (the message names the file and line), 3 a failed
 diagnostics gate with ``--strict``. Every output is written to a temporary name and renamed,
@@ -371,6 +373,46 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from forecast.evaluation.backtest import BacktestSettings, as_origins, backtest, default_origins
+
+    history = _history(args)
+    out = Path(args.out) / "backtest"
+    _writable(out)
+    origins = as_origins(args.origins or default_origins(args.first, args.last, args.step))
+    runs = _runs(args)
+    settings = BacktestSettings(random_seed=args.seed, sampler=args.sampler, priors=args.priors, **runs)
+    if args.scheduler:
+        where = f"on the dask cluster {args.scheduler}"
+    else:
+        where = "one after the other" if args.serial else "on a local dask cluster"
+    print(
+        f"backtest: {len(origins)} origin(s) {where}, each fitted with {runs['chains']} chains x "
+        f"{runs['draws']} draws after {runs['tune']} tuning steps, seed {args.seed} ...",
+        flush=True,
+    )
+    if args.scheduler:
+        from dask.distributed import Client
+
+        with Client(args.scheduler) as client:
+            result = backtest(origins, history, settings=settings, client=client, progress=True)
+    else:
+        result = backtest(
+            origins,
+            history,
+            settings=settings,
+            parallel=not args.serial,
+            n_workers=args.workers,
+            progress=True,
+        )
+    paths = result.save(out)
+    print(result.summary())
+    print(f"saved {', '.join(p.name for p in paths.values())} to {out}/")
+    if args.strict and not result.fits["diagnostics_passed"].all():
+        return EXIT_DIAGNOSTICS_FAILED
+    return EXIT_OK
+
+
 class _Steps:
     """Numbered progress lines with the time each step took."""
 
@@ -587,6 +629,47 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fit_options(evaluate)
     _add_common(evaluate, lang=True)
     evaluate.set_defaults(func=_cmd_evaluate)
+
+    backtest = sub.add_parser(
+        "backtest",
+        help="rolling-origin backtest: refit at past dates, score the forecasts against later figures",
+        description="At every origin (default every half year 2017-01-01 .. 2024-07-01) fit the chain model "
+        "on the history known then (History.until), forecast 3-24 months under the policy in force, and "
+        "score it and the baselines (persistence, seasonal naive, ETS) against every figure published "
+        "later: coverage of the 50/80/95 % intervals, CRPS (log scale), 90 % pinball loss, PIT. The origins "
+        "run on a local dask cluster (--workers), one after the other (--serial) or on a running dask "
+        "cluster (--scheduler), with the same numbers. Writes OUT/backtest/forecasts.csv, fits.csv, "
+        "scores.csv, skill.csv, summary.txt, pit.png and crps.png.",
+    )
+    backtest.add_argument(
+        "--origins",
+        nargs="+",
+        metavar="DATE",
+        help="forecast origins, first days of months (default: --first .. --last every --step months)",
+    )
+    backtest.add_argument(
+        "--first", default="2017-01-01", metavar="DATE", help="first origin (default 2017-01-01)"
+    )
+    backtest.add_argument(
+        "--last", default="2024-07-01", metavar="DATE", help="last origin (default 2024-07-01)"
+    )
+    backtest.add_argument(
+        "--step", type=int, default=6, metavar="MONTHS", help="months between origins (default 6)"
+    )
+    where = backtest.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=int, metavar="N", help="processes of the local dask cluster (default: one per core)"
+    )
+    where.add_argument(
+        "--serial", action="store_true", help="fit the origins one after the other in this process"
+    )
+    where.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run the origins on a running dask cluster (scheduler address)"
+    )
+    _add_history_options(backtest)
+    _add_fit_options(backtest)
+    _add_common(backtest)
+    backtest.set_defaults(func=_cmd_backtest)
     return parser
 
 

@@ -385,8 +385,13 @@ class ChainModel:
             },
             coords=coords,
         )
-        rate = xr.DataArray(planning_occupancy_rate(self.history, fw.months), coords={N.DIM_MONTH: fw.months})
-        ds[N.OPVANGBEHOEFTE_PLACES] = ds[OPVANGBEHOEFTE] / rate
+        try:
+            rates = planning_occupancy_rate(self.history, fw.months)
+        except ValueError:  # a history cut before the first planning occupancy rate: persons only
+            rates = None
+        if rates is not None:
+            rate = xr.DataArray(rates, coords={N.DIM_MONTH: fw.months})
+            ds[N.OPVANGBEHOEFTE_PLACES] = ds[OPVANGBEHOEFTE] / rate
         ds.attrs.update({"random_seed": int(random_seed), "policy": "current policy (no measures)"})
         return ds
 

@@ -222,7 +222,14 @@ class Forward:
             return x.reshape(n, *x.shape[2:])
 
         # known inputs of the forecast months: build_inputs on the future window
-        u = build_inputs(history, f"{self.months[0]:%Y-%m}", f"{self.months[-1]:%Y-%m}")
+        # (build_inputs wants a window of at least 24 months: a shorter horizon takes the first H of them)
+        last = max(pd.Period(self.months[-1], "M"), pd.Period(self.months[0], "M") + 23)
+        u = build_inputs(history, f"{self.months[0]:%Y-%m}", f"{last:%Y-%m}")
+        u = {
+            k: (v[..., :H] if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[-1] == u["T"] else v)
+            for k, v in u.items()
+        }
+        u["T"] = H
         known = u["taak_mask"] > 0
         rule, rule_past, rule_mask, half_index = taakstelling_rule(self.months, known, self.fitted_months)
         u.update(
