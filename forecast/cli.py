@@ -276,7 +276,9 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 def _write_reports(args: argparse.Namespace, model, engine, draws, out: Path, fases=None) -> None:
     from forecast.reports import build_reports
 
-    files = build_reports(model, engine, out / "reports", lang=args.lang, fases=fases, draws=draws)
+    files = build_reports(
+        model, engine, out / "reports", lang=args.lang, fases=fases, draws=draws, validation=out / "backtest"
+    )
     pages = sorted(p.name for p in files if p.suffix == ".html")
     print(f"saved {out / 'reports'}/: {', '.join(pages)}, tables/*.csv, scenario_summary.nc", flush=True)
 

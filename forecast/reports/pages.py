@@ -127,7 +127,15 @@ class ReportBuilder:
         :meth:`ScenarioEngine.phase_draws` of the full grid (computed when omitted).
     """
 
-    def __init__(self, model, engine, lang: str = "nl", draws: xr.Dataset | None = None) -> None:
+    def __init__(
+        self,
+        model,
+        engine,
+        lang: str = "nl",
+        draws: xr.Dataset | None = None,
+        validation: str | os.PathLike | None = None,
+    ) -> None:
+        self.validation = Path(validation) if validation is not None and Path(validation).is_dir() else None
         self.L = labels(lang)
         self.lang = lang
         self.model = model
@@ -376,6 +384,36 @@ class ReportBuilder:
             cov, {"cover_50": _prob, "cover_90": _prob, "n": _persons}, index=False
         )
 
+    def _validation_html(self) -> str:
+        """The backtest's scores and figures (``forecast backtest`` output), when there are any."""
+        d = self.validation
+        title = (
+            "Validatie: backtests op de historie"
+            if self.lang == "nl"
+            else "Validation: backtests on the history"
+        )
+        text = (
+            "Op elk startpunt (elk half jaar 2017-2024) is het model geschat op wat toen bekend was en "
+            "vergeleken met wat daarna is gepubliceerd, naast eenvoudige vergelijkingsmodellen "
+            "(docs/validation.md)."
+            if self.lang == "nl"
+            else "At every origin (every half year 2017-2024) the model was fitted on what was known then "
+            "and compared with what was published later, next to simple baselines (docs/validation.md)."
+        )
+        out = [f"<h2>{_esc(title)}</h2><p class='note'>{_esc(text)}</p>"]
+        scores = d / "scores.csv"
+        if scores.exists():
+            t = pd.read_csv(scores)
+            out.append("<details><summary>scores.csv</summary>")
+            out.append(
+                _table(t, {c: "{:.3f}".format for c in t.columns if t[c].dtype.kind == "f"}, index=False)
+            )
+            out.append("</details>")
+        for name in ("crps.png", "pit.png"):
+            if (d / name).exists():
+                out.append(_img((d / name).read_bytes(), name))
+        return "".join(out)
+
     def index_page(self) -> tuple[str, dict[str, pd.DataFrame]]:
         """The HTML of the index page and its table."""
         L = self.L
@@ -410,6 +448,8 @@ class ReportBuilder:
             for n, a, _ in self.phases
         )
         body.append(f"<h2>{_esc(L['pages'])}</h2><ul>{links}</ul>")
+        if self.validation is not None:
+            body.append(self._validation_html())
         files = "".join(f"<li><code>{_esc(f)}</code></li>" for f in ("tables/*.csv", "scenario_summary.nc"))
         body.append(f"<h2>{_esc(L['downloads'])}</h2><ul>{files}</ul>")
         body.append(self._provenance_html())
@@ -480,6 +520,7 @@ def build_reports(
     lang: str = "nl",
     fases: Sequence[str] | None = None,
     draws: xr.Dataset | None = None,
+    validation: str | os.PathLike | None = None,
 ) -> list[Path]:
     """Write the report pages and their tables to ``out_dir`` (created when missing).
 
@@ -497,6 +538,9 @@ def build_reports(
         Which fase pages (default all); the index page is always written.
     draws : xarray.Dataset, optional
         Precomputed :meth:`ScenarioEngine.phase_draws` of the full grid.
+    validation : path, optional
+        The output folder of ``forecast backtest`` (``scores.csv``, ``crps.png``, ``pit.png``): when it
+        exists, the index page shows the backtest's scores and figures.
 
     Returns
     -------
@@ -511,7 +555,7 @@ def build_reports(
         raise ValueError(f"unknown fase(s) {unknown}; the fases are {names}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    builder = ReportBuilder(model, engine, lang, draws)
+    builder = ReportBuilder(model, engine, lang, draws, validation)
     pages = {"index.html": builder.index_page()}
     for f in chosen:
         pages[f"{f}.html"] = builder.fase_page(f)

@@ -164,3 +164,18 @@ def test_bad_input_gives_clear_errors_and_no_partial_output(tmp_path, capsys):
     assert main(["report", "--fase", "implementatie", "--out", str(out)]) == 2
     assert "no fitted model" in capsys.readouterr().err
     assert not out.exists() or not any(out.rglob("*.html"))
+
+
+def test_index_shows_the_backtest_when_its_output_is_there(run_out, tmp_path):
+    out = tmp_path / "out"
+    (out / "backtest").mkdir(parents=True)
+    shutil.copy(run_out / "fit.nc", out / "fit.nc")
+    (out / "backtest" / "scores.csv").write_text("series,bucket,method,crps\nnareis,3-6,model,0.5\n")
+    from forecast.reports.figures import interval_chart
+
+    (out / "backtest" / "crps.png").write_bytes(interval_chart(["a"], [0.1], [0.2], [0.3], "t", "u"))
+    assert main(["report", "--fase", "implementatie", "--seed", "5", "--out", str(out)]) == 0
+    page = (out / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "Validatie: backtests op de historie" in page and "nareis" in page
+    plain = (run_out / "reports" / "index.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png") == plain.count("data:image/png") + 1
