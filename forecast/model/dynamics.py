@@ -400,6 +400,33 @@ def fir_conv(xx, w, L, T, xp):
     return xp.sum(windows * w[..., None, :], axis=-1)
 
 
+def hazard_then_capped(x0, inflow, hazard, capacity, switch: int, xp):
+    """A stock drained by a monthly hazard before month ``switch`` and by a capped outflow from then on.
+
+    Before the switch (months ``< switch``) the outflow is ``hazard_t * (x_{t-1} + inflow_t)``, a linear
+    recursion in closed form; from the switch on it is ``softmin(x_{t-1} + inflow_t, capacity_t)``
+    (:func:`capped_stock`), starting from the stock at the switch. Used for the IND backlog and for the
+    statushouders waiting for a home.
+
+    Parameters
+    ----------
+    x0 : (...,) initial stock; inflow, capacity : (..., T); hazard : (..., switch) or None when
+    ``switch == 0``; switch : int.
+
+    Returns
+    -------
+    stock, outflow : (..., T)
+    """
+    if switch <= 0:
+        return xp.capped_stock(x0, inflow, capacity)
+    inflow1 = inflow[..., :switch]
+    stock1 = linear_recursion(x0, 1.0 - hazard, (1.0 - hazard) * inflow1, xp)
+    prev1 = xp.concatenate([x0[..., None], stock1[..., :-1]], axis=-1)
+    outflow1 = hazard * (prev1 + inflow1)
+    stock2, outflow2 = xp.capped_stock(stock1[..., -1], inflow[..., switch:], capacity[..., switch:])
+    return xp.concatenate([stock1, stock2], axis=-1), xp.concatenate([outflow1, outflow2], axis=-1)
+
+
 def simulate_chain(p, u, xp):
     """Simulate the chain.  p: parameters / latent monthly paths, u: known inputs.
 
@@ -460,17 +487,8 @@ def simulate_chain(p, u, xp):
         N.TARGET_DECISION_RATE,
         xp.exp(p["log_capacity"] + p["eff_moratorium_cap"][..., None] * u["ev_moratorium"]),
     )
-    if s > 0:
-        h = _m(N.TARGET_DECISION_RATE, xp.sigmoid(p["logit_hazard"][..., :s]), slice(None, s))
-        apps1 = applications[..., :s]
-        backlog1 = linear_recursion(p["backlog0"], 1.0 - h, (1.0 - h) * apps1, xp)
-        prev1 = xp.concatenate([p["backlog0"][..., None], backlog1[..., :-1]], axis=-1)
-        decisions1 = h * (prev1 + apps1)
-        backlog2, decisions2 = xp.capped_stock(backlog1[..., -1], applications[..., s:], capacity[..., s:])
-        backlog = xp.concatenate([backlog1, backlog2], axis=-1)
-        decisions = xp.concatenate([decisions1, decisions2], axis=-1)
-    else:
-        backlog, decisions = xp.capped_stock(p["backlog0"], applications, capacity)
+    h = _m(N.TARGET_DECISION_RATE, xp.sigmoid(p["logit_hazard"][..., :s]), slice(None, s)) if s > 0 else None
+    backlog, decisions = hazard_then_capped(p["backlog0"], applications, h, capacity, s, xp)
     grant_rate = xp.sigmoid(p["logit_grant"] + p["eff_moratorium_grant"][..., None] * u["ev_moratorium"])
     grants = grant_rate * decisions
     rejections = decisions - grants
@@ -510,17 +528,10 @@ def simulate_chain(p, u, xp):
     # input) housing is a hazard on the waiting stock (linear, closed form) - for the same stiffness reason
     # as the IND hazard above; from then on it is capped by the housing capacity.
     sh = int(u["housing_switch"])
+    hh = None
     if sh > 0:
         hh = _m(N.TARGET_HOUSING_RATE, xp.sigmoid(p["logit_housing_hazard"][..., :sh]), slice(None, sh))
-        inf1 = h_inflow[..., :sh]
-        stat1 = linear_recursion(p["statushouders0"], 1.0 - hh, (1.0 - hh) * inf1, xp)
-        sprev1 = xp.concatenate([p["statushouders0"][..., None], stat1[..., :-1]], axis=-1)
-        housed1 = hh * (sprev1 + inf1)
-        stat2, housed2 = xp.capped_stock(stat1[..., -1], h_inflow[..., sh:], housing_cap[..., sh:])
-        statushouders = xp.concatenate([stat1, stat2], axis=-1)
-        housed = xp.concatenate([housed1, housed2], axis=-1)
-    else:
-        statushouders, housed = xp.capped_stock(p["statushouders0"], h_inflow, housing_cap)
+    statushouders, housed = hazard_then_capped(p["statushouders0"], h_inflow, hh, housing_cap, sh, xp)
 
     # rejected, not yet departed: constant hazard d on the available stock (closed-form linear recursion);
     # a departure multiplier keeps the hazard below 1
