@@ -410,8 +410,16 @@ def hazard_then_capped(x0, inflow, hazard, capacity, switch: int, xp):
 
     Parameters
     ----------
-    x0 : (...,) initial stock; inflow, capacity : (..., T); hazard : (..., switch) or None when
-    ``switch == 0``; switch : int.
+    x0 : array
+        The initial stock, shape ``(...)``.
+    inflow, capacity : array
+        Monthly inflow and outflow capacity, shape ``(..., T)``.
+    hazard : array or None
+        The monthly hazard before the switch, shape ``(..., switch)``; None when ``switch`` is 0.
+    switch : int
+        The first month of the capped regime.
+    xp : namespace
+        :class:`NP` or :class:`PT`.
 
     Returns
     -------
