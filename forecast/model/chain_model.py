@@ -370,7 +370,8 @@ class ChainModel:
         -------
         xarray.Dataset
             Every variable of :data:`forecast.model.forward.FORECAST_VARIABLES` plus
-            ``opvangbehoefte_places``, dims (chain, draw, month).
+            ``opvangbehoefte_places`` (only when the history holds a planning occupancy rate: a
+            history cut before the first one, 2022-12, gives persons only), dims (chain, draw, month).
         """
         fw = self.forward(horizon_end, random_seed)
         out = fw.simulate()
@@ -398,15 +399,17 @@ class ChainModel:
     def instroom_outlook(self, months: int = 24, random_seed: int = 2026) -> xr.DataArray:
         """First applications projected ``months`` ahead by the fitted instroom process.
 
-        The log level continues its random walk from each posterior draw's last
-        month (:func:`forecast.model.dynamics.random_walk`, the same walk as in
-        the fit) with that draw's ``instroom_sigma``, plus the draw's seasonal
-        pattern. Shocks like the 2015 surge or the 2020 closures cannot be dated
-        in advance, so each future month is a shock month with the frequency seen
-        in the fitted history, with the innovation sd multiplied by the draw's
+        The log level moves on from each posterior draw's last fitted month with
+        that draw's ``instroom_sigma`` and reverts to the draw's 2014-2024 average
+        with a half-life drawn from the prior ``instroom_halflife`` (an AR(1) in
+        deviations; :mod:`forecast.model.forward` says why), plus the draw's
+        seasonal pattern. Shocks like the 2015 surge or the 2020 closures cannot be
+        dated in advance, so each future month is a shock month with the frequency
+        seen in the fitted history, with the innovation sd multiplied by the draw's
         ``instroom_shock_scale`` there. No policy measure is applied: this is the
-        current-policy outlook of inflow, whose bands widen with the horizon. It
-        is the ``instroom`` of :meth:`forecast` for the same seed.
+        current-policy outlook of inflow; its bands widen over the first two years
+        and then stay within the range of the past decade. It is the ``instroom``
+        of :meth:`forecast` for the same seed.
 
         Returns
         -------
