@@ -529,7 +529,15 @@ def _add_common(p: argparse.ArgumentParser, *, lang: bool = False) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``forecast`` command."""
+    """Build the argument parser of the ``forecast`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser with one subcommand per command (``run``, ``data``, ``fit``, ``scenarios``,
+        ``report``, ``evaluate``, ``backtest``); each subcommand sets ``func``, the function that
+        runs it.
+    """
     parser = argparse.ArgumentParser(
         prog="forecast",
         description="Probabilistic forecasts of reception need (opvangbehoefte) in the Dutch asylum chain.",
@@ -676,7 +684,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the ``forecast`` command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments without the program name, e.g. ``["fit", "--quick"]``; default
+        ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit code: 0 success, 2 bad input (invalid data, priors, measures or options; the
+        message goes to stderr), 3 a fit that failed the diagnostics gate under ``--strict``.
+
+    Raises
+    ------
+    SystemExit
+        From :mod:`argparse`, for ``--help`` and ``--version`` (status 0) and for arguments it
+        cannot parse (status 2).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

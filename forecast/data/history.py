@@ -61,6 +61,18 @@ def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
 class MergeConflictError(ValueError):
     """Raised when new rows contradict existing ones and overwriting was not asked for.
 
+    The message lists the conflicts (at most :data:`~forecast.data.validation.MAX_LISTED_PROBLEMS`
+    of them, then how many more).
+
+    Parameters
+    ----------
+    conflicts : pandas.DataFrame
+        One row per conflict: the key columns :data:`forecast.names.RECORD_KEY`,
+        ``value_existing``, ``source_existing``, ``value_new`` and ``source_new`` (sources as
+        ``file:line``).
+    table : str
+        Which table the rows belong to (``"observation"`` or ``"input"``), for the message.
+
     Attributes
     ----------
     conflicts : pandas.DataFrame
@@ -143,6 +155,11 @@ class History:
             Files for the inputs and events. When omitted (and not found in the
             directory) the bundled inputs and events are used.
 
+        Returns
+        -------
+        History
+            The validated history.
+
         Raises
         ------
         DataValidationError
@@ -182,8 +199,13 @@ class History:
             dates or timestamps.
         inputs, events : pandas.DataFrame, optional
             Default: the bundled inputs and events.
-        name : str
-            How the frame is named in error messages.
+        name : str, optional
+            How the frame is named in error messages (default ``"<frame>"``).
+
+        Returns
+        -------
+        History
+            The validated history.
 
         Raises
         ------
@@ -256,8 +278,18 @@ class History:
 
         Parameters
         ----------
-        date : str, date or Timestamp
-            The cut-off date (inclusive).
+        date : str, datetime.date, pandas.Timestamp or numpy.datetime64
+            The cut-off date (inclusive); a string as ``YYYY-MM-DD``.
+
+        Returns
+        -------
+        History
+            The cut history, with :attr:`as_of` set to ``date``.
+
+        Raises
+        ------
+        ValueError
+            When ``date`` is not a date.
         """
         ts = _to_timestamp(date)
         obs = self._obs[self._obs[N.PERIOD_END] <= ts]
@@ -278,10 +310,25 @@ class History:
 
         Inputs and events are kept whole.
 
+        Parameters
+        ----------
+        series : str or iterable of str, optional
+            Series names (keys of :data:`forecast.names.OBSERVATION_SERIES`); default all.
+        definition : str or iterable of str, optional
+            Definition codes, each a definition of one of the selected series; default all.
+        quality : str or iterable of str, optional
+            Quality flags (:data:`forecast.names.QUALITIES`); default all.
+
+        Returns
+        -------
+        History
+            A new history with the selected observations, the same inputs and events and the
+            same :attr:`as_of`.
+
         Raises
         ------
         KeyError
-            For a series or definition that is not known.
+            For a series, definition or quality that is not known.
         """
         mask = pd.Series(True, index=self._obs.index)
         ser = _as_list(series)
@@ -306,7 +353,25 @@ class History:
         return History(self._obs[mask], self._inputs, self._events, as_of=self._as_of)
 
     def input_series(self, series: str, definition: str | None = None) -> pd.DataFrame:
-        """The rows of one input series (a copy), optionally of one definition."""
+        """Return the rows of one input series (a copy), optionally of one definition.
+
+        Parameters
+        ----------
+        series : str
+            An input series (a key of :data:`forecast.names.INPUT_SERIES`), e.g. ``"taakstelling"``.
+        definition : str, optional
+            Keep only the rows of this definition code; default all.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows of :attr:`inputs` of that series (empty when the history has none).
+
+        Raises
+        ------
+        KeyError
+            When ``series`` is not a known input series.
+        """
         if series not in N.INPUT_SERIES:
             raise KeyError(f"unknown input series {series!r}; known: {sorted(N.INPUT_SERIES)}")
         rows = self._inputs[self._inputs[N.SERIES] == series]
@@ -316,14 +381,26 @@ class History:
 
     # ------------------------------------------------------------------ conversion
     def to_frame(self) -> pd.DataFrame:
-        """The observations as a pandas DataFrame (a copy)."""
+        """Return the observations as a DataFrame.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy of :attr:`observations`.
+        """
         return self.observations
 
     def to_xarray(self) -> xr.Dataset:
-        """The observations as an :class:`xarray.Dataset` along ``observation``.
+        """Return the observations as an :class:`xarray.Dataset`.
 
-        ``value`` is the data variable; series, definition, period, unit,
-        quality, kind, frequency, source and note are coordinates.
+        Returns
+        -------
+        xarray.Dataset
+            Along the dimension ``observation``: ``value`` is the data variable and every other
+            column of :attr:`observations` (series, definition, period start and end, unit,
+            quality, source URL, note, kind, frequency, source file and line) is a coordinate.
+            The attributes hold :attr:`data_hash` and, for a cut history, ``as_of``
+            (``YYYY-MM-DD``).
         """
         df = self._obs.rename_axis(N.DIM_OBSERVATION)
         coords = {c: (N.DIM_OBSERVATION, df[c].to_numpy()) for c in df.columns if c != N.VALUE}
@@ -390,6 +467,11 @@ class History:
 
         Each file is written to a temporary name and renamed into place, so an
         interrupted write never leaves a half-written file.
+
+        Parameters
+        ----------
+        directory : str or Path
+            The folder (created if needed); existing files of those names are replaced.
         """
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
@@ -414,10 +496,16 @@ class History:
 
     # ------------------------------------------------------------------ summaries
     def coverage(self) -> pd.DataFrame:
-        """Frequencies present per series (rows) and year of ``period_end`` (columns).
+        """Tabulate the frequencies present per series and year of ``period_end``.
 
         Letters: M month, Q quarter, H half-year, Y year, P point (stock),
         O other span; years before 2008 are pooled as ``<2008``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per series, one column per year (``<2008`` first); each cell holds the
+            frequency letters present, ``-`` for none. Empty when there are no observations.
         """
         df = self._obs
         if df.empty:
@@ -436,7 +524,14 @@ class History:
         return tab[cols]
 
     def definition_counts(self) -> pd.DataFrame:
-        """Number of observations per series and definition, split by quality."""
+        """Count the observations per series and definition, split by quality.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by (series, definition); one column per quality flag
+            (:data:`forecast.names.QUALITIES`) and ``total``.
+        """
         return (
             self._obs.groupby([N.SERIES, N.DEFINITION, N.QUALITY])
             .size()
@@ -446,13 +541,29 @@ class History:
         )
 
     def last_observations(self) -> pd.DataFrame:
-        """The latest observation of each series (by ``period_end``)."""
+        """Return the latest observation of each series (by ``period_end``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by series (sorted): ``period_start``, ``period_end``, ``value``,
+            ``definition`` and ``quality`` of the row with the latest ``period_end`` (of those,
+            the latest ``period_start``).
+        """
         df = self._obs.sort_values([N.PERIOD_END, N.PERIOD_START], kind="stable")
         last = df.groupby(N.SERIES).tail(1).set_index(N.SERIES).sort_index()
         return last[[N.PERIOD_START, N.PERIOD_END, N.VALUE, N.DEFINITION, N.QUALITY]]
 
     def summary(self) -> str:
-        """A readable text summary: coverage, counts per definition, last observations."""
+        """Summarise the history as readable text.
+
+        Returns
+        -------
+        str
+            A header (number of observations, series, date range, inputs and events, the cut
+            date if any, :attr:`data_hash`), then :meth:`coverage`, :meth:`definition_counts`
+            and :meth:`last_observations` as tables.
+        """
         obs = self._obs
         if obs.empty:
             return "History: no observations"
@@ -548,6 +659,13 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
     A crash or Ctrl-C during the write leaves either the old file or none, never
     a half-written one.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write (its folder must exist); an existing file is replaced.
+    text : str
+        The content, written as UTF-8 without newline translation.
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -564,7 +682,13 @@ _BUNDLED: History | None = None
 
 
 def bundled_dir() -> Path:
-    """The folder of the bundled CSV files inside the installed package."""
+    """Locate the folder of the bundled CSV files inside the installed package.
+
+    Returns
+    -------
+    Path
+        ``forecast/data/bundled``, holding ``observations.csv``, ``inputs.csv`` and ``events.csv``.
+    """
     return Path(str(resources.files("forecast.data") / "bundled"))
 
 
@@ -583,6 +707,8 @@ def load_history(
     Returns
     -------
     History
+        The validated history. The bundled one is read once and then shared: it is immutable
+        in use, so the same object is returned each time.
 
     Examples
     --------

@@ -76,6 +76,14 @@ class Problem:
 class DataValidationError(ValueError):
     """Raised when a history file or frame is invalid; nothing is loaded.
 
+    The message lists the problems, at most :data:`MAX_LISTED_PROBLEMS` of them (then how many
+    more).
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        Every problem found, in file order.
+
     Attributes
     ----------
     problems : list of Problem
@@ -127,7 +135,25 @@ def read_text(path: str | Path) -> str:
 
 
 def decode_text(raw: bytes, source: str) -> str:
-    """Decode the bytes of a CSV file; see :func:`read_text`."""
+    """Decode the bytes of a CSV file; see :func:`read_text`.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's content.
+    source : str
+        The file name, used in messages.
+
+    Returns
+    -------
+    str
+        The decoded text (a UTF-8 byte-order mark is dropped).
+
+    Raises
+    ------
+    DataValidationError
+        When the content is empty (or only whitespace), binary, not UTF-8 or looks like HTML.
+    """
     if not raw.strip():
         raise DataValidationError([Problem(source, None, None, "file is empty")])
     if b"\x00" in raw[:65536]:
@@ -174,8 +200,10 @@ def parse_table(
     Returns
     -------
     header : list of str
+        The column names as in the file (stripped of spaces).
     rows : list of (line, dict)
-        ``line`` is the 1-based line on which the row starts.
+        Each row's fields keyed by column name; ``line`` is the 1-based line on which the row
+        starts. Blank lines are skipped.
 
     Raises
     ------
@@ -257,7 +285,23 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 def parse_date(text: str) -> dt.date:
-    """Parse a strict ISO date ``YYYY-MM-DD``; raise ValueError otherwise."""
+    """Parse a strict ISO date ``YYYY-MM-DD``.
+
+    Parameters
+    ----------
+    text : str
+        The field; surrounding spaces are ignored.
+
+    Returns
+    -------
+    datetime.date
+        The date.
+
+    Raises
+    ------
+    ValueError
+        When the text is not of the form ``YYYY-MM-DD`` or not a calendar date.
+    """
     text = text.strip()
     if not _ISO_DATE.match(text):
         raise ValueError(f"{text!r} is not a date in YYYY-MM-DD form")
@@ -268,7 +312,24 @@ def parse_date(text: str) -> dt.date:
 
 
 def parse_number(text: str) -> float:
-    """Parse a plain decimal number; raise ValueError with a hint otherwise."""
+    """Parse a plain decimal number (``.`` as decimal separator, no thousands separator).
+
+    Parameters
+    ----------
+    text : str
+        The field; surrounding spaces are ignored. An exponent (``1e3``) is accepted.
+
+    Returns
+    -------
+    float
+        The value.
+
+    Raises
+    ------
+    ValueError
+        When the field is empty or not a plain number; the message hints at the separators when
+        the text looks like a number written with a decimal comma or thousands separators.
+    """
     t = text.strip()
     if not t:
         raise ValueError("the value is empty")
@@ -284,17 +345,53 @@ def parse_number(text: str) -> float:
 
 
 def month_end(day: dt.date) -> dt.date:
-    """The last day of ``day``'s month."""
+    """Return the last day of ``day``'s month.
+
+    Parameters
+    ----------
+    day : datetime.date
+        Any day of the month.
+
+    Returns
+    -------
+    datetime.date
+        The last day of that month.
+    """
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def months_spanned(start: dt.date, end: dt.date) -> int:
-    """Number of calendar months from ``start``'s month to ``end``'s month, inclusive."""
+    """Count the calendar months from ``start``'s month to ``end``'s month, inclusive.
+
+    Parameters
+    ----------
+    start, end : datetime.date
+        The first and last day of the period.
+
+    Returns
+    -------
+    int
+        The number of months touched (1 for a period within one month; 0 or less when ``end``
+        lies in an earlier month than ``start``).
+    """
     return (end.year - start.year) * 12 + end.month - start.month + 1
 
 
 def period_frequency(start: dt.date, end: dt.date) -> str:
-    """Classify a period: M, Q, H, Y (calendar-aligned), P (a date) or O (other)."""
+    """Classify a period by its frequency letter.
+
+    Parameters
+    ----------
+    start, end : datetime.date
+        The first and last day of the period (inclusive).
+
+    Returns
+    -------
+    str
+        ``P`` when ``start == end`` (a stock date); ``M``, ``Q``, ``H`` or ``Y`` for a calendar
+        month, quarter, half-year or year of whole months; ``O`` for any other span
+        (:data:`forecast.names.FREQUENCIES`).
+    """
     if start == end:
         return N.POINT
     if start.day != 1 or end != month_end(end):
@@ -469,7 +566,21 @@ def validate_records(
 
 
 def records_frame(records: list[dict[str, object]]) -> pd.DataFrame:
-    """Build the typed, sorted record frame from validated dictionaries."""
+    """Build the typed, sorted record frame from validated dictionaries.
+
+    Parameters
+    ----------
+    records : list of dict
+        One dictionary per row with the columns :data:`forecast.names.RECORD_COLUMNS` plus
+        ``kind``, ``frequency``, ``source_file`` and ``line`` (as :func:`validate_records`
+        builds them).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Those columns, with dates as ``datetime64[s]``, ``value`` as float and ``line`` as int64;
+        sorted by series, definition, period end and period start.
+    """
     cols = [*N.RECORD_COLUMNS, N.KIND, N.FREQUENCY, N.SOURCE_FILE, N.LINE]
     df = pd.DataFrame.from_records(records, columns=cols)
     for c in (N.PERIOD_START, N.PERIOD_END):
@@ -498,12 +609,26 @@ def validate_events(rows: Iterable[tuple[int, Mapping[str, str]]], source: str) 
     Dates may be ``YYYY-MM-DD`` or ``YYYY-MM`` (a month: ``start`` is its first
     day, ``end`` its last). An empty ``end`` means "not stated / in force".
 
+    Parameters
+    ----------
+    rows : iterable of (line, mapping)
+        Rows as strings keyed by the columns :data:`forecast.names.EVENT_COLUMNS`, with their
+        line number.
+    source : str
+        File name used in messages.
+
     Returns
     -------
     pandas.DataFrame
         Columns :data:`forecast.names.EVENT_COLUMNS` with ``start``/``end`` as
-        dates, plus ``start_text``/``end_text`` (the precision the source gave)
-        and ``line``.
+        dates (``datetime64[s]``, ``end`` NaT when empty), plus ``start_text``/``end_text``
+        (the precision the source gave) and ``line``; sorted by start.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every invalid row: an empty or repeated event name, an unparseable date, an end
+        before the start.
     """
     problems: list[Problem] = []
     out = []
@@ -552,7 +677,29 @@ def validate_events(rows: Iterable[tuple[int, Mapping[str, str]]], source: str) 
 
 
 def read_records(path: str | Path, registry: Mapping[str, N.SeriesSpec], *, observed: bool) -> pd.DataFrame:
-    """Read and validate an observations or inputs CSV file (see :func:`validate_records`)."""
+    """Read and validate an observations or inputs CSV file (see :func:`validate_records`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file, with the columns :data:`forecast.names.RECORD_COLUMNS`.
+    registry : mapping of str to SeriesSpec
+        The known series (:data:`forecast.names.OBSERVATION_SERIES` or
+        :data:`forecast.names.INPUT_SERIES`).
+    observed : bool
+        True for observations (whole-month flows and a source URL required).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The typed records, as :func:`validate_records` returns them (``source_file`` is the file
+        name).
+
+    Raises
+    ------
+    DataValidationError
+        When the file cannot be read as CSV text or any row is invalid.
+    """
     path = Path(path)
     text = read_text(path)
     _, rows = parse_table(text, path.name, N.RECORD_COLUMNS)
@@ -560,7 +707,23 @@ def read_records(path: str | Path, registry: Mapping[str, N.SeriesSpec], *, obse
 
 
 def read_events(path: str | Path) -> pd.DataFrame:
-    """Read and validate an events CSV file (see :func:`validate_events`)."""
+    """Read and validate an events CSV file (see :func:`validate_events`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file, with the columns :data:`forecast.names.EVENT_COLUMNS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The typed events, as :func:`validate_events` returns them.
+
+    Raises
+    ------
+    DataValidationError
+        When the file cannot be read as CSV text or any row is invalid.
+    """
     path = Path(path)
     text = read_text(path)
     _, rows = parse_table(text, path.name, N.EVENT_COLUMNS)
@@ -572,6 +735,28 @@ def frame_rows(df: pd.DataFrame, columns: Sequence[str], source: str) -> list[tu
 
     Dates may be strings, ``datetime.date`` or pandas timestamps; values may be
     numbers or strings. Row numbers in messages are the frame's row labels.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The user's table. Besides ``columns`` it may hold the derived columns ``kind``,
+        ``frequency``, ``source_file`` and ``line`` (ignored), but no others.
+    columns : sequence of str
+        The columns to read (:data:`forecast.names.RECORD_COLUMNS` or
+        :data:`forecast.names.EVENT_COLUMNS`).
+    source : str
+        Name of the frame in messages.
+
+    Returns
+    -------
+    list of (label, dict)
+        One entry per row: its row label (an int for an integer index) and its fields as
+        strings keyed by column; a missing value (None, NaN, NaT) becomes ``""``.
+
+    Raises
+    ------
+    DataValidationError
+        When a column is missing or unknown, or the frame has no rows.
     """
     missing = [c for c in columns if c not in df.columns]
     unknown = [

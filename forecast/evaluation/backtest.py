@@ -115,6 +115,18 @@ QUANTILES: tuple[float, ...] = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.
 def quantile_column(q: float) -> str:
     """Column of a predictive quantile: ``q50`` for the median, ``q2.5`` for the 2.5 % quantile.
 
+    Parameters
+    ----------
+    q : float
+        The quantile level in (0, 1).
+
+    Returns
+    -------
+    str
+        ``"q"`` followed by the level in percent, without trailing zeros.
+
+    Examples
+    --------
     >>> quantile_column(0.025), quantile_column(0.5)
     ('q2.5', 'q50')
     """
@@ -148,13 +160,40 @@ TARGET_CRPS_SERIES = ("coa_occupancy", "first_applications")
 
 
 def bucket_label(lo: int, hi: int) -> str:
-    """Label of a horizon bucket, ``"7-12"``."""
+    """Label of a horizon bucket, ``"7-12"``.
+
+    Parameters
+    ----------
+    lo : int
+        First horizon of the bucket (months, inclusive).
+    hi : int
+        Last horizon of the bucket (months, inclusive).
+
+    Returns
+    -------
+    str
+        ``"<lo>-<hi>"``.
+    """
     return f"{lo}-{hi}"
 
 
 def horizon_bucket(horizon: int, buckets: Sequence[tuple[int, int]] = BUCKETS) -> str | None:
     """The bucket label of a horizon in months (None outside every bucket).
 
+    Parameters
+    ----------
+    horizon : int
+        Months from the origin month to the last month a figure measures, inclusive.
+    buckets : sequence of tuple of (int, int), optional
+        Horizon buckets ``(lo, hi)`` in months, inclusive; default :data:`BUCKETS`.
+
+    Returns
+    -------
+    str or None
+        :func:`bucket_label` of the first bucket that holds ``horizon``, or None.
+
+    Examples
+    --------
     >>> horizon_bucket(6), horizon_bucket(13), horizon_bucket(2)
     ('3-6', '13-24', None)
     """
@@ -170,6 +209,25 @@ def default_origins(
     step_months: int = DEFAULT_STEP_MONTHS,
 ) -> list[pd.Timestamp]:
     """Forecast origins (first days of months) every ``step_months`` from ``first`` to ``last``.
+
+    Parameters
+    ----------
+    first : str or pandas.Timestamp, optional
+        The first origin; any day stands for its month (default 2017-01-01).
+    last : str or pandas.Timestamp, optional
+        The last possible origin, inclusive; any day stands for its month (default 2024-07-01).
+    step_months : int, optional
+        Months between origins (default 6).
+
+    Returns
+    -------
+    list of pandas.Timestamp
+        The first days of the months ``first``, ``first + step_months``, ... up to ``last``.
+
+    Raises
+    ------
+    ValueError
+        When ``step_months`` is less than 1.
 
     Examples
     --------
@@ -188,8 +246,24 @@ def default_origins(
 def as_origins(origins: Iterable[Any] | None = None) -> list[pd.Timestamp]:
     """Forecast origins as Timestamps, checked: first days of months, none twice, at least one.
 
-    ``None`` gives :func:`default_origins`. A ``ValueError`` names the first bad origin.
+    Parameters
+    ----------
+    origins : iterable of date-like, optional
+        The origins; ``None`` gives :func:`default_origins`.
 
+    Returns
+    -------
+    list of pandas.Timestamp
+        The origins in the order given.
+
+    Raises
+    ------
+    ValueError
+        When an origin is not the first day of a month (the message names the first such origin),
+        an origin is given twice, or there is none.
+
+    Examples
+    --------
     >>> as_origins(["2017-01-01", pd.Timestamp("2017-07-01")])
     [Timestamp('2017-01-01 00:00:00'), Timestamp('2017-07-01 00:00:00')]
     """
@@ -204,6 +278,20 @@ def as_origins(origins: Iterable[Any] | None = None) -> list[pd.Timestamp]:
 def origin_seed(random_seed: int, origin: pd.Timestamp | str) -> int:
     """The seed of one origin: from the run's seed and the origin's month only (not its position).
 
+    Parameters
+    ----------
+    random_seed : int
+        The run's seed (:attr:`BacktestSettings.random_seed`).
+    origin : pandas.Timestamp or str
+        The forecast origin; only its year and month count.
+
+    Returns
+    -------
+    int
+        A seed in ``0 .. 2**31 - 1`` from ``numpy.random.SeedSequence([random_seed, year, month])``.
+
+    Examples
+    --------
     >>> origin_seed(1, "2017-01-01") == origin_seed(1, pd.Timestamp("2017-01-01"))
     True
     """
@@ -223,6 +311,7 @@ class BacktestSettings:
     random_seed : int
         The run's seed; each origin's seed follows from it and the origin (:func:`origin_seed`).
     sampler : {"nutpie", "pymc"}
+        The sampler of each fit.
     start : str
         First modelled month of every fit (``YYYY-MM``).
     min_horizon, max_horizon : int
@@ -287,6 +376,26 @@ def fit_at_origin(
     ``settings.end``), whatever the last figure's date: the forecast starts at the origin month.
     The fit's diagnostics gate warns (:class:`~forecast.model.FitDiagnosticsWarning`) but is not
     silenced here; :func:`run_origin` records the verdict.
+
+    Parameters
+    ----------
+    history : History
+        The full history; only ``history.until(origin)`` is fitted.
+    origin : pandas.Timestamp or str
+        The forecast origin, the first day of a month.
+    settings : BacktestSettings, optional
+        Sampler, window and scoring settings (default ``BacktestSettings()``).
+
+    Returns
+    -------
+    ChainModel
+        Fitted (MCMC) on ``settings.start`` to the month before the origin, with the seed
+        :func:`origin_seed` of the origin.
+
+    Raises
+    ------
+    ValueError
+        When ``origin`` is not the first day of a month.
     """
     settings = settings or BacktestSettings()
     origin = _check_origin(origin)
@@ -308,7 +417,23 @@ def scoring_design(
     history: History, origins: Iterable[pd.Timestamp], settings: BacktestSettings | None = None
 ) -> Design:
     """The observation design of the full history on ``settings.start`` .. the last origin + horizon
-    (at least :data:`MIN_FORECAST_MONTHS`)."""
+    (at least :data:`MIN_FORECAST_MONTHS`).
+
+    Parameters
+    ----------
+    history : History
+        The full history, whose later figures are the targets.
+    origins : iterable of pandas.Timestamp
+        The forecast origins; the latest one sets the design's end.
+    settings : BacktestSettings, optional
+        Sampler, window and scoring settings (default ``BacktestSettings()``).
+
+    Returns
+    -------
+    Design
+        One design for all origins, on the months from ``settings.start`` to the last origin's
+        month plus ``max(settings.max_horizon, MIN_FORECAST_MONTHS) - 1``.
+    """
     settings = settings or BacktestSettings()
     last = max(_month(o) for o in origins) + _forecast_months(settings.max_horizon) - 1
     return build_design(history, settings.start, f"{last}")
@@ -341,12 +466,31 @@ def target_rows(
 ) -> pd.DataFrame:
     """The figures scored at ``origin``: one row each, with its horizon and bucket.
 
+    Kept are the used, non-residual log-scale (count) rows of ``settings.series`` that measure no
+    month before the origin month, end after the origin and have a horizon from
+    ``settings.min_horizon`` to ``settings.max_horizon``.
+
+    Parameters
+    ----------
+    design : Design
+        :func:`scoring_design` of the full history.
+    origin : pandas.Timestamp or str
+        The forecast origin, the first day of a month.
+    settings : BacktestSettings, optional
+        Sampler, window and scoring settings (default ``BacktestSettings()``).
+
     Returns
     -------
     pandas.DataFrame
         Columns ``origin``, ``series``, ``definition``, ``reference``, ``frequency``,
         ``period_start``, ``period_end``, ``horizon``, ``horizon_bucket``, ``observed``,
-        ``quality``, ``source_file``, ``line`` and ``row`` (the row's position in ``design``).
+        ``quality``, ``source_file``, ``line`` and ``row`` (the row's position in ``design``);
+        sorted by series, definition, period end and period start.
+
+    Raises
+    ------
+    ValueError
+        When ``origin`` is not the first day of a month.
     """
     settings = settings or BacktestSettings()
     origin = _check_origin(origin)
@@ -397,6 +541,11 @@ def continued_latents(
         Every flow of :data:`forecast.model.dynamics.FLOWS` and stock of
         :data:`~forecast.model.dynamics.STOCKS`, shape ``(chain, draw, total_months)``. The
         taakstelling backlog is not forecast (NaN in the forecast months; it is not scored).
+
+    Raises
+    ------
+    ValueError
+        When ``total_months`` is shorter than the fitted plus the forecast months.
     """
     fitted = model.latents()
     fw = model.forward(horizon_end, random_seed)
@@ -426,6 +575,27 @@ def scoring_posterior(model: ChainModel, design: Design, rng: np.random.Generato
     The initial stocks and discrepancy scales are the posterior's. Biases of definitions the fit
     saw are the posterior's; a definition without posterior draws (first published after the
     origin) gets draws from its prior; reference definitions have none (0).
+
+    Parameters
+    ----------
+    model : ChainModel
+        The fitted model of one origin.
+    design : Design
+        The scoring design, whose bias groups need a bias.
+    rng : numpy.random.Generator
+        Draws the biases of definitions the fit did not see from their priors.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``(chain, draw)``: the posterior's initial stocks (``backlog0``, ``statushouders0``,
+        ``rejected0``, ``taak_backlog0``) and discrepancy scales, and ``obs_bias`` with a ``bias``
+        dimension (names ``bias__<series>__<definition>``) for the design's bias groups.
+
+    Raises
+    ------
+    ValueError
+        When the model is not fitted, or a bias prior that must be drawn is not Normal.
     """
     if model.idata is None:
         raise ValueError("the model is not fitted")
@@ -477,6 +647,31 @@ def model_samples(
     (:func:`continued_latents`), mapped onto every figure by the observation model
     (:func:`~forecast.model.build.row_predictions` on ``design``) and drawn as
     ``loc + scale * t(nu)`` on the log scale.
+
+    Parameters
+    ----------
+    model : ChainModel
+        The model fitted at ``origin``.
+    design : Design
+        :func:`scoring_design` of the full history.
+    targets : pandas.DataFrame
+        The figures to forecast, from :func:`target_rows` (its ``row`` column indexes ``design``).
+    origin : pandas.Timestamp
+        The forecast origin.
+    seed : int
+        Seed of the forecast's future, the draws of unseen biases and the observation noise.
+    max_horizon : int, optional
+        Forecast months from the origin month (default 24; at least :data:`MIN_FORECAST_MONTHS`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(targets), chains x draws)``: log predictive draws of each figure.
+
+    Raises
+    ------
+    ValueError
+        When a target is not on the log scale, or the design is too short for the forecast.
     """
     rng = np.random.default_rng([seed, 2])
     horizon_end = (_month(origin) + _forecast_months(max_horizon) - 1).to_timestamp()
@@ -495,7 +690,28 @@ def model_samples(
 def score_frame(
     targets: pd.DataFrame, method: str, log_samples: np.ndarray, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Quantiles and scores of one method's log draws ``(len(targets), m)`` against the observed figures."""
+    """Quantiles and scores of one method's log draws ``(len(targets), m)`` against the observed figures.
+
+    Parameters
+    ----------
+    targets : pandas.DataFrame
+        The scored figures, from :func:`target_rows` (with ``observed`` and ``row``).
+    method : str
+        The method's name (one of :data:`METHODS`), written to the ``method`` column.
+    log_samples : numpy.ndarray
+        Shape ``(len(targets), m)``: predictive draws of the log figures; a row with a NaN is a
+        missing forecast.
+    rng : numpy.random.Generator
+        For the randomised PIT.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``targets`` without ``row``, with ``method`` after ``observed``, the predictive quantiles
+        (:data:`QUANTILES`, natural scale), ``crps_log``, ``crps`` (natural scale),
+        ``pinball90_log``, ``pit`` and ``cover_50`` / ``cover_80`` / ``cover_95``; NaN where the
+        forecast is missing.
+    """
     y = np.log(targets[OBSERVED].to_numpy(float))
     x = np.asarray(log_samples, dtype=float)
     out = targets.drop(columns=[ROW]).copy()
@@ -516,7 +732,20 @@ def score_frame(
 
 @dataclass
 class OriginResult:
-    """The forecasts and scores of one origin, and what its fit saw."""
+    """The forecasts and scores of one origin, and what its fit saw.
+
+    Parameters
+    ----------
+    origin : pandas.Timestamp
+        The forecast origin.
+    forecasts : pandas.DataFrame
+        :func:`score_frame` of every method of :data:`METHODS`, stacked.
+    fit : dict of str to Any
+        The fit record (one row of :attr:`BacktestResult.fits`): fitted window, last dates the fit
+        saw, rows used, targets, seed, diagnostics and seconds.
+    model : ChainModel or None
+        The fitted model, when it was kept.
+    """
 
     origin: pd.Timestamp
     forecasts: pd.DataFrame
@@ -545,11 +774,23 @@ def run_origin(
     design : Design
         :func:`scoring_design` of the full history.
     settings : BacktestSettings
+        Sampler, window and scoring settings.
     model : ChainModel, optional
         An already fitted model for this origin (skips the fit; it must have been fitted on
         ``history.until(origin)`` up to the month before the origin).
     keep_model : bool
         Return the fitted model too (in memory only; a distributed run returns none).
+
+    Returns
+    -------
+    OriginResult
+        The scored forecasts of the model and every baseline, and the fit record.
+
+    Raises
+    ------
+    ValueError
+        When ``origin`` is not the first day of a month, or ``model`` does not end in the month
+        before it.
     """
     origin = _check_origin(origin)
     seed = origin_seed(settings.random_seed, origin)
@@ -610,7 +851,7 @@ TIMING_COLUMNS = ("seconds", "fit_seconds")
 class BacktestResult:
     """Forecasts, scores and fit records of a backtest over many origins.
 
-    Attributes
+    Parameters
     ----------
     forecasts : pandas.DataFrame
         One row per (origin, target figure, method): the figure's keys, ``horizon``,
@@ -621,9 +862,11 @@ class BacktestResult:
         One row per origin: the fitted window, the last dates the fit saw (the leak check), the
         diagnostics verdict and the seconds taken.
     settings : BacktestSettings
-    models : dict
+        The settings of the run.
+    models : dict of pandas.Timestamp to ChainModel
         Origin -> fitted :class:`~forecast.model.ChainModel` (only with ``keep_models=True``).
     wall_seconds : float
+        Wall time of the whole run in seconds (NaN when not measured).
     """
 
     forecasts: pd.DataFrame
@@ -634,7 +877,15 @@ class BacktestResult:
 
     # ------------------------------------------------------------------ tables
     def table(self) -> pd.DataFrame:
-        """One row per (origin, figure): observed, the model's quantiles and each baseline's median / 90 %."""
+        """One row per (origin, figure): observed, the model's quantiles and each baseline's median / 90 %.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The figure's keys (origin, series, definition, frequency, period, horizon, bucket) and
+            ``observed``, then ``model_q<level>`` for every level of :data:`QUANTILES` and
+            ``<baseline>_q50``, ``<baseline>_q90`` for each baseline (natural scale).
+        """
         keys = [
             ORIGIN,
             N.SERIES,
@@ -661,6 +912,12 @@ class BacktestResult:
 
         The seasonal naive baseline applies to flows only; a figure enters the comparison when
         the model and every applicable baseline have a forecast for it.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows of :attr:`forecasts` of those figures (a figure is its origin, source file and
+            line), for the applicable methods only.
         """
         f = self.forecasts
         key = [ORIGIN, N.SOURCE_FILE, N.LINE]
@@ -681,7 +938,14 @@ class BacktestResult:
             Score every method on the same figures (:meth:`common`, default); False: each method
             on every figure it forecast.
         by : sequence of str
-            Grouping columns besides the method.
+            Grouping columns besides the method (default series and horizon bucket).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per group and method: the ``by`` columns, ``method``, ``n`` (figures),
+            ``cover_50`` / ``cover_80`` / ``cover_95``, ``crps_log``, ``crps``, ``pinball90_log`` and
+            ``pit_mean``; sorted by the groups (buckets in settings order) and :data:`METHODS`.
         """
         f = self.common() if common else self.forecasts.dropna(subset=[CRPS_LOG])
         cols = [*COVER.values(), CRPS_LOG, CRPS, PINBALL, PIT]
@@ -704,7 +968,15 @@ class BacktestResult:
     def skill(self) -> pd.DataFrame:
         """Mean log CRPS per series and bucket on the common figures: each method's, and the model's
         relative to each baseline (``skill_<baseline> = 1 - CRPS_model / CRPS_baseline``; > 0: the
-        model is better)."""
+        model is better).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (series, horizon bucket): ``n`` (the model's common figures),
+            ``crps_<method>`` for every method, ``skill_<baseline>`` for every baseline and
+            ``model_beats_all`` (the model's mean log CRPS is below every baseline's).
+        """
         s = self.scores(common=True)
         wide = s.pivot_table(index=[N.SERIES, BUCKET], columns=METHOD, values=CRPS_LOG, sort=False)
         n = s[s[METHOD] == MODEL].set_index([N.SERIES, BUCKET])["n"]
@@ -726,6 +998,13 @@ class BacktestResult:
           central 80 % interval must lie in 70-90 %;
         * for COA occupancy and first applications: the model's mean log CRPS in the 7-12 month
           bucket must be below every baseline's (on the common figures).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per target and series: ``target`` (in words), ``series``, ``value`` (the
+            coverage share or the model's mean log CRPS), ``n`` (figures) and ``met`` (True/False,
+            None when there are no figures).
         """
         rows = []
         f = self.forecasts[self.forecasts[METHOD] == MODEL]
@@ -763,7 +1042,16 @@ class BacktestResult:
     def plot_pit(self, path: str | Path | None = None) -> Figure:
         """Histogram of the model's PIT values per series (10 bins; flat = calibrated).
 
-        Returns the matplotlib ``Figure`` (and writes it to ``path`` if given).
+        Parameters
+        ----------
+        path : str or pathlib.Path, optional
+            Also write the figure to this file (110 dpi; format from the suffix).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            One panel per scored series and one for all series: the model's PIT density (bars) and
+            each baseline's (lines), with the uniform density 1 dashed.
         """
         from matplotlib.figure import Figure
 
@@ -790,7 +1078,18 @@ class BacktestResult:
         return fig
 
     def plot_crps(self, path: str | Path | None = None) -> Figure:
-        """Mean log CRPS per series and horizon bucket: the model against each baseline (common figures)."""
+        """Mean log CRPS per series and horizon bucket: the model against each baseline (common figures).
+
+        Parameters
+        ----------
+        path : str or pathlib.Path, optional
+            Also write the figure to this file (110 dpi; format from the suffix).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            One panel per scored series, one bar per method and horizon bucket.
+        """
         from matplotlib.figure import Figure
 
         s = self.scores(common=True)
@@ -818,7 +1117,13 @@ class BacktestResult:
 
     # ------------------------------------------------------------------ output
     def summary(self) -> str:
-        """A plain-text report: the run, the fits, coverage, CRPS skill and the issue's targets."""
+        """A plain-text report: the run, the fits, coverage, CRPS skill and the issue's targets.
+
+        Returns
+        -------
+        str
+            The report, lines joined by newlines (no final newline).
+        """
         pd_opts = {"display.width": 200, "display.max_columns": 30, "display.max_rows": 200}
         with pd.option_context(*[x for kv in pd_opts.items() for x in kv]):
             fits = self.fits.drop(
@@ -853,7 +1158,19 @@ class BacktestResult:
     def save(self, directory: str | Path) -> dict[str, Path]:
         """Write ``forecasts.csv``, ``fits.csv``, ``scores.csv``, ``skill.csv``, ``summary.txt``,
         ``pit.png`` and ``crps.png`` to ``directory``, each atomically (a temporary name, then a
-        rename); returns the paths."""
+        rename); returns the paths.
+
+        Parameters
+        ----------
+        directory : str or pathlib.Path
+            The output folder (created if missing); existing files of these names are replaced.
+
+        Returns
+        -------
+        dict of str to pathlib.Path
+            The path of each file by its name without suffix (``"forecasts"``, ``"fits"``,
+            ``"scores"``, ``"skill"``, ``"summary"``, ``"pit"``, ``"crps"``).
+        """
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         texts = {
@@ -936,6 +1253,7 @@ def backtest(
     history : History, optional
         The full history (default: the bundled one). Each origin sees ``history.until(origin)``.
     settings : BacktestSettings, optional
+        Sampler, window and scoring settings (default ``BacktestSettings()``).
     client : dask.distributed.Client, optional
         Run the origins as tasks on this client (a real cluster).
     parallel : bool
@@ -948,11 +1266,19 @@ def backtest(
     progress : bool
         Print one line per finished origin (figures scored, seconds, diagnostics verdict).
     **overrides
-        Fields of :class:`BacktestSettings` (``draws=150``, ``chains=2``, ...).
+        Fields of :class:`BacktestSettings` (``draws=150``, ``chains=2``, ...), replacing those of
+        ``settings``.
 
     Returns
     -------
     BacktestResult
+        The scored forecasts of every origin and method, one fit record per origin (sorted by
+        origin), the settings used and the wall time.
+
+    Raises
+    ------
+    ValueError
+        For a bad origin, or ``keep_models`` with a client or ``parallel=True``.
     """
     t0 = time.perf_counter()
     settings = settings or BacktestSettings()

@@ -19,8 +19,8 @@ sample-based scores (:mod:`forecast.evaluation.scores`). All time gaps are in mo
 
     ``g`` the months from the last figure to the target's end, the sum over consecutive figures of
     the same series, definition (and frequency) in the ten years before the origin (pooled over the
-    series' definitions when there are fewer than two pairs; :data:`DEFAULT_SIGMA` when there are
-    none at all).
+    series' definitions when there are fewer than two pairs; :data:`DEFAULT_SIGMA` when even the
+    pooled pairs are fewer than two).
 
 ``seasonal_naive`` (flows only)
     The same period one year earlier (or ``k`` years earlier, the most recent one known at the
@@ -87,7 +87,19 @@ TARGET_COLUMNS = (N.SERIES, N.DEFINITION, N.FREQUENCY, N.PERIOD_START, N.PERIOD_
 
 
 def reference_definition(series: str) -> str | None:
-    """The definition the chain model's latent quantity is defined by (bias 0), or None."""
+    """The definition the chain model's latent quantity is defined by (bias 0), or None.
+
+    Parameters
+    ----------
+    series : str
+        An observation series, e.g. ``"first_applications"``.
+
+    Returns
+    -------
+    str or None
+        The reference definition of the series in :data:`forecast.model.design.MAPPING` (e.g.
+        ``"ind"`` for first applications), or None when the series has none.
+    """
     for (s, d), m in MAPPING.items():
         if s == series and m[3]:
             return d
@@ -160,7 +172,26 @@ def _rw_pairs(rows: pd.DataFrame, flow: bool, window_start: pd.Timestamp) -> tup
 
 
 def random_walk_sigma(known: _Known, series: str, definition: str) -> float:
-    """Random-walk sd of the log per sqrt(month) of one series and definition (pooled if too few)."""
+    """Random-walk sd of the log per sqrt(month) of one series and definition (pooled if too few).
+
+    Parameters
+    ----------
+    known : _Known
+        The positive observations known at the origin (period end on or before it), with the start
+        of the :data:`WINDOW_YEARS` window and a per-origin cache.
+    series : str
+        An observation series.
+    definition : str
+        Its definition code.
+
+    Returns
+    -------
+    float
+        ``sqrt(mean(d**2 / g))``, ``d`` the log change between consecutive figures (of one frequency,
+        rates per month, for a flow) in the window and ``g`` their gap in months (at least
+        :data:`MIN_GAP`); pooled over the series' definitions when the definition has fewer than two
+        pairs, and :data:`DEFAULT_SIGMA` when the pooled pairs are fewer than two.
+    """
 
     def make() -> float:
         flow = _is_flow(series)
@@ -192,7 +223,25 @@ def _seasonal_pairs(rows: pd.DataFrame, window_start: pd.Timestamp) -> np.ndarra
 
 
 def seasonal_sigma(known: _Known, series: str, definition: str) -> float:
-    """Year-on-year sd of the log of one series and definition (pooled over definitions if too few)."""
+    """Year-on-year sd of the log of one series and definition (pooled over definitions if too few).
+
+    Parameters
+    ----------
+    known : _Known
+        The positive observations known at the origin (period end on or before it), with the start
+        of the :data:`WINDOW_YEARS` window and a per-origin cache.
+    series : str
+        An observation series (a flow).
+    definition : str
+        Its definition code.
+
+    Returns
+    -------
+    float
+        The root mean square of the log change between figures of one frequency whose periods lie
+        exactly twelve months apart, in the window; pooled over definitions when fewer than two,
+        and :data:`DEFAULT_SEASONAL_SIGMA` when the pooled changes are fewer than two.
+    """
 
     def make() -> float:
         d = _seasonal_pairs(known.of(series, definition), known.window_start)
@@ -234,7 +283,25 @@ def _last_figure(known: _Known, target: pd.Series) -> pd.Series | None:
 
 
 def persistence(known: _Known, target: pd.Series, z: np.ndarray) -> np.ndarray:
-    """Log draws of the persistence (random walk) baseline for one target (NaN if nothing is known)."""
+    """Log draws of the persistence (random walk) baseline for one target (NaN if nothing is known).
+
+    Parameters
+    ----------
+    known : _Known
+        The positive observations known at the origin (period end on or before it), with the start
+        of the :data:`WINDOW_YEARS` window and a per-origin cache.
+    target : pandas.Series
+        One target row with the columns of :data:`TARGET_COLUMNS`.
+    z : numpy.ndarray
+        Standard normal draws, shape ``(n,)``; shared by the baselines of one target.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape of ``z``: ``log y_last + sigma sqrt(g) z`` (a flow's last figure scaled to the
+        target's length; ``g`` the months to the target's end, at least 1); all NaN when no figure
+        of the series is known.
+    """
     last = _last_figure(known, target)
     if last is None:
         return np.full(z.shape, np.nan)
@@ -249,7 +316,25 @@ def persistence(known: _Known, target: pd.Series, z: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------ seasonal naive
 def seasonal_naive(known: _Known, target: pd.Series, z: np.ndarray) -> np.ndarray:
-    """Log draws of the seasonal naive baseline (same period ``k`` years before; NaN for stocks)."""
+    """Log draws of the seasonal naive baseline (same period ``k`` years before; NaN for stocks).
+
+    Parameters
+    ----------
+    known : _Known
+        The positive observations known at the origin (period end on or before it), with the start
+        of the :data:`WINDOW_YEARS` window and a per-origin cache.
+    target : pandas.Series
+        One target row with the columns of :data:`TARGET_COLUMNS`.
+    z : numpy.ndarray
+        Standard normal draws, shape ``(n,)``; shared by the baselines of one target.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape of ``z``: the log of the same period ``k`` years earlier (``k`` up to
+        :data:`WINDOW_YEARS`, the most recent; the target's definition first, else another) plus
+        ``sigma_s sqrt(k) z``; all NaN for a stock or when no such period is known.
+    """
     series, definition = target[N.SERIES], target[N.DEFINITION]
     if not _is_flow(series):
         return np.full(z.shape, np.nan)
@@ -277,6 +362,22 @@ def monthly_log_rates(known: _Known, series: str, definitions: Sequence[str]) ->
     Each month takes the finest figure covering it (a monthly figure; else a quarter's, half-year's or
     year's as a rate per month), from the first of ``definitions`` that has one: the published monthly
     figures alone are scattered months (the bundled IND first applications have about five a year).
+
+    Parameters
+    ----------
+    known : _Known
+        The positive observations known at the origin (period end on or before it), with the start
+        of the :data:`WINDOW_YEARS` window and a per-origin cache.
+    series : str
+        A flow series.
+    definitions : sequence of str
+        Definition codes in order of preference.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by monthly ``pandas.Period`` from the window start to the month before the origin:
+        the log of the figure per month, NaN for months that no figure covers.
     """
     first = known.window_start.to_period("M")
     index = pd.period_range(first, known.origin.to_period("M") - 1, freq="M")
@@ -331,7 +432,28 @@ def _month_weights(origin: pd.Timestamp, ps: pd.Timestamp, pe: pd.Timestamp) -> 
 
 
 def ets(known: _Known, target: pd.Series, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Log draws of the ETS baseline (flows) or the log random walk with drift (stocks)."""
+    """Log draws of the ETS baseline (flows) or the log random walk with drift (stocks).
+
+    Parameters
+    ----------
+    known : _Known
+        The positive observations known at the origin (period end on or before it), with the start
+        of the :data:`WINDOW_YEARS` window and a per-origin cache.
+    target : pandas.Series
+        One target row with the columns of :data:`TARGET_COLUMNS`.
+    z : numpy.ndarray
+        Standard normal draws, shape ``(n,)``; used for stocks (for flows only their number).
+    rng : numpy.random.Generator
+        Generator of the simulated ETS paths (shared by the targets of one origin).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n,)``, log scale: for a flow, the log of the simulated monthly figures summed over
+        the target period; for a stock, ``log y_last + beta g + sigma sqrt(g) z``. All NaN when
+        nothing is known, a flow target starts before the origin month, or fewer than
+        :data:`MIN_MONTHLY` months are known.
+    """
     series, definition = target[N.SERIES], target[N.DEFINITION]
     if not _is_flow(series):
         rows = _own_rows(known, series, definition)

@@ -224,7 +224,21 @@ class PhaseGate:
         return np.asarray(r, dtype=float)
 
     def plan(self, months: pd.DatetimeIndex) -> list[EffectPlan]:
-        """Every effect of the measures in force over the fitted ``months``, with its treatment."""
+        """Every effect of the measures in force over the fitted ``months``, with its treatment.
+
+        Parameters
+        ----------
+        months : pandas.DatetimeIndex
+            The fitted months (month starts), e.g. ``ChainModel.fitted_months()``.
+
+        Returns
+        -------
+        list of EffectPlan
+            One per effect of every measure in force (measures in file order): its ramp over
+            ``months`` (0 from a measure's end on), the fitted months in which it acts, its status
+            (:data:`NOT_ON_CHAIN` for a places effect, else :data:`NO_DATA` when it acts in no month,
+            else :data:`ESTIMATED`) and, for an estimated effect, the event effects it replaces.
+        """
         out = []
         for mid in self.in_force:
             for e in self.measures[mid].effects:
@@ -250,7 +264,20 @@ class PhaseGate:
         return out
 
     def model_effects(self, months: pd.DatetimeIndex) -> list[ModelEffect]:
-        """The effects to estimate in the refit (:class:`~forecast.model.build.ModelEffect`)."""
+        """The effects to estimate in the refit (:class:`~forecast.model.build.ModelEffect`).
+
+        Parameters
+        ----------
+        months : pandas.DatetimeIndex
+            The fitted months (month starts).
+
+        Returns
+        -------
+        list of ModelEffect
+            One per plan of :meth:`plan` with status :data:`ESTIMATED`: model variable, target, the
+            effect prior, the ramp over ``months`` and the event effects it replaces. Empty when no
+            log-multiplier effect acts in the fitted months.
+        """
         return [
             ModelEffect(p.variable, p.effect.target, p.effect.prior, p.ramp, p.replaces)
             for p in self.plan(months)
@@ -264,7 +291,23 @@ class PhaseGate:
         settings: ModelSettings | None = None,
     ) -> ChainModel:
         """The (unfitted) chain model of ``history`` with the effects of the measures in force as free
-        parameters (no effects when none acts in the fitted months: then it is the plain model)."""
+        parameters (no effects when none acts in the fitted months: then it is the plain model).
+
+        Parameters
+        ----------
+        history : History, optional
+            The data to fit (default: the bundled history).
+        priors : PriorConfig or str or pathlib.Path, optional
+            The model priors or a folder of prior files (default: the bundled ``priors/``).
+        settings : ModelSettings, optional
+            The fitted window (default 2014-01 to the last observation).
+
+        Returns
+        -------
+        ChainModel
+            Not fitted; with ``effects`` from :meth:`model_effects` over its fitted months, or
+            ``effects=None`` when there are none.
+        """
         base = ChainModel(history, priors, settings)
         effects = self.model_effects(base.fitted_months())
         if not effects:
@@ -273,7 +316,18 @@ class PhaseGate:
 
     def check_outlook(self, model: ChainModel) -> None:
         """Refuse an outlook the scenario engine cannot compute: a measure that ends after the first
-        forecast month (the engine applies a measure from its start with no end)."""
+        forecast month (the engine applies a measure from its start with no end).
+
+        Parameters
+        ----------
+        model : ChainModel
+            The model whose forecast starts the month after its last fitted month.
+
+        Raises
+        ------
+        PhaseEvaluationError
+            When a measure in :attr:`ended` ends after the first forecast month.
+        """
         first_forecast = model.fitted_months()[-1] + pd.offsets.MonthBegin(1)
         late = {m: e for m, e in self.ended.items() if e > first_forecast}
         if late:
@@ -292,7 +346,32 @@ class PhaseGate:
         decisive: float = DECISIVE,
     ) -> PhaseEvaluation:
         """The evaluation from a fitted ``model`` (from :meth:`model`, or a plain fit of the same data
-        when no effect acts in its fitted months)."""
+        when no effect acts in its fitted months).
+
+        Parameters
+        ----------
+        model : ChainModel
+            The fitted model.
+        random_seed : int, optional
+            Seeds the prior draws and the forecast of the next fase (default 2026).
+        min_contraction : float, optional
+            Verdict threshold: below this contraction the data cannot tell yet (default
+            :data:`MIN_CONTRACTION`).
+        decisive : float, optional
+            Verdict threshold: a probability at least this large (or at most ``1 - decisive``) is a
+            clear verdict (default :data:`DECISIVE`).
+
+        Returns
+        -------
+        PhaseEvaluation
+            The result, with the effect plans over the model's fitted months.
+
+        Raises
+        ------
+        PhaseEvaluationError
+            When the model is not fitted, or does not estimate an effect that acts in its fitted
+            months.
+        """
         if model.idata is None:
             raise PhaseEvaluationError("the model is not fitted")
         plans = self.plan(model.fitted_months())
@@ -340,8 +419,16 @@ def evaluate_phase(
         The measure ids actually in force during the fase (see :class:`PhaseGate`).
     fase : str
         The fase evaluated, e.g. ``"implementatie"``.
-    measures, phases, ended, replaces, next_in_force
+    measures : MeasureSet, optional
         See :class:`PhaseGate`.
+    phases : PhaseSchedule, optional
+        See :class:`PhaseGate`.
+    ended : mapping of str to date-like, optional
+        Measure id -> first month without the measure; see :class:`PhaseGate`.
+    replaces : mapping of str to str or sequence of str, optional
+        Measure id or effect name -> event effects fixed at 0 in the refit; see :class:`PhaseGate`.
+    next_in_force : sequence of str, optional
+        The measures in force in the next fase; see :class:`PhaseGate`.
     priors : PriorConfig or folder, optional
         The model priors (default: the bundled ``priors/``).
     settings : ModelSettings, optional
@@ -350,15 +437,29 @@ def evaluate_phase(
         A fitted model of the same history without effects, reused when none of the effects acts
         in the fitted months (the data end before the measures started): then there is nothing to
         refit, and every effect's posterior is its prior. Ignored otherwise.
-    draws, tune, chains, random_seed, sampler, thresholds
-        Of the refit (:meth:`forecast.model.ChainModel.fit`); the seed also seeds the prior draws and
-        the forecast of the next fase.
-    min_contraction, decisive
+    draws, tune, chains : int
+        Draws per chain, tuning steps and chains of the refit (:meth:`forecast.model.ChainModel.fit`).
+    random_seed : int
+        Seed of the refit; it also seeds the prior draws and the forecast of the next fase.
+    sampler : {"nutpie", "pymc"}
+        The refit's sampler.
+    thresholds : Thresholds, optional
+        The refit's diagnostics gate (default thresholds when ``None``).
+    min_contraction, decisive : float
         Verdict thresholds (:data:`MIN_CONTRACTION`, :data:`DECISIVE`).
 
     Returns
     -------
     PhaseEvaluation
+        Prior vs posterior and a verdict per effect (:meth:`PhaseEvaluation.table`), and the next
+        fase's outlook (:meth:`PhaseEvaluation.outlook`).
+
+    Raises
+    ------
+    PhaseEvaluationError
+        For an unknown fase or measure, no measure in force acting in the fase, a bad ``ended``,
+        ``replaces`` or ``next_in_force``, or a ``model`` to reuse that is not fitted or differs in
+        priors, settings, effects or data.
 
     Examples
     --------
@@ -497,6 +598,22 @@ def _verdict(
 class PhaseEvaluation:
     """The result of a phase evaluation (use :func:`evaluate_phase` or :meth:`PhaseGate.evaluate`).
 
+    Parameters
+    ----------
+    gate : PhaseGate
+        The set-up: fase, measures in force, ends, replacements.
+    model : ChainModel
+        The fitted chain model (with the estimated effects as free parameters).
+    plans : sequence of EffectPlan
+        Every effect of the measures in force and how it was treated (:meth:`PhaseGate.plan`).
+    random_seed : int, optional
+        Seeds the draws from the effect priors and the forecast of the next fase (default 2026).
+    min_contraction : float, optional
+        Below this contraction the verdict is "cannot tell yet" (default :data:`MIN_CONTRACTION`).
+    decisive : float, optional
+        A probability at least this large (or at most ``1 - decisive``) is a clear verdict
+        (default :data:`DECISIVE`).
+
     Attributes
     ----------
     gate : PhaseGate
@@ -559,7 +676,13 @@ class PhaseEvaluation:
         return self.model.diagnostics
 
     def months_observed_in_phase(self) -> int:
-        """Fitted months that lie in the fase (0 when the data end before it)."""
+        """Fitted months that lie in the fase (0 when the data end before it).
+
+        Returns
+        -------
+        int
+            Number of the model's fitted months from the fase's start up to (not including) its end.
+        """
         m = self.model.fitted_months()
         return int(np.sum((m >= self.gate.phase.start) & (m < self.gate.phase.end)))
 
@@ -767,10 +890,19 @@ class PhaseEvaluation:
         Parameters
         ----------
         lang : {"nl", "en"}
+            Language of the labels (default Dutch).
 
         Returns
         -------
         matplotlib.figure.Figure
+            One panel per effect of the measures evaluated (up to three per row): the prior density
+            (dashed), the posterior as a kernel density (estimated effects only), the plan and 0,
+            with the contraction and P(at least planned).
+
+        Raises
+        ------
+        ValueError
+            When ``lang`` is not ``"nl"`` or ``"en"``.
         """
         if lang not in ("nl", "en"):
             raise ValueError(f"lang must be 'nl' or 'en', got {lang!r}")
@@ -861,6 +993,18 @@ class PhaseEvaluation:
         outlook statistics (``outlook_<statistic>``: effects = prior/posterior, chain, draw, fase).
         ``attrs``: fase, its dates, the measures in force, ends and replacements, the fitted window,
         data and config hashes, the fit's diagnostics verdict and seed.
+
+        Parameters
+        ----------
+        include_outlook : bool, optional
+            Add the outlook statistics (default ``True``; skipped when the fase is the last one). This
+            runs the scenario engine twice unless :meth:`outlook_draws` already did.
+
+        Returns
+        -------
+        xarray.Dataset
+            The table's columns, ``posterior`` and the optional ``outlook_<statistic>`` variables,
+            with :meth:`provenance` as ``attrs``.
         """
         t = self.table(all_effects=True).set_index("effect")
         ds = xr.Dataset({c: (DIM_EFFECT, t[c].to_numpy()) for c in t.columns}, coords={DIM_EFFECT: t.index})
@@ -880,7 +1024,16 @@ class PhaseEvaluation:
         return ds
 
     def provenance(self) -> dict[str, Any]:
-        """What the evaluation rests on (strings and numbers, for attrs and reports)."""
+        """What the evaluation rests on (strings and numbers, for attrs and reports).
+
+        Returns
+        -------
+        dict of str to Any
+            The fase, its start and end (exclusive), the next fase, the measures in force, evaluated
+            and in force next (JSON lists), ends and replacements (JSON), the fitted window, the months
+            observed in the fase, data and config hashes, the measures file, whether the fit passed its
+            diagnostics (0/1), the seed and the verdict thresholds.
+        """
         gate, model = self.gate, self.model
         m = model.fitted_months()
         diag = model.diagnostics

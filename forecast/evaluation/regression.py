@@ -76,6 +76,15 @@ def key_summaries(model, engine=None) -> dict[str, dict[str, float]]:
         A fitted model.
     engine : ScenarioEngine, optional
         Adds the per-fase mean need of :data:`BUNDLES` (mean and quantiles over draws).
+
+    Returns
+    -------
+    dict of str to dict of str to float
+        Keys ``posterior.<parameter>.<stat>`` (:data:`PARAMETERS`), ``latent.<stock>.last.<stat>``
+        (:data:`LATENTS` at the last fitted month, persons) and, with an engine,
+        ``scenario.<bundle>.<fase>.need_mean.<stat>`` (persons), with ``<stat>`` one of ``mean``,
+        ``q05``, ``q50``, ``q95``; each value is ``{"value": x, "sd": sd}`` with ``sd`` the
+        standard deviation of the quantity over the posterior draws.
     """
     post = model.idata["posterior"]
     out: dict[str, dict[str, float]] = {}
@@ -98,7 +107,24 @@ def compare(
     reference: Mapping[str, Mapping[str, float]],
     tolerance: float = TOLERANCE,
 ) -> list[str]:
-    """Every quantity that moved by more than ``tolerance`` reference sds (or is missing / new)."""
+    """Every quantity that moved by more than ``tolerance`` reference sds (or is missing / new).
+
+    Parameters
+    ----------
+    current : Mapping of str to Mapping of str to float
+        The new summaries, as :func:`key_summaries` returns them.
+    reference : Mapping of str to Mapping of str to float
+        The pinned summaries (``tests/regression/reference.json``).
+    tolerance : float, optional
+        Largest accepted ``|current - reference|`` in reference standard deviations; default
+        :data:`TOLERANCE`.
+
+    Returns
+    -------
+    list of str
+        One message per problem (a quantity beyond the tolerance or not finite, missing, or new),
+        sorted by name; empty when the check passes.
+    """
     problems = []
     for name in sorted(set(reference) | set(current)):
         if name not in current:
@@ -119,7 +145,20 @@ def compare(
 
 
 def seed_spread(runs: list[Mapping[str, Mapping[str, float]]]) -> dict[str, float]:
-    """The largest difference between runs, in reference sds, per quantity (first run = reference)."""
+    """The largest difference between runs, in reference sds, per quantity (first run = reference).
+
+    Parameters
+    ----------
+    runs : list of Mapping of str to Mapping of str to float
+        Summaries of :func:`key_summaries` from fits with different seeds; at least two, and every
+        run has the first run's quantities.
+
+    Returns
+    -------
+    dict of str to float
+        For every quantity of the first run: the largest ``|value - reference value|`` over the
+        other runs, divided by the first run's sd.
+    """
     ref = runs[0]
     out = {}
     for name in ref:
@@ -129,7 +168,20 @@ def seed_spread(runs: list[Mapping[str, Mapping[str, float]]]) -> dict[str, floa
 
 
 def regression_run(random_seed: int = FIT["random_seed"]) -> dict[str, dict[str, float]]:
-    """Fit with :data:`FIT` (seed ``random_seed``) on the bundled history and compute the summaries."""
+    """Fit with :data:`FIT` (seed ``random_seed``) on the bundled history and compute the summaries.
+
+    Runs a full MCMC fit (minutes), then a scenario engine with seed :data:`SCENARIO_SEED`.
+
+    Parameters
+    ----------
+    random_seed : int, optional
+        Seed of the fit; default the seed of :data:`FIT`.
+
+    Returns
+    -------
+    dict of str to dict of str to float
+        The :func:`key_summaries` of the fit, scenarios included.
+    """
     import warnings
 
     from forecast.model import ChainModel, FitDiagnosticsWarning
@@ -143,7 +195,22 @@ def regression_run(random_seed: int = FIT["random_seed"]) -> dict[str, dict[str,
 
 
 def main(argv: Any = None) -> int:
-    """``python -m forecast.evaluation.regression [--write FILE] [--spread SEED ...]``."""
+    """``python -m forecast.evaluation.regression [--write FILE] [--spread SEED ...]``.
+
+    Always runs :func:`regression_run` (an MCMC fit); ``--write`` writes its summaries as the new
+    reference file, ``--spread`` fits again with each seed and prints the largest differences
+    (:func:`seed_spread`).
+
+    Parameters
+    ----------
+    argv : Any
+        Command-line arguments (a list of str); default ``None`` reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+    """
     ap = argparse.ArgumentParser(prog="python -m forecast.evaluation.regression", description=__doc__)
     ap.add_argument(
         "--write", metavar="FILE", help="regenerate the reference file (only when the maths changed)"

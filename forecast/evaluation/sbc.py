@@ -50,7 +50,22 @@ SBC_PARAMETERS = (
 
 @dataclass
 class SBCResult:
-    """Ranks of the true values per simulation and parameter, with the run's settings."""
+    """Ranks of the true values per simulation and parameter, with the run's settings.
+
+    Parameters
+    ----------
+    ranks : pandas.DataFrame
+        One row per simulation, one column per parameter: the number of the ``L`` kept posterior
+        draws below the true value, in ``0..L``.
+    L : int
+        Posterior draws kept per fit for the rank (``thin_to`` of :func:`run_sbc`).
+    settings : dict
+        The run's settings: ``n_simulations``, ``window``, ``draws``, ``tune``, ``chains``,
+        ``random_seed`` and ``rows`` (observation rows per fit).
+    diagnostics : pandas.DataFrame
+        One row per simulation: ``simulation``, ``divergences`` (count over all chains) and
+        ``seconds`` (wall time of simulation and fit).
+    """
 
     ranks: pd.DataFrame  # one row per simulation, one column per parameter; values 0..L
     L: int
@@ -59,6 +74,12 @@ class SBCResult:
 
     def uniformity(self, bins: int = 10) -> pd.DataFrame:
         """Chi-square test of uniform ranks per parameter (``bins`` equal bins of ``0..L``).
+
+        Parameters
+        ----------
+        bins : int, optional
+            Number of equal-width rank bins (default 10); clamped to at least 2 and at most
+            ``L + 1`` and about one bin per five simulations.
 
         Returns
         -------
@@ -133,10 +154,19 @@ def run_sbc(
         ``L``: posterior draws kept (evenly thinned) for the rank, so ranks lie in ``0..L``.
     random_seed : int
         Seeds the prior draws, the simulated noise and the fits.
+    history : History, optional
+        The history whose observation rows (in the window) are re-simulated; default
+        :func:`forecast.data.load_history`.
+    parameters : tuple of str
+        Scalar parameters whose ranks are collected; default :data:`SBC_PARAMETERS`.
+    verbose : bool
+        Print the time and divergences of each simulation.
 
     Returns
     -------
     SBCResult
+        The ranks (one row per simulation, ranks in ``0..thin_to``), the settings and per-fit
+        diagnostics.
     """
     history = history if history is not None else load_history()
     priors = load_priors(required=B.MODEL_PARAMETERS)

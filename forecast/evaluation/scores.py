@@ -59,6 +59,12 @@ def crps_ensemble(samples: np.ndarray, y: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray, shape (...)
+        The CRPS of each forecast, in the unit of ``y``; NaN where ``y`` or any member is not finite.
+
+    Raises
+    ------
+    ValueError
+        When the ensemble has fewer than two members.
     """
     x = np.sort(np.asarray(samples, dtype=float), axis=-1)
     y = np.asarray(y, dtype=float)
@@ -86,13 +92,23 @@ def pinball_loss(samples: np.ndarray, y: np.ndarray, tau: float = UPPER_TAIL) ->
     Parameters
     ----------
     samples : ndarray, shape (..., m)
+        Ensemble members (predictive draws, last axis); ``q_tau`` is their empirical
+        ``tau``-quantile (linear interpolation).
     y : ndarray, shape (...)
+        Observations.
     tau : float
-        The quantile level in (0, 1).
+        The quantile level in (0, 1); default :data:`UPPER_TAIL` (0.9).
 
     Returns
     -------
     ndarray, shape (...)
+        The loss of each forecast (>= 0), in the unit of ``y``; NaN where ``y`` or any member is
+        not finite.
+
+    Raises
+    ------
+    ValueError
+        When ``tau`` is not strictly between 0 and 1.
     """
     if not 0.0 < tau < 1.0:
         raise ValueError(f"tau must lie in (0, 1), got {tau}")
@@ -121,13 +137,16 @@ def pit_values(samples: np.ndarray, y: np.ndarray, rng: np.random.Generator | No
     Parameters
     ----------
     samples : ndarray, shape (..., m)
+        Ensemble members (predictive draws, last axis).
     y : ndarray, shape (...)
+        Observations.
     rng : numpy.random.Generator, optional
         For the randomisation (default: seeded 0, so a rerun gives the same values).
 
     Returns
     -------
     ndarray, shape (...)
+        The PIT of each observation, in [0, 1]; NaN where ``y`` or any member is not finite.
     """
     x = np.asarray(samples, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -142,8 +161,25 @@ def pit_values(samples: np.ndarray, y: np.ndarray, rng: np.random.Generator | No
 def interval_coverage(samples: np.ndarray, y: np.ndarray, level: float) -> np.ndarray:
     """Whether ``y`` lies in the central ``level`` interval of the ensemble (its quantiles, inclusive).
 
-    Returns a float array (1.0 inside, 0.0 outside, NaN where the forecast is missing), so that its
-    mean over forecasts is the empirical coverage.
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        Ensemble members, shape ``(..., m)`` (predictive draws, last axis).
+    y : numpy.ndarray
+        Observations, shape ``(...)``.
+    level : float
+        The central interval's probability in (0, 1), e.g. 0.8 for the 10 %-90 % quantiles.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(...)``, float: 1.0 inside, 0.0 outside, NaN where ``y`` or any member is not
+        finite, so that its mean over forecasts is the empirical coverage.
+
+    Raises
+    ------
+    ValueError
+        When ``level`` is not strictly between 0 and 1.
     """
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must lie in (0, 1), got {level}")

@@ -188,7 +188,19 @@ EFFECT_PREFIX = "effect__"
 
 
 def effect_variable(measure: str, target: str) -> str:
-    """The model variable of a measure's effect on a target: ``"effect__<measure>__<target>"``.
+    """Name the model variable of a measure's effect on a target: ``"effect__<measure>__<target>"``.
+
+    Parameters
+    ----------
+    measure : str
+        The measure's id (as in ``priors/policy/measures.toml``).
+    target : str
+        The target it acts on (:data:`forecast.names.MULTIPLIER_TARGETS`).
+
+    Returns
+    -------
+    str
+        The variable name, prefixed with :data:`EFFECT_PREFIX`.
 
     Examples
     --------
@@ -229,7 +241,15 @@ class ModelEffect:
     replaces: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain dictionary (for the config hash and the saved fit); :meth:`from_dict` reads it back."""
+        """Return the effect as a plain dictionary (for the config hash and the saved fit).
+
+        Returns
+        -------
+        dict
+            ``name``, ``target``, ``prior`` (the prior's fields without its name), ``ramp`` (a
+            list of floats rounded to 12 decimals) and ``replaces`` (a list); :meth:`from_dict`
+            reads it back.
+        """
         return {
             "name": self.name,
             "target": self.target,
@@ -240,7 +260,23 @@ class ModelEffect:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelEffect:
-        """Inverse of :meth:`to_dict`."""
+        """Read back :meth:`to_dict`.
+
+        Parameters
+        ----------
+        data : mapping of str to object
+            A dictionary as :meth:`to_dict` writes it (``replaces`` may be left out).
+
+        Returns
+        -------
+        ModelEffect
+            The effect, with its prior validated.
+
+        Raises
+        ------
+        PriorConfigError
+            When the prior is invalid.
+        """
         prior = PriorConfig.from_dict({data["name"]: data["prior"]}, file="<saved fit>")[data["name"]]
         return cls(
             name=str(data["name"]),
@@ -257,7 +293,30 @@ _SWITCHED_TARGETS = {N.TARGET_HOUSING_RATE: "housing_switch", N.TARGET_DECISION_
 
 
 def check_effects(effects: Sequence[ModelEffect], inputs: Mapping[str, Any]) -> tuple[ModelEffect, ...]:
-    """Validate policy effects for a fit with known inputs ``inputs``; ``ValueError`` names the effect."""
+    """Validate policy effects for a fit with known inputs ``inputs``.
+
+    Parameters
+    ----------
+    effects : sequence of ModelEffect
+        The effects to estimate.
+    inputs : mapping
+        The fit's known inputs (:func:`~forecast.model.design.build_inputs`): their length ``T``
+        and the IND and housing regime switches.
+
+    Returns
+    -------
+    tuple of ModelEffect
+        The same effects, as a tuple.
+
+    Raises
+    ------
+    ValueError
+        Naming the effect: not a :class:`ModelEffect`, a name without :data:`EFFECT_PREFIX` or
+        given twice, a target outside :data:`forecast.names.MULTIPLIER_TARGETS`, a ramp that is
+        not ``T`` finite values, a ramp that acts before the regime switch of a
+        ``decision_rate`` or ``housing_rate`` effect, or a replaced name outside
+        :data:`EVENT_EFFECTS`.
+    """
     T = len(inputs["month_of_year"])
     out = tuple(effects)
     seen: set[str] = set()
@@ -318,21 +377,71 @@ def _apply_effects(p: dict, q: Mapping[str, Any], effects: Sequence[ModelEffect]
 
 
 def knot_positions(T: int, step: int = KNOT_STEP, first: int = 0, last: int | None = None) -> np.ndarray:
-    """Month indices of knots every ``step`` months from ``first`` to (at or beyond) ``last`` (or T-1)."""
+    """Place knots every ``step`` months from ``first`` to (at or beyond) ``last``.
+
+    Parameters
+    ----------
+    T : int
+        Number of months.
+    step : int, optional
+        Months between knots (default :data:`KNOT_STEP`, yearly).
+    first : int, optional
+        Month index of the first knot (default 0).
+    last : int, optional
+        Month index the knots must reach (default ``T - 1``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The knots' month indices: ``first``, ``first + step``, ... up to the first at or beyond
+        ``max(last, first + 1)`` (so at least two knots).
+    """
     last = T - 1 if last is None else last
     return np.arange(first, max(last, first + 1) + step, step)
 
 
 def knot_matrix(T: int, step: int = KNOT_STEP, first: int = 0, last: int | None = None) -> np.ndarray:
-    """(T, K) linear interpolation from the knots of :func:`knot_positions`; flat outside."""
+    """Build the linear interpolation matrix from the knots of :func:`knot_positions`.
+
+    Parameters
+    ----------
+    T : int
+        Number of months.
+    step : int, optional
+        Months between knots (default :data:`KNOT_STEP`).
+    first : int, optional
+        Month index of the first knot (default 0).
+    last : int, optional
+        Month index the knots must reach (default ``T - 1``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(T, K)`` (:func:`~forecast.model.dynamics.interp_matrix`); flat outside the knots.
+    """
     return dyn.interp_matrix(T, knot_positions(T, step, first, last))
 
 
 def knot_months(u: dict) -> dict:
-    """Knot positions (month indices) per knotted path: the decision hazard on yearly knots up to the IND
-    regime switch, the IND capacity on yearly knots from the switch, the housing realisation on yearly knots
-    from the housing switch (before it the realisation is not used: its knots there would only be identified
-    through their sum), the others on yearly knots over the window."""
+    """Place the knots (month indices) of every knotted path.
+
+    The decision hazard on yearly knots up to the IND regime switch, the IND capacity on yearly knots
+    from the switch, the housing realisation on yearly knots from the housing switch (before it the
+    realisation is not used: its knots there would only be identified through their sum), the others
+    on yearly knots over the window.
+
+    Parameters
+    ----------
+    u : dict
+        The known inputs (:func:`~forecast.model.design.build_inputs`): ``month_of_year``,
+        ``ind_switch`` and ``housing_switch`` are read.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Knot month indices for ``logit_repeat``, ``logit_grant``, ``log_realisation``,
+        ``log_capacity`` and ``logit_hazard``.
+    """
     T = len(u["month_of_year"])
     s = int(u["ind_switch"])
     return {
@@ -345,7 +454,18 @@ def knot_months(u: dict) -> dict:
 
 
 def knot_matrices(u: dict) -> dict:
-    """Interpolation matrix (T, K) per knotted path, from :func:`knot_months`."""
+    """Build the interpolation matrix of every knotted path, from :func:`knot_months`.
+
+    Parameters
+    ----------
+    u : dict
+        The known inputs (:func:`~forecast.model.design.build_inputs`).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Per path, its ``(T, K)`` interpolation matrix.
+    """
     T = len(u["month_of_year"])
     return {path: dyn.interp_matrix(T, k) for path, k in knot_months(u).items()}
 
@@ -379,7 +499,22 @@ def _chain_params(q: dict, u: dict, W: np.ndarray, xp) -> dict:
 
 
 def latent_vector(out: dict, xp):
-    """Z = [flows (F*T), stocks with their initial state (S*(T+1))] along the last axis."""
+    """Stack the chain's latents into the vector the observation likelihood reads.
+
+    Parameters
+    ----------
+    out : dict
+        The result of :func:`~forecast.model.dynamics.simulate_chain`.
+    xp : namespace
+        :class:`~forecast.model.dynamics.NP` or :class:`~forecast.model.dynamics.PT`.
+
+    Returns
+    -------
+    array
+        ``Z = [flows (F*T), stocks with their initial state (S*(T+1))]`` along the last axis, with
+        the flows of :data:`~forecast.model.dynamics.FLOWS` and the stocks of
+        :data:`~forecast.model.dynamics.STOCKS` in their order.
+    """
     parts = [out[f] for f in dyn.FLOWS]
     for s in dyn.STOCKS:
         parts += [out["init"][s][..., None], out[s]]
@@ -404,11 +539,12 @@ def _level_init(design: Design, u: dict) -> np.ndarray:
 
 
 def build_model(design: Design, inputs: dict, priors, effects: Sequence[ModelEffect] | None = None):
-    """The PyMC model.
+    """Build the PyMC model.
 
     Parameters
     ----------
     design : Design
+        The observation design (:func:`~forecast.model.design.build_design`) on the fitted months.
     inputs : dict
         The known inputs (:func:`~forecast.model.design.build_inputs`).
     priors : PriorConfig
@@ -417,6 +553,20 @@ def build_model(design: Design, inputs: dict, priors, effects: Sequence[ModelEff
         Policy effects to estimate: one random variable per effect (named :attr:`ModelEffect.name`,
         with its prior) multiplying its target by ``exp(ramp x effect)``; the event effects they
         replace are fixed at 0 (deterministics). ``None`` (default) gives exactly the model without.
+
+    Returns
+    -------
+    pymc.Model
+        The model, with the observation log-likelihood as the potential ``obs_loglik``.
+
+    Raises
+    ------
+    PriorConfigError
+        When ``priors`` does not define exactly :data:`MODEL_PARAMETERS`.
+    ValueError
+        When a prior has a distribution the model cannot take (``instroom_level0`` and the initial
+        values of the centred knot paths must be Normal, ``season`` Normal with ``mu = 0``,
+        observation biases Normal), or an effect is invalid (:func:`check_effects`).
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -528,8 +678,43 @@ def sample(
     adaptation: str = "diag",
     return_timings: bool = False,
 ):
-    """Sample the posterior. Returns an arviz DataTree (``posterior``, ``sample_stats`` with ``diverging``
-    and ``energy``); with ``return_timings`` also a dict of compile / sampling seconds."""
+    """Sample the posterior with NUTS.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model (:func:`build_model`).
+    draws : int, optional
+        Draws per chain after tuning (default 1000).
+    tune : int, optional
+        Tuning steps per chain (default 1000).
+    chains : int, optional
+        Number of chains (default 4).
+    random_seed : int, optional
+        Seed of the sampler (default 1).
+    sampler : {"nutpie", "pymc"}, optional
+        nutpie, compiled with its numba backend (default), or PyMC's own NUTS.
+    cores : int, optional
+        How many chains run in parallel (default 2).
+    target_accept : float, optional
+        Target acceptance rate of the step size adaptation (default 0.8).
+    adaptation : str, optional
+        nutpie's mass matrix adaptation (default ``"diag"``); ignored by ``"pymc"``.
+    return_timings : bool, optional
+        Also return the compile and sampling times (default False).
+
+    Returns
+    -------
+    trace : xarray.DataTree
+        The result (``posterior``, ``sample_stats`` with ``diverging`` and ``energy``).
+    timings : dict of str to float
+        Only with ``return_timings``: seconds of ``compile_s``, ``sample_s`` and ``total_s``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``sampler``.
+    """
     import pymc as pm
 
     t0 = time.perf_counter()
@@ -585,10 +770,33 @@ def _posterior_q(posterior, u: dict) -> dict:
 def posterior_latents(
     posterior, design: Design, inputs: dict, effects: Sequence[ModelEffect] | None = None
 ) -> dict:
-    """Every latent flow and stock, shape (chain, draw, month), for all posterior draws (numpy).
+    """Recompute every latent flow and stock for all posterior draws (numpy).
 
-    ``effects``: the policy effects of the fit (:class:`ModelEffect`), applied with their posterior
-    draws as in the model. A posterior with effect variables needs them (``ValueError`` otherwise).
+    The same :func:`~forecast.model.dynamics.simulate_chain` as the model, on every draw at once.
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset or xarray.DataTree
+        The posterior (dims chain, draw), or draws of the same variables (a prior sample).
+    design : Design
+        The fit's observation design.
+    inputs : dict
+        The fit's known inputs (:func:`~forecast.model.design.build_inputs`).
+    effects : sequence of ModelEffect, optional
+        The policy effects of the fit, applied with their posterior draws as in the model.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Every array of :func:`~forecast.model.dynamics.simulate_chain` except ``init`` (monthly
+        flows, rates and capacities, end-of-month stocks), broadcast to shape (chain, draw,
+        month); ``taak_backlog`` is NaN outside the window where it accumulates.
+
+    Raises
+    ------
+    ValueError
+        When the posterior holds effect variables but ``effects`` is None, when it lacks the
+        draws of a given effect, or when an effect is invalid (:func:`check_effects`).
     """
     post = posterior.to_dataset() if hasattr(posterior, "to_dataset") else posterior
     q = _posterior_q(post, inputs)
@@ -622,9 +830,34 @@ def _tb_valid(u):
 
 
 def row_predictions(posterior, latents: dict, design: Design, inputs: dict | None = None):
-    """Predictive distribution of every used row: ``loc`` (chain, draw, row) on the transformed scale
-    (``transform`` per row: log / logit / identity), ``scale`` (chain, draw, row), ``nu`` (Student-t dof),
-    ``transform`` (array of str). Simulate a row as ``loc + scale * rng.standard_t(nu)``, back-transformed."""
+    """Give the predictive distribution of every used observation row.
+
+    Simulate a row as ``loc + scale * rng.standard_t(nu)``, then back-transform it.
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset or xarray.DataTree
+        The posterior (dims chain, draw): the initial stocks, ``obs_bias`` and the discrepancy
+        scales are read.
+    latents : dict of str to numpy.ndarray
+        The latent flows and stocks of :func:`posterior_latents`.
+    design : Design
+        The fit's observation design.
+    inputs : dict, optional
+        Not used.
+
+    Returns
+    -------
+    loc : numpy.ndarray
+        Location per draw and row on the row's model scale (bias included), shape
+        (chain, draw, row).
+    scale : numpy.ndarray
+        Scale per draw and row (fixed noise and discrepancy in quadrature), same shape.
+    nu : float
+        Degrees of freedom of the Student-t (:data:`~forecast.model.design.OBS_NU`).
+    transform : numpy.ndarray
+        Per row, the model scale: ``"log"``, ``"logit"`` or ``"identity"``.
+    """
     post = posterior.to_dataset() if hasattr(posterior, "to_dataset") else posterior
     parts = [np.asarray(latents[f]) for f in dyn.FLOWS]
     for s, init in (

@@ -76,7 +76,20 @@ class ModelSettings:
     end: str | None = None
 
     def resolve(self, history: History) -> ModelSettings:
-        """Fill in ``end`` from the history."""
+        """Fill in ``end`` from the history.
+
+        Parameters
+        ----------
+        history : History
+            The data to be fitted.
+
+        Returns
+        -------
+        ModelSettings
+            These settings when ``end`` is set; otherwise a copy whose ``end`` is the month of the
+            history's last observation (one dated on the first of a month, a stock on 1 January
+            say, counts to the month before).
+        """
         if self.end is not None:
             return self
         last = history.last_date
@@ -106,6 +119,8 @@ class ChainModel:
         The prior configuration, or a folder of prior TOML files (default: the
         bundled ``priors/``).
     settings : ModelSettings, optional
+        The modelled window (default :class:`ModelSettings`: from 2014-01 to the month of the last
+        observation).
     effects : sequence of ModelEffect, optional
         Policy effects to estimate in the fit (:class:`forecast.model.build.ModelEffect`: one free
         parameter per effect multiplying its target flow or rate over the fitted months, ramps of
@@ -122,6 +137,13 @@ class ChainModel:
         ``posterior_predictive``; provenance in ``idata.attrs``.
     diagnostics : FitDiagnostics or None
         The diagnostics gate's verdict on the fit.
+
+    Raises
+    ------
+    PriorConfigError
+        When the priors are invalid or do not define exactly the model's parameters.
+    ValueError
+        When the window is shorter than 24 months or an effect is invalid.
     """
 
     def __init__(
@@ -156,12 +178,26 @@ class ChainModel:
         return _fingerprint(self.priors, self.settings, self.effects)
 
     def unused_observations(self) -> pd.DataFrame:
-        """Every observation the model does not use, with the reason."""
+        """List every observation the model does not use, with the reason.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per unused observation (source file and line, series, definition, period,
+            value, quality) with ``reason``, sorted by file and line.
+        """
         return self.design.unused.copy()
 
     # ------------------------------------------------------------------ building
     def build_model(self):
-        """The PyMC model (built once, then reused)."""
+        """Build the PyMC model (once; later calls reuse it).
+
+        Returns
+        -------
+        pymc.Model
+            The model of :func:`forecast.model.build.build_model` for this history, priors and
+            effects.
+        """
         if self._model is None:
             self._model = B.build_model(self.design, self.inputs, self.priors, effects=self.effects)
         return self._model
@@ -186,7 +222,12 @@ class ChainModel:
             Refit on other data (rebuilds the design); default: the model's history.
         sampler : {"nutpie", "pymc"}
             nutpie (numba backend) by default; PyMC's own NUTS as the alternative.
-        draws, tune, chains : int
+        draws : int
+            Draws per chain after tuning (default 1000).
+        tune : int
+            Tuning steps per chain (default 1000).
+        chains : int
+            Number of chains (default 4).
         random_seed : int
             The same seed and data give the same numbers.
         thresholds : Thresholds, optional
@@ -199,6 +240,12 @@ class ChainModel:
             Also kept as :attr:`idata`. A fit that fails the gate warns loudly
             (:class:`~forecast.model.diagnostics.FitDiagnosticsWarning`) and is
             marked ``diagnostics_passed = 0`` in what it saves and prints.
+
+        Raises
+        ------
+        ValueError
+            For an unknown sampler, or a new history whose fitted months differ from the
+            effects' ramps.
         """
         if sampler not in SAMPLERS:
             raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
@@ -266,10 +313,17 @@ class ChainModel:
 
     # ------------------------------------------------------------------ prior predictive
     def prior_predictive(self, draws: int = 500, random_seed: int = 2026) -> xr.Dataset:
-        """Latent flows and stocks under the priors alone (no data): the prior predictive check.
+        """Simulate the latent flows and stocks under the priors alone (no data).
 
-        Parameters draws are taken from the priors with PyMC (the observation
-        likelihood is ignored) and pushed through the same dynamics as the fit.
+        The prior predictive check: parameter values are drawn from the priors with PyMC (the
+        observation likelihood is ignored) and pushed through the same dynamics as the fit.
+
+        Parameters
+        ----------
+        draws : int, optional
+            Number of prior draws (default 500).
+        random_seed : int, optional
+            Seed of the draws (default 2026).
 
         Returns
         -------
@@ -301,16 +355,41 @@ class ChainModel:
         return self.idata
 
     def latents(self) -> dict[str, np.ndarray]:
-        """Every latent flow and stock per posterior draw: arrays (chain, draw, month)."""
+        """Recompute every latent flow and stock for each posterior draw.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            Arrays (chain, draw, month) over the fitted months
+            (:func:`forecast.model.build.posterior_latents`).
+
+        Raises
+        ------
+        ModelNotFittedError
+            When the model is not fitted.
+        """
         idata = self._require_fit()
         return B.posterior_latents(idata["posterior"].to_dataset(), self.design, self.inputs, self.effects)
 
     def latent_dataset(self) -> xr.Dataset:
-        """The latent flows and stocks over the fitted months as an xarray Dataset.
+        """Return the latent flows and stocks over the fitted months as an xarray Dataset.
 
         Besides every flow and stock of the chain it holds ``opvangbehoefte_places``:
         reception need in places, persons ÷ the planning occupancy rate in force
         (:func:`planning_occupancy_rate`).
+
+        Returns
+        -------
+        xarray.Dataset
+            Every latent of :meth:`latents` with dims (chain, draw, month), plus
+            ``opvangbehoefte_places`` and ``planning_occupancy_rate`` (dim month).
+
+        Raises
+        ------
+        ModelNotFittedError
+            When the model is not fitted.
+        ValueError
+            When the history holds no planning occupancy rate.
         """
         lat = self.latents()
         months = pd.period_range(self.settings.start, self.settings.end, freq="M").to_timestamp()
@@ -330,7 +409,13 @@ class ChainModel:
         return ds
 
     def fitted_months(self) -> pd.DatetimeIndex:
-        """The modelled months (month starts), ``settings.start`` to ``settings.end``."""
+        """Return the modelled months.
+
+        Returns
+        -------
+        pandas.DatetimeIndex
+            Month starts from ``settings.start`` to ``settings.end``.
+        """
         return pd.period_range(self.settings.start, self.settings.end, freq="M").to_timestamp()
 
     def forward(self, horizon_end: Any = N.DEFAULT_HORIZON_END, random_seed: int = 2026) -> Forward:
@@ -339,8 +424,29 @@ class ChainModel:
         The same :func:`~forecast.model.dynamics.simulate_chain` as the fit, continued from each
         draw's state at the last fitted month; see :mod:`forecast.model.forward` for what keeps
         moving (first applications, repeat share, grant rate, IND capacity, housing realisation) and
-        how the taakstelling is set where it is not yet known. The result is cached per
-        (horizon end, seed).
+        how the taakstelling is set where it is not yet known. The last result is cached: a
+        second call with the same horizon end (date) and seed returns the same object.
+
+        Parameters
+        ----------
+        horizon_end : str or date-like, optional
+            The last forecast month: any date in it (default
+            :data:`forecast.names.DEFAULT_HORIZON_END`).
+        random_seed : int, optional
+            Seed of the future's random numbers (default 2026).
+
+        Returns
+        -------
+        Forward
+            The posterior draws with their state at the last fitted month and the future's
+            random numbers, over the months after the last fitted one up to ``horizon_end``.
+
+        Raises
+        ------
+        ModelNotFittedError
+            When the model is not fitted.
+        ValueError
+            When ``horizon_end`` lies before the first month after the fitted ones.
         """
         key = (str(pd.Timestamp(horizon_end).date()), int(random_seed))
         cache = self.__dict__.setdefault("_forward_cache", {})
@@ -365,6 +471,14 @@ class ChainModel:
         This is the posterior predictive of the latent chain beyond the data, with no policy
         measure applied (the scenario ``geen_maatregelen`` of :mod:`forecast.scenarios.engine`
         gives exactly these numbers for the same seed).
+
+        Parameters
+        ----------
+        horizon_end : str or date-like, optional
+            The last forecast month: any date in it (default
+            :data:`forecast.names.DEFAULT_HORIZON_END`).
+        random_seed : int, optional
+            Seed of the future's random numbers (default 2026).
 
         Returns
         -------
@@ -411,10 +525,22 @@ class ChainModel:
         and then stay within the range of the past decade. It is the ``instroom``
         of :meth:`forecast` for the same seed.
 
+        Parameters
+        ----------
+        months : int, optional
+            Number of months after the last fitted month (default 24).
+        random_seed : int, optional
+            Seed of the future's random numbers (default 2026).
+
         Returns
         -------
         xarray.DataArray
             Persons per month, dims (chain, draw, month).
+
+        Raises
+        ------
+        ValueError
+            When ``months`` is less than 1.
         """
         if months < 1:
             raise ValueError(f"months must be at least 1, got {months}")
@@ -427,6 +553,11 @@ class ChainModel:
         Each row is drawn from its observation model: on the row's scale (log for
         counts, logit for rates and shares, identity for the signed taakstelling
         backlog) ``loc + scale * t(nu)``, then transformed back.
+
+        Parameters
+        ----------
+        random_seed : int, optional
+            Seed of the observation noise (default 2026).
 
         Returns
         -------
@@ -450,13 +581,21 @@ class ChainModel:
         return ds
 
     def coverage(self, levels: tuple[float, ...] = (0.5, 0.9)) -> pd.DataFrame:
-        """In-sample coverage of central posterior-predictive intervals per series and definition.
+        """Measure the in-sample coverage of central posterior-predictive intervals.
+
+        Without a posterior predictive yet, :meth:`sample_posterior_predictive` is run first
+        (default seed).
+
+        Parameters
+        ----------
+        levels : tuple of float, optional
+            Probabilities of the central intervals (default 50 % and 90 %).
 
         Returns
         -------
         pandas.DataFrame
             One row per (series, definition): ``n`` and the share of observations
-            inside the central interval of each level.
+            inside the central interval of each level (``cover_50``, ``cover_90``, ...).
         """
         idata = self._require_fit()
         if "posterior_predictive" not in idata.children:
@@ -487,6 +626,23 @@ class ChainModel:
         The file holds the posterior, sample stats, observed rows, the fit data
         (observations, inputs, events), the prior configuration, the settings,
         the versions, the config and data hashes and the diagnostics verdict.
+
+        Parameters
+        ----------
+        path : str or Path
+            A ``*.nc`` file or ``*.zarr`` store; an existing one is replaced.
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Raises
+        ------
+        ModelNotFittedError
+            When the model is not fitted.
+        SavedFitError
+            When ``path`` ends in neither ``.nc`` nor ``.zarr``.
         """
         return save_tree(self._require_fit(), path)
 
@@ -503,6 +659,7 @@ class ChainModel:
         Parameters
         ----------
         path : str or Path
+            A ``*.nc`` file or ``*.zarr`` store written by :meth:`save`.
         priors : PriorConfig or folder, optional
             When given, the saved fit must have been made under exactly these
             priors (otherwise :class:`~forecast.model.io.ConfigMismatchError`).
@@ -510,6 +667,20 @@ class ChainModel:
         check_version : bool
             Refuse a fit saved by another ``forecast`` version
             (:class:`~forecast.model.io.VersionMismatchError`).
+
+        Returns
+        -------
+        ChainModel
+            The fitted model: its history, settings, priors and effects as saved, with
+            :attr:`idata` and :attr:`diagnostics`.
+
+        Raises
+        ------
+        SavedFitError
+            When the file is missing or not a forecast result, was saved by another version (with
+            ``check_version``) or under other priors than ``priors``.
+        PriorConfigError
+            When ``priors`` is a folder of invalid prior files.
         """
         tree = load_tree(path, check_version=check_version)
         settings = ModelSettings(**json.loads(tree.attrs["settings"]))
@@ -547,9 +718,27 @@ class ChainModel:
 def planning_occupancy_rate(history: History, months: pd.DatetimeIndex) -> np.ndarray:
     """The planning occupancy rate in force in each month (places = persons ÷ rate).
 
-    Each ``planning_occupancy_rate`` input applies from its date until the next
-    one; months before the first known rate use the first (COA planned at 96 %
-    until the autumn-2023 decision of 91 %).
+    Each ``planning_occupancy_rate`` input applies from its date (``period_end``) until the next
+    one; months before the first known rate use the first. In the bundled inputs: 96 % from
+    the capacity decision of November 2022, 91 % from January 2025 (the autumn-2023 plan).
+
+    Parameters
+    ----------
+    history : History
+        Its ``planning_occupancy_rate`` inputs are read.
+    months : pandas.DatetimeIndex
+        The months (month starts); a rate applies to a month when its date is on or before the
+        month's end.
+
+    Returns
+    -------
+    numpy.ndarray
+        The rate (a fraction) per month, shape ``(len(months),)``.
+
+    Raises
+    ------
+    ValueError
+        When the history holds no planning occupancy rate.
     """
     rows = history.input_series("planning_occupancy_rate").sort_values(N.PERIOD_END)
     if rows.empty:
@@ -562,7 +751,22 @@ def planning_occupancy_rate(history: History, months: pd.DatetimeIndex) -> np.nd
 
 
 def back_transform(values: np.ndarray, transform: np.ndarray) -> np.ndarray:
-    """Map rows from their model scale (``log``, ``logit`` or ``identity`` per row, last axis) back."""
+    """Map rows from their model scale back to the natural scale.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Values on the model scale, rows along the last axis.
+    transform : numpy.ndarray
+        Per row, ``"log"``, ``"logit"`` or ``"identity"`` (the ``transform`` of
+        :func:`~forecast.model.build.row_predictions`).
+
+    Returns
+    -------
+    numpy.ndarray
+        A new array of the same shape: ``exp`` of the log rows, the logistic function of the logit
+        rows, the identity rows unchanged.
+    """
     out = np.array(values, dtype=float, copy=True)
     log = transform == "log"
     logit = transform == "logit"

@@ -200,7 +200,14 @@ INSTROOM_SHOCK_EVENTS = ("syria_surge_2015", "covid_border_closures_2020", "afgh
 
 
 def bias_parameter_names() -> tuple[str, ...]:
-    """Names of the observation-bias priors (one per non-reference definition)."""
+    """List the names of the observation-bias priors.
+
+    Returns
+    -------
+    tuple of str
+        ``bias__<series>__<definition>`` for every non-reference (series, definition) of
+        :data:`MAPPING`, in its order.
+    """
     return tuple(f"bias__{s}__{d}" for (s, d), m in MAPPING.items() if not m[3])
 
 
@@ -253,11 +260,40 @@ def _event_months(events: pd.DataFrame, name: str, start: pd.Timestamp, T: int) 
 
 
 def build_inputs(history, start: str, end: str) -> dict:
-    """Known monthly inputs ``u`` of :func:`simulate_chain` on the grid ``start``..``end`` (months).
+    """Build the known monthly inputs ``u`` of :func:`~forecast.model.dynamics.simulate_chain`.
 
     The taakstelling (``inputs`` series ``taakstelling``, definition ``vastgesteld``) is spread evenly
     over its half-year. Half-years without a vastgesteld value are **not filled in**: ``taak_mask`` is 0
     there and the model uses a latent municipal housing capacity instead (see build.py).
+
+    Parameters
+    ----------
+    history : History
+        Its inputs and events are read.
+    start, end : str
+        The first and last modelled month (any date in the month, e.g. ``"2014-01"``); at least
+        24 months apart.
+
+    Returns
+    -------
+    dict
+        On the grid of ``T`` months: ``start`` (first month, a Timestamp), ``T``,
+        ``month_of_year`` (T,) 0-11, ``nareis_L`` (:data:`NAREIS_L`); the event indicators
+        ``ev_covid``, ``ev_asieldeal``, ``ev_nareis_restriction``, ``ev_moratorium`` (T,), the
+        share of each month's days the event covers (0 when the history lacks the event);
+        ``instroom_shock`` (T,) 1 in the months of :data:`INSTROOM_SHOCK_EVENTS`; ``ind_switch``,
+        the month index of :data:`IND_CAPACITY_FROM` (within 1..T-1); ``taakstelling`` (T,) the
+        monthly target in persons and ``taak_mask`` (T,) 1 where it is known; ``half_labels``
+        (``"2019-I"``, ...), ``half_of_month`` (T,) the index of each month's half-year and
+        ``missing_halves``, the half-years from the housing switch on without a taakstelling;
+        ``tb_mask`` (T,) and ``tb_window`` ``(a, b)``, months ``a..b-1``: the longest run of known
+        taakstelling, over which the taakstelling backlog accumulates; ``housing_switch`` = ``a``
+        (within 1..T-1).
+
+    Raises
+    ------
+    ValueError
+        When the window spans fewer than 24 months.
     """
     s, T = _grid(start, end)
     ev = history.events
@@ -326,7 +362,43 @@ def build_inputs(history, start: str, end: str) -> dict:
 # ------------------------------------------------------------------------------------------- design
 @dataclass
 class Design:
-    """The used observation rows, the unused ones with reasons, and the observation-operator arrays."""
+    """The used observation rows, the unused ones with reasons, and the observation-operator arrays.
+
+    Each used row measures one or two *aggregates*: weighted sums of entries of the latent vector
+    ``Z`` (:func:`~forecast.model.build.latent_vector`: the flows, ``T`` months each, then the stocks,
+    ``T + 1`` values each with the initial state first). Aggregate ``a`` is the sum of
+    ``Z[z_index[e]] * z_weight[e]`` over ``e`` from ``agg_start[a]`` to ``agg_end[a]`` (inclusive).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        The used rows: the columns of :attr:`~forecast.data.history.History.observations` (a
+        coarse flow row nesting finer rows holds the residual ``value``, described in
+        ``residual_of``) plus ``num_agg`` and ``den_agg`` (its
+        aggregates), ``group`` (index into ``groups``), ``obs_type`` and ``type_index`` (its
+        type in :data:`OBS_TYPES`), ``lik`` (0 log, 1 logit, 2 identity scale), ``noise_sd`` (the
+        fixed noise sd on that scale), ``latent`` and ``denominator`` (in words), ``transform``
+        and ``reference``.
+    unused : pandas.DataFrame
+        The rows not used, with the source file and line, series, definition, period, value,
+        quality and ``reason``; sorted by file and line.
+    start : pandas.Timestamp
+        The first modelled month (its first day).
+    T : int
+        The number of modelled months.
+    groups : list of tuple of str, optional
+        The (series, definition) of each bias group, in order of first use.
+    z_index : numpy.ndarray, optional
+        Per aggregate term, the index into ``Z`` (int64).
+    z_weight : numpy.ndarray, optional
+        Per aggregate term, its weight: the share of the month's days a flow row's period covers,
+        1 for a stock.
+    agg_start, agg_end : numpy.ndarray, optional
+        Per aggregate, its first and last term (int64).
+    num_agg, den_agg : numpy.ndarray, optional
+        Per row, the aggregate of the numerator and of the denominator (-1: none; only rates and
+        shares have one).
+    """
 
     rows: pd.DataFrame
     unused: pd.DataFrame
@@ -342,6 +414,7 @@ class Design:
 
     @property
     def y_transformed(self) -> np.ndarray:
+        """Observed values of the rows on their model scale: log, logit or unchanged (per ``lik``)."""
         y, lik = self.rows.value.to_numpy(float), self.rows.lik.to_numpy()
         with np.errstate(all="ignore"):
             return np.where(lik == 0, np.log(np.abs(y)), np.where(lik == 1, np.log(y / (1 - y)), y))
@@ -366,7 +439,32 @@ def _stock_index(start, d: pd.Timestamp) -> int:
 
 
 def build_design(history, start: str, end: str) -> Design:
-    """Map every observation of ``history`` to the latent chain on the monthly grid ``start``..``end``."""
+    """Map every observation of ``history`` to the latent chain on the monthly grid ``start``..``end``.
+
+    A row is used when :data:`MAPPING` maps its (series, definition) and it lies in the window.
+    Of overlapping flow and rate rows of one (series, definition) the shortest periods are used; a
+    longer flow row that contains them enters as the residual over its other months when that
+    residual is plausible (its monthly level within a factor 3 of theirs). Every other row is
+    listed in ``unused`` with the reason.
+
+    Parameters
+    ----------
+    history : History
+        Its observations are mapped; its inputs set the taakstelling backlog window.
+    start, end : str
+        The first and last modelled month (any date in the month, e.g. ``"2014-01"``); at least
+        24 months apart.
+
+    Returns
+    -------
+    Design
+        The used rows with their observation-operator arrays, and the unused rows.
+
+    Raises
+    ------
+    ValueError
+        When the window spans fewer than 24 months.
+    """
     s, T = _grid(start, end)
     u = build_inputs(history, start, end)
     obs = history.observations.copy()

@@ -30,7 +30,20 @@ class FitDiagnosticsWarning(UserWarning):
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Limits of the diagnostics gate."""
+    """Limits of the diagnostics gate.
+
+    Parameters
+    ----------
+    max_rhat : float, optional
+        Largest rank-normalised split R-hat allowed (default 1.01).
+    min_ess : float, optional
+        Smallest bulk and tail effective sample size allowed, over all chains together
+        (default 400).
+    max_divergences : int, optional
+        Most divergent transitions allowed, over all chains (default 0).
+    min_bfmi : float, optional
+        Smallest E-BFMI allowed for any chain (default 0.3).
+    """
 
     max_rhat: float = 1.01
     min_ess: float = 400.0
@@ -42,19 +55,26 @@ class Thresholds:
 class FitDiagnostics:
     """Summary of a fit's sampler diagnostics and the gate's verdict.
 
-    Attributes
+    Parameters
     ----------
-    max_rhat, min_ess_bulk, min_ess_tail : float
-        Worst values over all scalar parameters (``worst_rhat`` names the
-        parameter where R-hat is largest).
+    max_rhat : float
+        Largest R-hat over all scalar elements of the checked parameters.
+    worst_rhat : str
+        The parameter where R-hat is largest.
+    min_ess_bulk, min_ess_tail : float
+        Smallest bulk and tail effective sample sizes over the same elements.
     divergences : int
         Divergent transitions after tuning, all chains.
     min_bfmi : float
-        Lowest E-BFMI over the chains.
+        Lowest E-BFMI over the chains (NaN when the sample stats hold no ``energy``).
     draws, chains : int
-    passed : bool
-    failures : list of str
-        Why it failed, in words (empty when it passed).
+        Draws per chain after tuning, and the number of chains.
+    thresholds : Thresholds, optional
+        The limits the fit was judged against (default :class:`Thresholds`).
+    passed : bool, optional
+        Whether every limit held (default True).
+    failures : tuple of str, optional
+        Why it failed, in words (default empty: it passed).
     """
 
     max_rhat: float
@@ -70,12 +90,29 @@ class FitDiagnostics:
     failures: tuple[str, ...] = ()
 
     def to_json(self) -> str:
-        """JSON text (stored in a saved fit's attributes)."""
+        """Write the diagnostics as JSON text (stored in a saved fit's attributes).
+
+        Returns
+        -------
+        str
+            Every field, the thresholds as a nested object, with sorted keys.
+        """
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> FitDiagnostics:
-        """Read back :meth:`to_json`."""
+        """Read back :meth:`to_json`.
+
+        Parameters
+        ----------
+        text : str
+            JSON text written by :meth:`to_json`.
+
+        Returns
+        -------
+        FitDiagnostics
+            The diagnostics as they were written.
+        """
         d = json.loads(text)
         d["thresholds"] = Thresholds(**d["thresholds"])
         d["failures"] = tuple(d["failures"])
@@ -128,12 +165,17 @@ def check_fit(
     var_names : sequence of str, optional
         The free parameters to check (default: every posterior variable).
     thresholds : Thresholds, optional
-    warn : bool
-        Emit :class:`FitDiagnosticsWarning` when the gate fails.
+        The limits of the gate (default :class:`Thresholds`: R-hat <= 1.01, ESS >= 400, no
+        divergences, E-BFMI >= 0.3).
+    warn : bool, optional
+        Emit :class:`FitDiagnosticsWarning` when the gate fails (default True).
 
     Returns
     -------
     FitDiagnostics
+        The worst values and the verdict; ``passed`` is False, with the reasons in
+        ``failures``, when any limit is broken (a NaN E-BFMI, from sample stats without
+        ``energy``, counts as broken).
     """
     th = thresholds or Thresholds()
     names = list(var_names) if var_names is not None else None

@@ -132,6 +132,28 @@ def capped_stock_bwd(x0, inflow, cap, g_stock, g_out, k):
 
 
 def _np_capped_stock(x0, inflow, cap, k=SOFTMIN_K):
+    """Simulate a stock drained by a capacity-limited outflow (numpy, numba kernel).
+
+    Each month the available stock is ``a_t = x_{t-1} + inflow_t``, the outflow
+    ``softmin_k(a_t, cap_t)`` and the stock ``x_t = a_t - outflow_t`` (both ``a_t`` and ``cap_t``
+    floored at ``EPS``, so the stock stays >= 0).
+
+    Parameters
+    ----------
+    x0 : array_like
+        The stock at the end of the month before the first, shape ``(...)``.
+    inflow, cap : array_like
+        Monthly inflow and outflow capacity, shape ``(..., T)``; broadcast with ``x0``.
+    k : float, optional
+        Sharpness of the soft minimum (default :data:`SOFTMIN_K`).
+
+    Returns
+    -------
+    stock : numpy.ndarray
+        End-of-month stock, shape ``(..., T)`` (the broadcast shape).
+    outflow : numpy.ndarray
+        Monthly outflow, same shape.
+    """
     x0, inflow, cap = np.asarray(x0, float), np.asarray(inflow, float), np.asarray(cap, float)
     shape = np.broadcast_shapes((*x0.shape, 1), inflow.shape, cap.shape)
     T = shape[-1]
@@ -234,6 +256,27 @@ def _pt_ops():
 
 
 def _pt_capped_stock(x0, inflow, cap, k=SOFTMIN_K):
+    """Simulate a stock drained by a capacity-limited outflow (pytensor).
+
+    The same recursion as :meth:`NP.capped_stock`, as one Op on the numba kernels with a
+    hand-written O(T) adjoint.
+
+    Parameters
+    ----------
+    x0 : tensor_like
+        The stock at the end of the month before the first, shape ``(...)``.
+    inflow, cap : tensor_like
+        Monthly inflow and outflow capacity, shape ``(..., T)``; broadcast with ``x0``.
+    k : float, optional
+        Sharpness of the soft minimum; only :data:`SOFTMIN_K` (the default) is supported.
+
+    Returns
+    -------
+    stock : pytensor.tensor.TensorVariable
+        End-of-month stock, shape ``(..., T)``.
+    outflow : pytensor.tensor.TensorVariable
+        Monthly outflow, same shape.
+    """
     import pytensor.tensor as pt
 
     x0, inflow, cap = (pt.as_tensor_variable(v) for v in (x0, inflow, cap))
@@ -255,7 +298,7 @@ def _pt_capped_stock(x0, inflow, cap, k=SOFTMIN_K):
 
 
 class NP:
-    """numpy namespace."""
+    """The numpy namespace ``xp`` of the chain's functions (for the posterior and forecasts)."""
 
     exp = staticmethod(np.exp)
     log = staticmethod(np.log)
@@ -265,7 +308,25 @@ class NP:
 
     @staticmethod
     def concatenate(xs, axis=-1):
-        """Concatenate along the last axis, broadcasting the batch axes (as the pytensor graph does)."""
+        """Concatenate along the last axis, broadcasting the batch axes.
+
+        Unlike :meth:`PT.concatenate`, parts with different batch shapes (a draw's initial stock
+        next to monthly paths that also vary by scenario, say) are broadcast to a common batch
+        shape first.
+
+        Parameters
+        ----------
+        xs : sequence of array_like
+            The parts, time (or another axis to join) last.
+        axis : int, optional
+            The axis to join along (default -1). Along another than the last, the parts are
+            joined by :func:`numpy.concatenate` without broadcasting.
+
+        Returns
+        -------
+        numpy.ndarray
+            The joined array.
+        """
         if axis not in (-1, max(np.ndim(x) for x in xs) - 1):
             return np.concatenate(xs, axis=axis)
         xs = [np.asarray(x) for x in xs]
@@ -281,25 +342,77 @@ class NP:
 
     @staticmethod
     def sigmoid(x):
+        """Return the logistic function ``1 / (1 + exp(-x))``, computed stably as ``(1 + tanh(x/2)) / 2``.
+
+        Parameters
+        ----------
+        x : array_like
+            Values on the logit scale.
+
+        Returns
+        -------
+        numpy.ndarray
+            Values in [0, 1].
+        """
         return 0.5 * (1.0 + np.tanh(0.5 * x))
 
     @staticmethod
     def log_sigmoid(x):
+        """Return ``log(sigmoid(x))``, computed stably as ``-logaddexp(0, -x)``.
+
+        Parameters
+        ----------
+        x : array_like
+            Values on the logit scale.
+
+        Returns
+        -------
+        numpy.ndarray
+            Values <= 0.
+        """
         return -np.logaddexp(0.0, -x)
 
     @staticmethod
     def softmax(x, axis=-1):
+        """Return the softmax of ``x`` along ``axis`` (shifted by the maximum for stability).
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Log weights.
+        axis : int, optional
+            The axis to normalise over (default -1).
+
+        Returns
+        -------
+        numpy.ndarray
+            Positive weights summing to 1 along ``axis``, same shape as ``x``.
+        """
         z = x - np.max(x, axis=axis, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=axis, keepdims=True)
 
     @staticmethod
     def broadcast_to_shape_of(x, ref):
+        """Broadcast ``x`` to the common shape of ``x`` and ``ref``.
+
+        Parameters
+        ----------
+        x : array_like
+            The array to broadcast.
+        ref : array_like
+            An array whose shape ``x`` is broadcast against.
+
+        Returns
+        -------
+        numpy.ndarray
+            A read-only broadcast view of ``x``.
+        """
         return np.broadcast_to(x, np.broadcast_shapes(np.shape(x), np.shape(ref)))
 
 
 class PT:
-    """pytensor namespace (imports pytensor lazily)."""
+    """The pytensor namespace ``xp`` of the chain's functions (the PyMC model; imports pytensor lazily)."""
 
     @staticmethod
     def _pt():
@@ -322,16 +435,58 @@ class PT:
 
     @staticmethod
     def stack(xs, axis=0):
+        """Stack tensors along a new axis, after broadcasting them to a common shape.
+
+        Parameters
+        ----------
+        xs : sequence of tensor_like
+            The tensors.
+        axis : int, optional
+            Position of the new axis (default 0).
+
+        Returns
+        -------
+        pytensor.tensor.TensorVariable
+            The stacked tensor.
+        """
         pt = PT._pt()
         return pt.stack(pt.broadcast_arrays(*xs), axis=axis)
 
     @staticmethod
     def concatenate(xs, axis=-1):
+        """Concatenate tensors along an axis (no broadcasting: the other dimensions must match).
+
+        Parameters
+        ----------
+        xs : sequence of tensor_like
+            The parts, with the same number of dimensions.
+        axis : int, optional
+            The axis to join along (default -1, time).
+
+        Returns
+        -------
+        pytensor.tensor.TensorVariable
+            The joined tensor.
+        """
         pt = PT._pt()
         return pt.concatenate(xs, axis=axis)
 
     @staticmethod
     def softmax(x, axis=-1):
+        """Return the softmax of ``x`` along ``axis`` (:func:`pytensor.tensor.special.softmax`).
+
+        Parameters
+        ----------
+        x : tensor_like
+            Log weights.
+        axis : int, optional
+            The axis to normalise over (default -1).
+
+        Returns
+        -------
+        pytensor.tensor.TensorVariable
+            Positive weights summing to 1 along ``axis``.
+        """
         import pytensor.tensor.special as ps
 
         return ps.softmax(x, axis=axis)
@@ -343,26 +498,97 @@ class PT:
 
 
 def linear_recursion(x0, a, b, xp):
-    """x_t = a_t x_{t-1} + b_t (a_t > 0), closed form P_t (x0 + cumsum(b/P)), P = cumprod(a)."""
+    """Solve the linear recursion x_t = a_t x_{t-1} + b_t (a_t > 0) in closed form.
+
+    ``x_t = P_t (x0 + cumsum(b/P)_t)`` with ``P = cumprod(a)`` (computed as ``exp(cumsum(log a))``).
+
+    Parameters
+    ----------
+    x0 : array
+        The state before the first month, shape ``(...)``.
+    a : array
+        Positive monthly factors, shape ``(..., T)``.
+    b : array
+        Monthly additions, shape ``(..., T)``.
+    xp : namespace
+        :class:`NP` or :class:`PT`.
+
+    Returns
+    -------
+    array
+        ``x_t`` for each month, shape ``(..., T)``.
+    """
     logP = xp.cumsum(xp.log(a), axis=-1)
     P = xp.exp(logP)
     return P * (x0[..., None] + xp.cumsum(b / P, axis=-1))
 
 
 def random_walk(x0, sigma, z, xp):
-    """x_t = x0 + sigma * sum_{s<=t} z_s  (non-centred); z (..., n)."""
+    """Build a non-centred Gaussian random walk x_t = x0 + sigma * sum_{s<=t} z_s.
+
+    Parameters
+    ----------
+    x0 : array
+        The starting value, shape ``(...)`` (not itself part of the result).
+    sigma : array
+        The step sd, shape ``(...)``.
+    z : array
+        Standard-normal innovations, shape ``(..., n)``.
+    xp : namespace
+        :class:`NP` or :class:`PT`.
+
+    Returns
+    -------
+    array
+        The ``n`` values after each step, shape ``(..., n)``.
+    """
     return x0[..., None] + sigma[..., None] * xp.cumsum(z, axis=-1)
 
 
 def knot_path(x0, sigma, z, W, xp):
-    """Gaussian random walk on K knots (first knot = x0, z has K-1 entries), linearly
-    interpolated to months with the fixed (T, K) matrix W.  Returns (..., T)."""
+    """Interpolate a Gaussian random walk on K knots to months.
+
+    The first knot is ``x0``, the others follow by :func:`random_walk`; the knots are then
+    linearly interpolated to months with the fixed matrix ``W``.
+
+    Parameters
+    ----------
+    x0 : array
+        Value at the first knot, shape ``(...)``.
+    sigma : array
+        Step sd between knots, shape ``(...)``.
+    z : array
+        Standard-normal innovations, shape ``(..., K-1)``.
+    W : numpy.ndarray
+        Interpolation matrix ``(T, K)`` (:func:`interp_matrix`).
+    xp : namespace
+        :class:`NP` or :class:`PT`.
+
+    Returns
+    -------
+    array
+        The monthly path, shape ``(..., T)``.
+    """
     knots = xp.concatenate([x0[..., None], random_walk(x0, sigma, z, xp)], axis=-1)
     return knots @ W.T
 
 
 def interp_matrix(T, knot_months):
-    """(T, K) linear interpolation matrix from knots at the given month indices (flat beyond)."""
+    """Build the linear interpolation matrix from knots to months.
+
+    Parameters
+    ----------
+    T : int
+        Number of months.
+    knot_months : array_like
+        Month indices of the K knots, increasing.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(T, K)``: row ``t`` holds the knots' weights in month ``t`` (summing to 1); months
+        before the first or after the last knot take that knot's value.
+    """
     knot_months = np.asarray(knot_months, float)
     W = np.zeros((T, len(knot_months)))
     eye = np.eye(len(knot_months))
@@ -372,15 +598,55 @@ def interp_matrix(T, knot_months):
 
 
 def lag_weights(lag_mean, lag_shape, L, xp):
-    """Discretised gamma lag distribution on 0..L-1 months (midpoint rule, renormalised)."""
+    """Discretise a gamma lag distribution on 0..L-1 months (midpoint rule, renormalised).
+
+    Parameters
+    ----------
+    lag_mean : array
+        Mean of the gamma lag in months, shape ``(...)``.
+    lag_shape : array
+        Its shape parameter, shape ``(...)`` (the rate is ``lag_shape / lag_mean``).
+    L : int
+        Number of lags.
+    xp : namespace
+        :class:`NP` or :class:`PT`.
+
+    Returns
+    -------
+    array
+        Weights of lags 0..L-1 summing to 1, shape ``(..., L)``: the gamma density at
+        ``l + 0.5``, normalised.
+    """
     lag = np.arange(L) + 0.5
     logw = (lag_shape[..., None] - 1.0) * np.log(lag) - lag * (lag_shape / lag_mean)[..., None]
     return xp.softmax(logw, axis=-1)
 
 
 def fir_conv(xx, w, L, T, xp):
-    """Causal FIR y_t = sum_{l<L} w_l x_{t-l}; xx = [history (L-1), x (T)] along the last axis.
-    One gather of a (T, L) window matrix + a weighted sum: O(T*L), no dense T x T kernel."""
+    """Apply the causal FIR filter y_t = sum_{l<L} w_l x_{t-l}.
+
+    One gather of a (T, L) window matrix + a weighted sum: O(T*L), no dense T x T kernel (in
+    numpy, the same sum as L shifted slices).
+
+    Parameters
+    ----------
+    xx : array
+        ``[history (L-1), x (T)]`` along the last axis: the L-1 values before the first month
+        (oldest first), then the T monthly values; shape ``(..., L-1+T)``.
+    w : array
+        Weights of lags 0..L-1, shape ``(..., L)``.
+    L : int
+        Number of lags.
+    T : int
+        Number of months.
+    xp : namespace
+        :class:`NP` or :class:`PT`.
+
+    Returns
+    -------
+    array
+        ``y``, shape ``(..., T)``.
+    """
     if xp is NP:
         # numpy: the same sum as L shifted slices (no (..., T, L) window array: forecast batches are large)
         w = np.asarray(w)
@@ -423,7 +689,10 @@ def hazard_then_capped(x0, inflow, hazard, capacity, switch: int, xp):
 
     Returns
     -------
-    stock, outflow : (..., T)
+    stock : array
+        End-of-month stock, shape ``(..., T)``.
+    outflow : array
+        Monthly outflow, shape ``(..., T)``.
     """
     if switch <= 0:
         return xp.capped_stock(x0, inflow, capacity)
@@ -436,11 +705,14 @@ def hazard_then_capped(x0, inflow, hazard, capacity, switch: int, xp):
 
 
 def simulate_chain(p, u, xp):
-    """Simulate the chain.  p: parameters / latent monthly paths, u: known inputs.
+    """Simulate the chain: monthly flows and end-of-month stocks from parameters and known inputs.
 
     Expected in ``p`` (batch dims ``...``; paths have time as the last axis):
     ``log_level`` (..., T) log level of first applications (season excluded), ``season`` (..., 12),
     ``logit_repeat``, ``log_capacity``, ``logit_grant``, ``log_realisation`` (..., T) paths,
+    ``logit_hazard`` and ``logit_housing_hazard`` (..., T) the logit monthly decision and housing
+    hazards before the switches (only their months before ``u["ind_switch"]`` /
+    ``u["housing_switch"]`` are read),
     ``housing_latent`` (..., T) municipal housing capacity per month where the taakstelling is not
     an input (zero elsewhere), scalars ``backlog0``, ``statushouders0``, ``rejected0``,
     ``taak_backlog0``, ``nareis_ratio``, ``lag_mean``, ``lag_shape``, ``log_grants_pre``,
@@ -467,7 +739,26 @@ def simulate_chain(p, u, xp):
       whose taakstelling is not yet set; ``taak_rule_past`` (..., T) holds the part of the rule that
       falls before t=0).
 
-    Returns a dict of monthly flows and end-of-month stocks (..., T), plus initial stocks."""
+    Parameters
+    ----------
+    p : dict
+        Parameters and latent monthly paths (numpy arrays or pytensor tensors), keyed as above.
+    u : dict
+        Known inputs (:func:`~forecast.model.design.build_inputs`, or a forecast's), keyed as above.
+    xp : namespace
+        :class:`NP` or :class:`PT`.
+
+    Returns
+    -------
+    dict
+        Monthly flows (persons per month, time last): ``instroom``, ``repeat``, ``applications``,
+        ``decisions``, ``grants``, ``rejections``, ``nareis``, ``housing_inflow``, ``housed``,
+        ``departures``; rates and capacities: ``grant_rate``, ``departure_rate``,
+        ``ind_capacity``, ``housing_capacity``, ``taakstelling``; end-of-month stocks (persons):
+        ``ind_backlog``, ``statushouders``, ``rejected``, ``opvangbehoefte`` (their sum) and
+        ``taak_backlog``; and ``init``, a dict of the four stocks at the end of the month before
+        t=0, shape ``(...)``.
+    """
     T = np.shape(u["month_of_year"])[-1]
     L = int(u["nareis_L"])
 

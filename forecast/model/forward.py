@@ -89,7 +89,25 @@ _SCALARS = (
 
 
 def forecast_months(last_fitted: str | pd.Timestamp, horizon_end: Any) -> pd.DatetimeIndex:
-    """Month starts from the month after ``last_fitted`` up to and including the month of ``horizon_end``."""
+    """List the forecast months: from the month after ``last_fitted`` to the month of ``horizon_end``.
+
+    Parameters
+    ----------
+    last_fitted : str or pandas.Timestamp
+        Any date in the last fitted month.
+    horizon_end : str or date-like
+        Any date in the last forecast month (inclusive).
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        The month starts.
+
+    Raises
+    ------
+    ValueError
+        When the month of ``horizon_end`` lies before the first forecast month.
+    """
     first = pd.Period(pd.Timestamp(last_fitted), "M") + 1
     last = pd.Period(pd.Timestamp(horizon_end), "M")
     if last < first:

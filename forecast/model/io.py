@@ -43,7 +43,14 @@ class ConfigMismatchError(SavedFitError):
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python, ``forecast`` and its numerical dependencies."""
+    """Collect the versions of Python, ``forecast`` and its numerical dependencies.
+
+    Returns
+    -------
+    dict of str to str
+        ``python`` and every package of :data:`TRACKED_PACKAGES`; ``"not installed"`` for a
+        package that is missing.
+    """
     out = {"python": platform.python_version()}
     for name in TRACKED_PACKAGES:
         try:
@@ -67,12 +74,20 @@ def save_tree(tree: xr.DataTree, path: str | Path) -> Path:
     Parameters
     ----------
     tree : xarray.DataTree
+        The result to write (a fit, or a table of scenario results).
     path : str or Path
-        ``*.nc`` for netCDF (one file) or ``*.zarr`` for a zarr store (a folder).
+        ``*.nc`` for netCDF (one file) or ``*.zarr`` for a zarr store (a folder). Missing parent
+        folders are created; an existing file or store is replaced.
 
     Returns
     -------
     Path
+        ``path``, as a :class:`~pathlib.Path`.
+
+    Raises
+    ------
+    SavedFitError
+        When ``path`` ends in neither ``.nc`` nor ``.zarr``.
     """
     path = Path(path)
     fmt = _format(path)
@@ -102,16 +117,26 @@ def load_tree(
     Parameters
     ----------
     path : str or Path
+        A ``*.nc`` file or ``*.zarr`` store written by :func:`save_tree`.
     expected_config_hash : str, optional
         When given, the saved config hash must equal it.
-    check_version : bool
-        Require the saved ``forecast`` version to equal the installed one.
+    check_version : bool, optional
+        Require the saved ``forecast`` version to equal the installed one (default True).
+
+    Returns
+    -------
+    xarray.DataTree
+        The saved result, loaded into memory.
 
     Raises
     ------
     SavedFitError
-        Missing file or not a forecast result.
-    VersionMismatchError, ConfigMismatchError
+        A wrong suffix, a missing or unreadable file, or not a forecast result (no version or
+        config hash attributes).
+    VersionMismatchError
+        With ``check_version``, when the result was saved by another ``forecast`` version.
+    ConfigMismatchError
+        When its config hash differs from ``expected_config_hash``.
     """
     path = Path(path)
     fmt = _format(path)
@@ -141,7 +166,23 @@ def load_tree(
 
 
 def check_config_hash(tree: xr.DataTree, path: str | Path, expected: str) -> None:
-    """Raise :class:`ConfigMismatchError` unless ``tree`` was fitted under the config ``expected``."""
+    """Check that a saved result was fitted under the expected configuration.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        A saved result, with the config hash in its attributes.
+    path : str or Path
+        Where it was read from, for the message.
+    expected : str
+        The config hash it must carry (``sha256:<hex>``, as
+        :attr:`~forecast.model.chain_model.ChainModel.config_hash` computes it).
+
+    Raises
+    ------
+    ConfigMismatchError
+        When the saved hash differs from ``expected``.
+    """
     saved = tree.attrs[ATTR_CONFIG_HASH]
     if saved != expected:
         raise ConfigMismatchError(

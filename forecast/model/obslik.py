@@ -2,9 +2,11 @@
 latent vector Z = [flows (F*T), stocks (S*(T+1))] to the Student-t log-likelihood of all used
 observations, and returns its gradient in the same pass.
 
-It is the kernel form of ``model_proto.observe`` + the three Student-t terms (log / logit /
-linear scale); ``check_obslik`` in bench.py verifies it against the plain pytensor graph.
-Replacing ~250 small graph nodes by one cut the gradient cost and the numba compile time.
+It is the kernel form of the observation model of :mod:`forecast.model.build`: each used row's
+latent aggregate (:class:`~forecast.model.design.Design`) plus its bias, with a Student-t term on
+the log / logit / linear scale; :func:`forecast.model.build.row_predictions` computes the same
+location and scale in numpy for the posterior predictive. Replacing ~250 small graph nodes by one
+cut the gradient cost and the numba compile time.
 """
 
 from __future__ import annotations
@@ -74,7 +76,31 @@ def obs_loglik_and_grad(
 
 
 def make_obs_op(design, y_t, extra2, nu):
-    """Return f(Z, bias, sig) -> scalar pytensor log-likelihood using the fused kernel."""
+    """Build the observation log-likelihood of a design as one fused pytensor Op.
+
+    Parameters
+    ----------
+    design : Design
+        The observation design (:func:`~forecast.model.design.build_design`): its aggregation
+        arrays and the rows' ``lik``, ``group`` and ``type_index`` columns are baked in as
+        constants.
+    y_t : numpy.ndarray
+        Shape ``(rows,)``: the observed values on each row's model scale
+        (:attr:`~forecast.model.design.Design.y_transformed`).
+    extra2 : numpy.ndarray
+        Shape ``(rows,)``: the square of each row's fixed observation noise sd, on the same scale.
+    nu : float
+        Degrees of freedom of the Student-t errors.
+
+    Returns
+    -------
+    callable
+        ``f(Z, bias, sig)``, the scalar log-likelihood as a pytensor variable (with its
+        gradient), where ``Z`` is the latent vector (:func:`~forecast.model.build.latent_vector`),
+        ``bias`` holds one bias per (series, definition) of ``design.groups`` on the model scale,
+        and ``sig`` one discrepancy sd per observation type of
+        :data:`~forecast.model.design.OBS_TYPES`, in its order.
+    """
 
     consts = (
         np.ascontiguousarray(design.z_index, dtype=np.int64),

@@ -68,8 +68,8 @@ class Prior:
     unit, rationale, source : str
         What the parameter is measured in, why this prior, and where the
         numbers come from.
-    file : str
-        The file it was read from.
+    file : str, optional
+        The file it was read from (default ``""``).
     """
 
     name: str
@@ -81,7 +81,14 @@ class Prior:
     file: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """The entry as a plain dictionary (as in the TOML file, plus its name)."""
+        """Return the entry as a plain dictionary.
+
+        Returns
+        -------
+        dict
+            ``name``, ``distribution``, the distribution's parameters, ``unit``, ``rationale``
+            and ``source``: the TOML table plus its name (``file`` is left out).
+        """
         return {
             "name": self.name,
             "distribution": self.distribution,
@@ -92,7 +99,18 @@ class Prior:
         }
 
     def mean_sd(self) -> tuple[float, float]:
-        """Mean and standard deviation of the prior (for tables and checks)."""
+        """Compute the mean and standard deviation of the prior (for tables and checks).
+
+        Returns
+        -------
+        mean : float
+            The prior mean. For ``StudentT`` its ``mu`` (whatever ``nu``); for
+            ``TruncatedNormal`` the untruncated location ``mu``; NaN for ``HalfStudentT``.
+        sd : float
+            The prior standard deviation, in the parameter's unit. Infinite for ``StudentT``
+            with ``nu <= 2``; the untruncated ``sigma`` for ``TruncatedNormal``; NaN for
+            ``HalfStudentT``.
+        """
         p = self.params
         d = self.distribution
         if d == "Normal":
@@ -172,6 +190,12 @@ class PriorConfig:
 
     Use :func:`load_priors` to read them; ``config["name"]`` gives one
     :class:`Prior`.
+
+    Parameters
+    ----------
+    priors : dict of str to Prior, optional
+        The priors keyed by parameter name (default: none). Not validated here:
+        :func:`load_priors` and :meth:`from_dict` check every entry.
     """
 
     priors: dict[str, Prior] = field(default_factory=dict)
@@ -192,7 +216,25 @@ class PriorConfig:
         return len(self.priors)
 
     def require(self, names: Iterable[str]) -> PriorConfig:
-        """Check the config defines exactly ``names``; raise :class:`PriorConfigError` otherwise."""
+        """Check that the config defines exactly ``names``.
+
+        Parameters
+        ----------
+        names : iterable of str
+            The parameter names the model needs (e.g.
+            :data:`forecast.model.build.MODEL_PARAMETERS`).
+
+        Returns
+        -------
+        PriorConfig
+            This config, unchanged, for chaining.
+
+        Raises
+        ------
+        PriorConfigError
+            Naming every prior the model does not have (with its file) and every name without a
+            prior.
+        """
         wanted = set(names)
         unknown = sorted(set(self.priors) - wanted)
         missing = sorted(wanted - set(self.priors))
@@ -208,12 +250,38 @@ class PriorConfig:
         return self
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
-        """Plain dictionaries keyed by name (sorted): what :meth:`from_dict` reads back."""
+        """Return the priors as plain dictionaries: what :meth:`from_dict` reads back.
+
+        Returns
+        -------
+        dict of str to dict
+            :meth:`Prior.to_dict` of every prior, keyed by name in sorted order.
+        """
         return {n: self.priors[n].to_dict() for n in sorted(self.priors)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Mapping[str, Any]], file: str = "<dict>") -> PriorConfig:
-        """Build (and validate) a config from plain dictionaries."""
+        """Build (and validate) a config from plain dictionaries.
+
+        Parameters
+        ----------
+        data : mapping of str to mapping
+            One entry per parameter name, with the fields of a TOML table (a ``name`` field, as
+            :meth:`to_dict` writes it, is ignored).
+        file : str, optional
+            Where the entries come from, for messages and :attr:`Prior.file`
+            (default ``"<dict>"``).
+
+        Returns
+        -------
+        PriorConfig
+            The validated config.
+
+        Raises
+        ------
+        PriorConfigError
+            For the first invalid entry.
+        """
         priors = {}
         for name, raw in data.items():
             entry = {k: v for k, v in raw.items() if k != "name"}
@@ -221,7 +289,13 @@ class PriorConfig:
         return cls(priors)
 
     def to_json(self) -> str:
-        """Canonical JSON text of the config (sorted keys)."""
+        """Write the config as canonical JSON text.
+
+        Returns
+        -------
+        str
+            Compact JSON of :meth:`to_dict` with sorted keys: equal configs give equal text.
+        """
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
 
     @property
@@ -230,9 +304,29 @@ class PriorConfig:
         return "sha256:" + hashlib.sha256(self.to_json().encode()).hexdigest()
 
     def replace(self, **entries: Mapping[str, Any]) -> PriorConfig:
-        """A copy with some entries replaced, e.g. ``replace(x={"distribution": ..., ...})``.
+        """Return a copy with some entries changed, e.g. ``replace(x={"sigma": 0.2})``.
 
-        Fields left out of an entry are kept from the current prior.
+        Fields left out of a change are kept from the current prior. A change that names a
+        ``distribution`` keeps only the unit, rationale and source: it must give all of the new
+        distribution's parameters.
+
+        Parameters
+        ----------
+        **entries : mapping of str to object
+            Per parameter name, the fields to change (``distribution``, its parameters, ``unit``,
+            ``rationale``, ``source``).
+
+        Returns
+        -------
+        PriorConfig
+            A new, validated config; this one is unchanged.
+
+        Raises
+        ------
+        KeyError
+            For a name that has no prior.
+        PriorConfigError
+            When a changed entry is invalid.
         """
         data = self.to_dict()
         for name, change in entries.items():
@@ -246,7 +340,15 @@ class PriorConfig:
         return PriorConfig.from_dict(data, file="<replaced>")
 
     def to_frame(self) -> pd.DataFrame:
-        """A table of all priors: distribution, parameters, mean, sd, unit, rationale, source."""
+        """Tabulate all priors.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per prior, sorted by name: ``parameter``, ``distribution``, ``parameters``
+            (as text), ``mean`` and ``sd`` (:meth:`Prior.mean_sd`), ``unit``, ``rationale``,
+            ``source`` and ``file``.
+        """
         rows = []
         for name in sorted(self.priors):
             p = self.priors[name]
@@ -268,7 +370,14 @@ class PriorConfig:
 
 
 def default_priors_dir() -> Path:
-    """The folder of the bundled prior files (``priors/`` in the source tree)."""
+    """Locate the folder of the bundled prior files.
+
+    Returns
+    -------
+    Path
+        ``forecast/priors/defaults`` inside the installed package (in the source tree a link to
+        the top-level ``priors/`` folder).
+    """
     return Path(str(resources.files("forecast.priors") / "defaults"))
 
 
@@ -281,6 +390,12 @@ def load_priors(directory: str | Path | None = None, *, required: Iterable[str] 
         The folder; default: the bundled priors.
     required : iterable of str, optional
         The parameter names the model needs: unknown or missing names raise.
+
+    Returns
+    -------
+    PriorConfig
+        Every prior of every ``*.toml`` file of the folder (subfolders such as ``policy/`` are
+        not read).
 
     Raises
     ------

@@ -20,7 +20,18 @@ DPI = 110
 
 
 def png(fig) -> bytes:
-    """The figure as PNG bytes (no timestamp in the metadata), and close it."""
+    """The figure as PNG bytes (no timestamp in the metadata), and close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        A pyplot figure; it is closed after saving.
+
+    Returns
+    -------
+    bytes
+        The PNG file at :data:`DPI` dots per inch, cropped to the drawn area.
+    """
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
@@ -50,15 +61,36 @@ def fan_chart(
 
     Parameters
     ----------
+    title : str
+        The chart's title.
+    unit : str
+        Label of the y-axis (e.g. persons or places).
     history : DataArray (quantile, month), optional
         Quantiles 0.1/0.5/0.9 of the fitted latent quantity.
     forecasts : mapping of label to DataArray (quantile, month)
         Quantiles 0.025, 0.1, 0.5, 0.9, 0.975 per scenario (80 % band shaded, 95 % dashed).
     observed : DataFrame with columns ``date``, ``value``, ``definition``, optional
+        Published figures, drawn as black markers, one marker shape per definition.
+    observed_label : str, optional
+        Legend prefix of the observations (``"<observed_label>: <definition>"``).
+    history_label : str, optional
+        Legend label of the history's median line.
     phases : sequence of (label, start, end)
         Vertical lines at the fase boundaries; ``highlight`` (a label) is shaded.
+    highlight : str, optional
+        Label of the fase to shade.
     capacity : (label, DataArray (month,)), optional
         A capacity path drawn as a step line.
+    start : str or None, optional
+        First date shown of the history and the observations (default 2019-01-01; ``None``: all).
+    size : tuple of (float, float), optional
+        Figure size in inches (width, height).
+
+    Returns
+    -------
+    bytes
+        The chart as PNG (:func:`png`); the y-axis runs from 0 to 1.25 times the highest 80 % band,
+        history band or observation.
     """
     fig, ax = plt.subplots(figsize=size)
     lo_date = pd.Timestamp(start) if start else None
@@ -116,7 +148,26 @@ def fan_chart(
 
 
 def contribution_chart(table: pd.DataFrame, title: str, unit: str, size=(8.0, 3.8)) -> bytes:
-    """Horizontal bars of each measure's Shapley contribution: median with the 80 % band."""
+    """Horizontal bars of each measure's Shapley contribution: median with the 80 % band.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per measure (the index labels the bars, first row on top) with columns ``median``,
+        ``p10`` and ``p90``, e.g. one fase of :func:`forecast.scenarios.contribution_table`.
+    title : str
+        The chart's title.
+    unit : str
+        Label of the x-axis (the contribution's unit, e.g. persons).
+    size : tuple of (float, float), optional
+        Figure size in inches (width, height).
+
+    Returns
+    -------
+    bytes
+        The chart as PNG (:func:`png`); bars with a negative median (the measure lowers the
+        statistic) are green, the others vermilion (orange-red).
+    """
     t = table.iloc[::-1]
     fig, ax = plt.subplots(figsize=size)
     y = np.arange(len(t))
@@ -135,7 +186,32 @@ def contribution_chart(table: pd.DataFrame, title: str, unit: str, size=(8.0, 3.
 def interval_chart(
     labels: Sequence[str], q10, q50, q90, title: str, unit: str, size=(7.0, 2.8), percent: bool = False
 ) -> bytes:
-    """Point (median) and 80 % interval per label: e.g. the statushouder share per bundle."""
+    """Point (median) and 80 % interval per label: e.g. the statushouder share per bundle.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        One label per row, the first on top.
+    q10 : array-like of float
+        Lower end of the 80 % interval per label.
+    q50 : array-like of float
+        Median per label.
+    q90 : array-like of float
+        Upper end of the 80 % interval per label.
+    title : str
+        The chart's title.
+    unit : str
+        Label of the x-axis.
+    size : tuple of (float, float), optional
+        Figure size in inches (width, height).
+    percent : bool, optional
+        Format the x-axis as percentages (values are shares in [0, 1]).
+
+    Returns
+    -------
+    bytes
+        The chart as PNG (:func:`png`).
+    """
     fig, ax = plt.subplots(figsize=size)
     y = np.arange(len(labels))[::-1]
     ax.hlines(y, q10, q90, color=COLOURS[0], lw=2)

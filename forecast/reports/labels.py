@@ -189,7 +189,24 @@ LABELS = {"nl": _NL, "en": _EN}
 
 
 def labels(lang: str) -> dict[str, str]:
-    """The labels of ``lang`` (``"nl"`` or ``"en"``)."""
+    """The labels of ``lang`` (``"nl"`` or ``"en"``).
+
+    Parameters
+    ----------
+    lang : str
+        A language of :data:`LANGUAGES`.
+
+    Returns
+    -------
+    dict of str to str
+        The label of every key in that language (the same dictionary object each call; do not
+        modify it).
+
+    Raises
+    ------
+    ValueError
+        For a language not in :data:`LANGUAGES`.
+    """
     if lang not in LABELS:
         raise ValueError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
     return LABELS[lang]

@@ -123,8 +123,17 @@ class ReportBuilder:
     engine : ScenarioEngine
         Built on ``model``.
     lang : {"nl", "en"}
+        Language of the labels (Dutch by default).
     draws : xarray.Dataset, optional
         :meth:`ScenarioEngine.phase_draws` of the full grid (computed when omitted).
+    validation : str or os.PathLike, optional
+        The output folder of ``forecast backtest``; when it is an existing folder, the index page
+        shows its scores and figures (otherwise it is ignored).
+
+    Raises
+    ------
+    ValueError
+        For a language not in :data:`forecast.reports.labels.LANGUAGES`.
     """
 
     def __init__(
@@ -292,7 +301,28 @@ class ReportBuilder:
 
     # ------------------------------------------------------------------ pages
     def fase_page(self, fase: str) -> tuple[str, dict[str, pd.DataFrame]]:
-        """The HTML of one fase page and its tables (for the CSV files)."""
+        """The HTML of one fase page and its tables (for the CSV files).
+
+        Parameters
+        ----------
+        fase : str
+            A phase name of the engine's schedule, e.g. ``"implementatie"``.
+
+        Returns
+        -------
+        html : str
+            The self-contained page (images embedded as data URIs).
+        tables : dict of str to pandas.DataFrame
+            ``<fase>_bundles`` and ``<fase>_scenarios`` (:func:`forecast.scenarios.phase_table` rows
+            of the bundles and of every scenario), ``<fase>_contributions_need`` and
+            ``<fase>_contributions_cost`` (:func:`forecast.scenarios.contribution_table` of mean need
+            in persons and of cost in euro); empty when no forecast month lies in the fase.
+
+        Raises
+        ------
+        KeyError
+            When ``fase`` is not a phase of the engine.
+        """
         L = self.L
         phase = self.engine.phases[fase]
         months = self.engine.phase_months[fase]
@@ -415,7 +445,17 @@ class ReportBuilder:
         return "".join(out)
 
     def index_page(self) -> tuple[str, dict[str, pd.DataFrame]]:
-        """The HTML of the index page and its table."""
+        """The HTML of the index page and its table.
+
+        Returns
+        -------
+        html : str
+            The self-contained index page.
+        tables : dict of str to pandas.DataFrame
+            ``{"headline": ...}``: per fase with forecast months and per bundle, the median and
+            80 %/95 % bands of the mean need (persons), P(need > capacity) and the mean cost in million
+            euro, with the column names in the page's language.
+        """
         L = self.L
         body = [self._diagnostics_html(), f"<h2>{_esc(L['headline'])}</h2>"]
         rows = []
@@ -461,9 +501,30 @@ class ReportBuilder:
 def evaluation_page(evaluation, lang: str = "nl", outlook: pd.DataFrame | None = None) -> str:
     """The HTML page of a phase-gate evaluation (:func:`forecast.evaluation.evaluate_phase`).
 
-    Shows the diagnostics verdict of the refit, per effect prior vs posterior (mean, sd, 94 %
-    interval), P(at least as large as planned), the contraction and the plain verdict, the figure
-    of prior and posterior densities, and the next fase's outlook under prior vs posterior effects.
+    Shows the diagnostics verdict of the refit, per effect the prior and posterior mean and sd and
+    the posterior's 94 % interval, P(at least as large as planned), the contraction and the plain
+    verdict, the figure of prior and posterior densities, and (when given) the next fase's outlook
+    under prior vs posterior effects.
+
+    Parameters
+    ----------
+    evaluation : PhaseEvaluation
+        The result of :func:`forecast.evaluation.evaluate_phase`.
+    lang : {"nl", "en"}
+        Language of the page (Dutch by default); the verdict column is in that language.
+    outlook : pandas.DataFrame, optional
+        :meth:`PhaseEvaluation.outlook`, shown as a table; left out when ``None``.
+
+    Returns
+    -------
+    str
+        The self-contained HTML page (the figure embedded as a data URI), linking back to
+        ``index.html``.
+
+    Raises
+    ------
+    ValueError
+        For a language not in :data:`forecast.reports.labels.LANGUAGES`.
     """
     L = labels(lang)
     fase = evaluation.fase
@@ -530,7 +591,7 @@ def build_reports(
         The fitted model.
     engine : ScenarioEngine
         The scenario engine on ``model``.
-    out_dir : path
+    out_dir : str or os.PathLike
         Folder for ``index.html``, ``<fase>.html``, ``tables/`` and ``scenario_summary.nc``.
     lang : {"nl", "en"}
         Labels (Dutch by default).
@@ -538,14 +599,20 @@ def build_reports(
         Which fase pages (default all); the index page is always written.
     draws : xarray.Dataset, optional
         Precomputed :meth:`ScenarioEngine.phase_draws` of the full grid.
-    validation : path, optional
+    validation : str or os.PathLike, optional
         The output folder of ``forecast backtest`` (``scores.csv``, ``crps.png``, ``pit.png``): when it
         exists, the index page shows the backtest's scores and figures.
 
     Returns
     -------
-    list of Path
+    list of pathlib.Path
         The files written.
+
+    Raises
+    ------
+    ValueError
+        For a language not in :data:`forecast.reports.labels.LANGUAGES` or an unknown fase (nothing
+        is written then).
     """
     labels(lang)  # validate first: nothing is written for a bad language
     names = [p.name for p in engine.phases]
@@ -590,7 +657,18 @@ def build_reports(
 
 
 def check_images(html_text: str) -> int:
-    """Number of embedded images in a page (every one a PNG data URI)."""
+    """Number of embedded images in a page (every one a PNG data URI).
+
+    Parameters
+    ----------
+    html_text : str
+        The page's HTML.
+
+    Returns
+    -------
+    int
+        How often ``src="data:image/png;base64,`` occurs in it.
+    """
     return html_text.count('src="data:image/png;base64,')
 
 

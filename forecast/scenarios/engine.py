@@ -108,7 +108,15 @@ class ScenarioError(ValueError):
 
 @dataclass(frozen=True)
 class CapacityPath:
-    """Regular COA places per forecast month before any measure, and where they come from."""
+    """Regular COA places per forecast month before any measure, and where they come from.
+
+    Parameters
+    ----------
+    places : numpy.ndarray
+        Shape ``(month,)``: regular reception places in each forecast month, finite and >= 0.
+    description : str
+        Where the path comes from (the input row it holds flat, or "given"), for provenance.
+    """
 
     places: np.ndarray
     description: str
@@ -116,7 +124,17 @@ class CapacityPath:
 
 @dataclass(frozen=True)
 class ReceptionCosts:
-    """Cost per resident per year (euro) in regular reception and in noodopvang, with sources."""
+    """Cost per resident per year (euro) in regular reception and in noodopvang, with sources.
+
+    Parameters
+    ----------
+    regular : float
+        Euro per resident per year in regular COA reception.
+    emergency : float
+        Euro per resident per year in noodopvang.
+    description : str
+        Both amounts with the definition and date of the input rows they come from.
+    """
 
     regular: float
     emergency: float
@@ -137,16 +155,22 @@ def capacity_path(history, months: pd.DatetimeIndex, places: Any = None) -> Capa
     ----------
     history : History
         Its inputs give the default: the latest ``coa_capacity`` row, held flat.
-    months : DatetimeIndex
-        The forecast months.
-    places : None, number, array-like or pandas.Series
+    months : pandas.DatetimeIndex
+        The forecast months (month starts).
+    places : None, number, array-like or pandas.Series, optional
         A flat number of places (e.g. 75,000), one value per month, or a Series indexed by month
-        (every forecast month must be present).
+        (every forecast month must be present); default ``None``: the latest ``coa_capacity``.
+
+    Returns
+    -------
+    CapacityPath
+        The places per month (shape ``(month,)``) and a description of their source.
 
     Raises
     ------
     ScenarioError
-        For a negative, non-finite or mis-sized path.
+        For a negative, non-finite or mis-sized path, a Series that lacks a forecast month, or
+        (default path) inputs without a ``coa_capacity`` row.
     """
     H = len(months)
     if places is None:
@@ -185,7 +209,24 @@ def capacity_path(history, months: pd.DatetimeIndex, places: Any = None) -> Capa
 
 
 def reception_costs(history) -> ReceptionCosts:
-    """The latest regular and emergency cost per resident per year in the history's inputs."""
+    """The latest regular and emergency cost per resident per year in the history's inputs.
+
+    Parameters
+    ----------
+    history : History
+        Its inputs ``cost_per_resident_regular`` and ``cost_per_resident_emergency``; of each,
+        the row with the latest period end is used.
+
+    Returns
+    -------
+    ReceptionCosts
+        Both costs in euro per resident per year, with their sources.
+
+    Raises
+    ------
+    ScenarioError
+        When the inputs lack either series.
+    """
     reg = _latest_input(history, "cost_per_resident_regular")
     eme = _latest_input(history, "cost_per_resident_emergency")
     desc = (
@@ -285,11 +326,29 @@ class ScenarioEngine:
 
     # ------------------------------------------------------------------ scenarios
     def grid(self) -> xr.DataArray:
-        """Every combination of the measures (``2**k`` rows): :func:`~forecast.scenarios.scenario_grid`."""
+        """Every combination of the measures (``2**k`` rows): :func:`~forecast.scenarios.scenario_grid`.
+
+        Returns
+        -------
+        xarray.DataArray
+            Boolean, dims ``(scenario, measure)``, scenarios labelled by the active measure ids.
+        """
         return scenario_grid(self.measures)
 
     def bundles(self, ids: Sequence[str] | None = None) -> xr.DataArray:
-        """The named bundles as scenario rows, see :func:`~forecast.scenarios.bundle_grid`."""
+        """The named bundles as scenario rows, see :func:`~forecast.scenarios.bundle_grid`.
+
+        Parameters
+        ----------
+        ids : sequence of str, optional
+            Bundle ids; default all bundles of the measures file, in file order.
+
+        Returns
+        -------
+        xarray.DataArray
+            Boolean, dims ``(scenario, measure)`` with the bundle ids as scenario labels and the
+            coordinate ``combination`` (the matching :meth:`grid` label).
+        """
         return bundle_grid(self.measures, ids)
 
     def _scenarios(self, scenarios: Any) -> xr.DataArray:
@@ -588,12 +647,28 @@ class ScenarioEngine:
     ) -> xr.Dataset:
         """Monthly means and quantiles of the given variables for a few scenarios (fan charts).
 
+        Parameters
+        ----------
+        scenarios : None, str, sequence of str or xarray.DataArray, optional
+            As in :meth:`simulate`; default all bundles.
+        variables : sequence of str, optional
+            Monthly variables of :meth:`simulate`; default opvangbehoefte (persons and places), the
+            three stocks in reception (IND backlog, statushouders, rejected asylum seekers not yet
+            departed), instroom, nareis, housed, noodopvang and the statushouder share.
+        quantiles : sequence of float, optional
+            Quantiles over the posterior draws; default :data:`QUANTILES`.
+
         Returns
         -------
         xarray.Dataset
-            ``<var>_mean`` (scenario, month) and ``<var>_q`` (scenario, quantile, month); the regular
+            ``<var>_mean`` (scenario, month) and ``<var>_q`` (quantile, scenario, month); the regular
             capacity's mean path as ``regular_capacity_places_mean``; ``need_exceeds_capacity_mean`` is
             the probability per month.
+
+        Raises
+        ------
+        KeyError
+            For a variable :meth:`simulate` does not know.
         """
         sim = self.simulate(scenarios, variables=[*variables, N.REGULAR_CAPACITY, N.EXCEEDS_CAPACITY])
         sample = (N.DIM_CHAIN, N.DIM_DRAW)
@@ -619,11 +694,18 @@ class ScenarioEngine:
     def summarise(self, phase_draws: xr.Dataset) -> xr.Dataset:
         """Means, probabilities and 50/80/95 % bands per scenario and fase.
 
+        Parameters
+        ----------
+        phase_draws : xarray.Dataset
+            Per-fase statistics per draw, as :meth:`phase_draws` returns them.
+
         Returns
         -------
         xarray.Dataset
-            For every statistic: ``<stat>_mean`` and ``<stat>_q`` with a ``quantile`` dimension
-            (:data:`QUANTILES`); ``exceeds_capacity_mean`` is P(need > capacity at any time in the fase).
+            For every statistic of :data:`PHASE_STATISTICS`: ``<stat>_mean`` (scenario, fase) and,
+            except for ``exceeds_capacity``, ``<stat>_q`` (quantile, scenario, fase; :data:`QUANTILES`);
+            ``exceeds_capacity_mean`` is P(need > capacity at any time in the fase). The attributes
+            of ``phase_draws`` are kept.
         """
         sample = (N.DIM_CHAIN, N.DIM_DRAW)
         out = {}
@@ -645,12 +727,26 @@ class ScenarioEngine:
         the other measures with the Shapley weights; the contributions add up to
         ``f(all measures) - f(no measures)`` for every draw.
 
+        Parameters
+        ----------
+        phase_draws : xarray.Dataset
+            Per-fase statistics of every combination of the measures, as :meth:`phase_draws` with
+            ``scenarios="all"`` returns them (extra scenarios, such as the bundles, are ignored).
+        statistics : sequence of str, optional
+            Names of :data:`PHASE_STATISTICS` to decompose; default ``("need_mean",)``.
+
         Returns
         -------
         xarray.Dataset
-            For every statistic: ``<stat>`` (measure, chain, draw, fase), ``<stat>_mean`` and
-            ``<stat>_q`` (quantiles :data:`QUANTILES`), and ``<stat>_p_negative`` (the posterior
-            probability that the measure lowers it; 0 where it does not act).
+            For every statistic, in its unit: ``<stat>`` (measure, chain, draw, fase), ``<stat>_mean``
+            (measure, fase) and ``<stat>_q`` (quantile, measure, fase; :data:`QUANTILES`), and
+            ``<stat>_p_negative`` (the posterior probability that the measure lowers it; 0 where it
+            does not act).
+
+        Raises
+        ------
+        KeyError
+            When ``phase_draws`` lacks a combination of the grid.
         """
         grid = self.grid()
         out = {}
@@ -699,9 +795,21 @@ def _capacity_phase_stats(need, cap, ia, ib, inv_rate, months):
 def phase_table(summary: xr.Dataset, scenarios: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per (scenario, fase): the key numbers of :meth:`ScenarioEngine.summarise` as a table.
 
-    Columns: need (persons, mean over the fase) median with 80 % and 95 % bands, peak need median and
-    95 % upper bound, need in places median, P(need > capacity at any time in the fase), noodopvang
-    person-months (mean), cost in million euro (mean and 80 % band), statushouder share (median).
+    Parameters
+    ----------
+    summary : xarray.Dataset
+        The output of :meth:`ScenarioEngine.summarise`.
+    scenarios : sequence of str, optional
+        Scenario labels to keep; default every scenario of ``summary``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``(scenario, fase)``, sorted by scenario. Columns: need (persons, mean over the
+        fase) median with 80 % (``need_p10``, ``need_p90``) and 95 % (``need_p2.5``,
+        ``need_p97.5``) bands, peak need median and 97.5 % quantile, need in places median,
+        P(need > capacity at any time in the fase), noodopvang person-months (mean), cost in
+        million euro (mean and 80 % band), statushouder share (median).
     """
     s = summary if scenarios is None else summary.sel({N.DIM_SCENARIO: list(scenarios)})
 
@@ -729,7 +837,23 @@ def phase_table(summary: xr.Dataset, scenarios: Sequence[str] | None = None) -> 
 
 
 def contribution_table(contributions: xr.Dataset, statistic: str = "need_mean") -> pd.DataFrame:
-    """One row per (measure, fase): the Shapley contribution's mean, 80 % and 95 % bands and P(< 0)."""
+    """One row per (measure, fase): the Shapley contribution's mean, 80 % and 95 % bands and P(< 0).
+
+    Parameters
+    ----------
+    contributions : xarray.Dataset
+        The output of :meth:`ScenarioEngine.contributions`.
+    statistic : str, optional
+        Which decomposed statistic (default ``"need_mean"``, persons); it must be one the
+        contributions were computed for.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``(measure, fase)``, in the statistic's unit, with columns ``mean``, ``p2.5``,
+        ``p10``, ``median``, ``p90``, ``p97.5`` and ``p_negative`` (posterior probability that
+        the measure lowers the statistic).
+    """
     c = contributions
     q = c[f"{statistic}_q"]
     cols = {

@@ -41,6 +41,24 @@ def _ids(measures: MeasureSet | Sequence[str]) -> tuple[str, ...]:
 def combination_label(active: Sequence[bool], ids: Sequence[str]) -> str:
     """The readable label of one combination: active ids joined by ``+`` (or the no-measures label).
 
+    Parameters
+    ----------
+    active : sequence of bool
+        Whether each measure is active, in the order of ``ids``.
+    ids : sequence of str
+        The measure ids (same length as ``active``).
+
+    Returns
+    -------
+    str
+        The active ids in the order of ``ids``, joined by :data:`forecast.names.SCENARIO_LABEL_SEPARATOR`;
+        :data:`forecast.names.NO_MEASURES_LABEL` when none is active.
+
+    Raises
+    ------
+    ValueError
+        When ``active`` and ``ids`` differ in length.
+
     Examples
     --------
     >>> combination_label([True, False, True], ["a", "b", "c"])

@@ -99,7 +99,20 @@ class Effect:
 
 
 def effect_name(measure: str, target: str) -> str:
-    """The name of a measure's effect on a target: ``"<measure>.<target>"``."""
+    """The name of a measure's effect on a target: ``"<measure>.<target>"``.
+
+    Parameters
+    ----------
+    measure : str
+        The measure id, e.g. ``"tweestatusstelsel"``.
+    target : str
+        A key of :data:`forecast.names.EFFECT_TARGETS`.
+
+    Returns
+    -------
+    str
+        ``measure`` and ``target`` joined by a dot: the key of the effect's draws and prior.
+    """
     return f"{measure}.{target}"
 
 
@@ -173,7 +186,22 @@ class Measure:
         return tuple(e.target for e in self.effects)
 
     def ramp(self, months: Any, effect: Effect | None = None) -> np.ndarray:
-        """The measure's ramp (or one effect's, which may have its own ramp length) over ``months``."""
+        """The measure's ramp (or one effect's, which may have its own ramp length) over ``months``.
+
+        Parameters
+        ----------
+        months : Any
+            Any month index :func:`forecast.scenarios.files.month_index` reads.
+        effect : Effect, optional
+            Use this effect's ``ramp_months`` instead of the measure's; the start month is
+            always the measure's.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(month,)``, values in [0, 1]: 0 before :attr:`start`, rising linearly to 1
+            (see :func:`ramp`).
+        """
         return ramp(months, self.start, effect.ramp_months if effect is not None else self.ramp_months)
 
 
@@ -209,8 +237,8 @@ class MeasureSet:
         In file order (the order of the ``measure`` dimension).
     bundles : dict of str to Bundle
         Named scenarios.
-    phases : PhaseSchedule
-        The phases the measures were checked against.
+    phases : PhaseSchedule or None
+        The phases the measures were checked against (``None`` when not known).
     file : str
         The file they were read from.
     """
@@ -257,7 +285,23 @@ class MeasureSet:
         return PriorConfig({e.name: e.prior for e in self.effects})
 
     def bundle(self, bundle_id: str) -> Bundle:
-        """A named bundle."""
+        """A named bundle.
+
+        Parameters
+        ----------
+        bundle_id : str
+            The bundle's id, e.g. ``"kabinetsbeleid"``.
+
+        Returns
+        -------
+        Bundle
+            The bundle with that id.
+
+        Raises
+        ------
+        KeyError
+            When there is no bundle with that id.
+        """
         try:
             return self.bundles[bundle_id]
         except KeyError:
@@ -313,7 +357,20 @@ class MeasureSet:
 
     # ------------------------------------------------------------------ effect paths
     def ramps(self, months: Any) -> np.ndarray:
-        """Every effect's ramp over ``months``: shape ``(effect, month)``, in :attr:`effect_names` order."""
+        """Every effect's ramp over ``months``: shape ``(effect, month)``, in :attr:`effect_names` order.
+
+        Parameters
+        ----------
+        months : Any
+            Any month index :func:`forecast.scenarios.files.month_index` reads.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(effect, month)``, values in [0, 1]; each row is :meth:`Measure.ramp` of
+            the effect's measure with the effect's own ramp length. With no effects, shape
+            ``(0, month)``.
+        """
         return (
             np.stack([self[e.measure].ramp(months, e) for e in self.effects])
             if self.effects
@@ -374,7 +431,21 @@ class MeasureSet:
         return out
 
     def sample_prior(self, draws: int, seed: int | None = None) -> dict[str, np.ndarray]:
-        """Draws from every effect prior (PyMC's ``pm.draw``; no MCMC): ``{effect name: (draws,)}``."""
+        """Draws from every effect prior (PyMC's ``pm.draw``; no MCMC): ``{effect name: (draws,)}``.
+
+        Parameters
+        ----------
+        draws : int
+            Number of draws per effect.
+        seed : int, optional
+            Random seed passed to ``pm.draw``; ``None`` draws a fresh one.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            For every effect name (:attr:`effect_names`), a float array of shape ``(draws,)``
+            in the prior's unit (log-multiplier or places); empty when there are no effects.
+        """
         import pymc as pm
 
         rvs = [getattr(pm, e.prior.distribution).dist(**e.prior.params) for e in self.effects]
@@ -385,7 +456,16 @@ class MeasureSet:
 
     # ------------------------------------------------------------------ tables
     def to_frame(self) -> pd.DataFrame:
-        """One row per effect: measure, phase, start, ramp, target, kind, prior, mean, sd, sources."""
+        """One row per effect: measure, phase, start, ramp, target, kind, prior, mean, sd, sources.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per effect, measures in file order, with columns ``measure``, ``name_nl``,
+            ``phase``, ``start``, ``ramp_months`` (the effect's), ``target``, ``kind``,
+            ``side_effect``, ``distribution``, ``parameters`` (``"name=value, ..."``), the
+            prior's ``mean`` and ``sd``, ``unit``, ``rationale`` and ``source``.
+        """
         rows = []
         for m in self.measures:
             for e in m.effects:
@@ -543,6 +623,7 @@ def load_measures(path: str | Path | None = None, *, phases: PhaseSchedule | Non
     Returns
     -------
     MeasureSet
+        The measures in file order, the bundles by id, and the phases they were checked against.
 
     Raises
     ------
@@ -580,7 +661,26 @@ def load_measures(path: str | Path | None = None, *, phases: PhaseSchedule | Non
 
 
 def select(measures: MeasureSet, ids: Iterable[str]) -> MeasureSet:
-    """A measure set with only some measures (bundles restricted to them); e.g. to run fewer combinations."""
+    """A measure set with only some measures (bundles restricted to them); e.g. to run fewer combinations.
+
+    Parameters
+    ----------
+    measures : MeasureSet
+        The full set.
+    ids : iterable of str
+        The measure ids to keep.
+
+    Returns
+    -------
+    MeasureSet
+        The kept measures in the original file order (not the order of ``ids``); every bundle
+        is kept, with only its kept measures; same phases and file.
+
+    Raises
+    ------
+    KeyError
+        When an id is not a measure of ``measures``.
+    """
     wanted = list(ids)
     unknown = sorted(set(wanted) - set(measures.ids))
     if unknown:

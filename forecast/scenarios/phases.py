@@ -83,7 +83,19 @@ class Phase:
         return pd.date_range(self.start, self.end, freq="MS", inclusive="left")
 
     def contains(self, month: Any) -> bool:
-        """Whether a month (any day in it) lies in the phase."""
+        """Whether a month (any day in it) lies in the phase.
+
+        Parameters
+        ----------
+        month : Any
+            A date-like value (string, ``datetime.date``, ``numpy.datetime64``, ``pandas.Period``);
+            any day stands for its month. Of an array, only the first month is checked.
+
+        Returns
+        -------
+        bool
+            True when the month's first day is on or after :attr:`start` and before :attr:`end`.
+        """
         m = month_index(month)[0]
         return bool(self.start <= m < self.end)
 
@@ -188,7 +200,15 @@ class PhaseSchedule:
         return out.reshape(()) if scalar else out
 
     def to_frame(self) -> pd.DataFrame:
-        """A table of the phases: name, Dutch name, start, end (exclusive), months, description, source."""
+        """A table of the phases: name, Dutch name, start, end (exclusive), months, description, source.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per phase in time order, with columns ``phase``, ``name_nl``, ``start``,
+            ``end`` (exclusive), ``months`` (number of months), ``open_ended``, ``description``
+            and ``source``.
+        """
         return pd.DataFrame(
             [
                 {
@@ -230,6 +250,7 @@ def load_phases(path: str | Path | None = None, *, horizon_end: Any = N.DEFAULT_
     Returns
     -------
     PhaseSchedule
+        The phases in time order, contiguous, with the horizon end they were read with.
 
     Raises
     ------
@@ -306,7 +327,29 @@ def load_phases(path: str | Path | None = None, *, horizon_end: Any = N.DEFAULT_
 def phase_of(
     months: Any, phases: PhaseSchedule | None = None, outside: str | None = N.NO_PHASE
 ) -> np.ndarray:
-    """The phase name of every month (see :meth:`PhaseSchedule.phase_of`); default: the bundled phases."""
+    """The phase name of every month (see :meth:`PhaseSchedule.phase_of`); default: the bundled phases.
+
+    Parameters
+    ----------
+    months : Any
+        The months: array-like of dates, ``pandas.DatetimeIndex``, ``pandas.PeriodIndex`` or a
+        scalar (any day in a month stands for the month).
+    phases : PhaseSchedule, optional
+        The phases; default: :func:`load_phases` with its defaults (the bundled file).
+    outside : str or None, default :data:`forecast.names.NO_PHASE`
+        Label for a month in no phase; ``None`` raises instead.
+
+    Returns
+    -------
+    numpy.ndarray of str
+        One phase name per month, in the order given (a 0-d array for a scalar).
+
+    Raises
+    ------
+    ValueError
+        With ``outside=None``, when a month lies in no phase; or when ``months`` cannot be
+        read as dates.
+    """
     return (phases if phases is not None else load_phases()).phase_of(months, outside=outside)
 
 
