@@ -425,7 +425,8 @@ class ChainModel:
         draw's state at the last fitted month; see :mod:`forecast.model.forward` for what keeps
         moving (first applications, repeat share, grant rate, IND capacity, housing realisation) and
         how the taakstelling is set where it is not yet known. The last result is cached: a
-        second call with the same horizon end (date) and seed returns the same object.
+        second call with the same horizon end (date) and seed on the same posterior returns the
+        same object (a new fit, or a new ``idata``, builds it anew).
 
         Parameters
         ----------
@@ -448,22 +449,27 @@ class ChainModel:
         ValueError
             When ``horizon_end`` lies before the first month after the fitted ones.
         """
-        key = (str(pd.Timestamp(horizon_end).date()), int(random_seed))
+        idata = self._require_fit()
+        # the posterior object is part of the key: a refit must not reuse the old draws' forward
+        key = (str(pd.Timestamp(horizon_end).date()), int(random_seed), id(idata))
         cache = self.__dict__.setdefault("_forward_cache", {})
-        if key not in cache:
+        if key not in cache or cache[key][0] is not idata:
             cache.clear()
-            post = self._require_fit()["posterior"].to_dataset()
-            cache[key] = Forward(
-                post,
-                self.latents(),
-                self.inputs,
-                self.history,
-                self.fitted_months(),
-                self.priors,
-                horizon_end=horizon_end,
-                random_seed=random_seed,
+            post = idata["posterior"].to_dataset()
+            cache[key] = (
+                idata,
+                Forward(
+                    post,
+                    self.latents(),
+                    self.inputs,
+                    self.history,
+                    self.fitted_months(),
+                    self.priors,
+                    horizon_end=horizon_end,
+                    random_seed=random_seed,
+                ),
             )
-        return cache[key]
+        return cache[key][1]
 
     def forecast(self, horizon_end: Any = N.DEFAULT_HORIZON_END, random_seed: int = 2026) -> xr.Dataset:
         """The chain continued under current policy: every flow and stock per draw and forecast month.

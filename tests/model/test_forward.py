@@ -129,6 +129,20 @@ def test_same_seed_same_numbers_other_seed_other_numbers(fitted, fw):
     assert not np.allclose(other, fw.simulate()["instroom"])
 
 
+def test_a_new_posterior_is_not_served_the_old_forward(fitted):
+    first = fitted.forward(random_seed=5)
+    assert fitted.forward(random_seed=5) is first  # cached on the same posterior
+    old = fitted.idata
+    try:
+        fitted.idata = old.copy()  # what a refit does: a new posterior object
+        fitted.idata["posterior"]["instroom_sigma"] = fitted.idata["posterior"]["instroom_sigma"] * 2
+        again = fitted.forward(random_seed=5)
+        assert again is not first
+        assert not np.allclose(again.simulate()["instroom"], first.simulate()["instroom"])
+    finally:
+        fitted.idata = old
+
+
 def test_stocks_are_non_negative_and_need_is_their_sum(fw):
     out = fw.simulate()
     for k in ("ind_backlog", "statushouders", "rejected"):
