@@ -136,15 +136,24 @@ class FitDiagnostics:
 
 
 def _worst(tree: xr.DataTree, reduce: str) -> tuple[float, str]:
+    """The largest (``"max"``) or smallest (``"min"``) value over all variables, and its variable.
+
+    A value that cannot be computed (NaN: a parameter that never moved in a chain), or no value at
+    all, gives NaN, which fails every threshold of the gate.
+    """
     ds = tree.to_dataset() if isinstance(tree, xr.DataTree) else tree
     best_val, best_name = (-np.inf if reduce == "max" else np.inf), ""
     for name, da in ds.data_vars.items():
         vals = np.asarray(da.values, dtype=float)
-        if vals.size == 0 or np.all(np.isnan(vals)):
+        if vals.size == 0:
             continue
-        v = float(np.nanmax(vals) if reduce == "max" else np.nanmin(vals))
+        if np.isnan(vals).any():
+            return float("nan"), f"{name}: not computable"
+        v = float(np.max(vals) if reduce == "max" else np.min(vals))
         if (reduce == "max" and v > best_val) or (reduce == "min" and v < best_val):
             best_val, best_name = v, str(name)
+    if not np.isfinite(best_val):
+        return float("nan"), "no parameters"
     return best_val, best_name
 
 
@@ -175,7 +184,8 @@ def check_fit(
     FitDiagnostics
         The worst values and the verdict; ``passed`` is False, with the reasons in
         ``failures``, when any limit is broken (a NaN E-BFMI, from sample stats without
-        ``energy``, counts as broken).
+        ``energy``, counts as broken; so does an R-hat or ESS that cannot be computed, from a
+        parameter that never moved, or from no parameters at all).
     """
     th = thresholds or Thresholds()
     names = list(var_names) if var_names is not None else None

@@ -47,3 +47,19 @@ def test_too_few_draws_fail_on_ess():
     diag = check_fit(fake_fit(np.random.default_rng(3), draws=60), warn=False)
     assert not diag.passed
     assert any("ESS" in f for f in diag.failures)
+
+
+def test_a_parameter_that_never_moved_fails_the_gate():
+    tree = fake_fit(np.random.default_rng(4))
+    post = tree["posterior"].to_dataset()
+    post["c"] = post["a"] * 0 + 1.5  # the same value in every draw of every chain: R-hat is NaN
+    stuck = az.from_dict(
+        {
+            "posterior": {k: v.values for k, v in post.data_vars.items()},
+            "sample_stats": {k: v.values for k, v in tree["sample_stats"].to_dataset().data_vars.items()},
+        }
+    )
+    diag = check_fit(stuck, warn=False)
+    assert not diag.passed
+    assert "c: not computable" in diag.worst_rhat
+    assert any("R-hat nan" in f for f in diag.failures)
