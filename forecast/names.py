@@ -85,6 +85,8 @@ LEVEL: Kind = "level"
 """An input that holds at a date or over a period (a capacity decision, a cost rate)."""
 
 FRACTION = "fraction"
+#: Units that count people, applications, decisions or places: their values are whole numbers.
+COUNT_UNITS: tuple[str, ...] = ("persons", "applications", "decisions", "places")
 
 
 @dataclass(frozen=True)

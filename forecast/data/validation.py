@@ -18,7 +18,8 @@ Rules for ``observations.csv`` / ``inputs.csv`` rows
   15 November"). A flow ending on the first day of a month is rejected: periods
   are inclusive, so that is almost always a mistaken exclusive end;
 * values are plain numbers (``.`` as decimal separator, no thousands separator),
-  counts are non-negative (except signed series), fractions lie in [0, 1];
+  counts are non-negative (except signed series) and whole numbers (:data:`~forecast.names.COUNT_UNITS`),
+  no value looks like a Dutch thousands separator (``1.000``), fractions lie in [0, 1];
 * series, definition, unit and quality are known codes;
 * no two rows share ``(series, period_start, period_end, definition)``;
 * observations carry a non-empty ``source_url``.
@@ -311,6 +312,11 @@ def parse_date(text: str) -> dt.date:
         raise ValueError(f"{text!r} is not a valid calendar date") from None
 
 
+#: A count or amount written with ``.`` before groups of three digits ("1.000", "17.460"): in Dutch
+#: that is a thousands separator, so the value would silently be read 1,000 times too small.
+_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+")
+
+
 def parse_number(text: str) -> float:
     """Parse a plain decimal number (``.`` as decimal separator, no thousands separator).
 
@@ -522,6 +528,17 @@ def validate_records(
             ok = False
         elif value < 0 and not spec.signed:
             bad(f"negative count {value:g}")
+            ok = False
+        elif not spec.is_fraction and (
+            _THOUSANDS.fullmatch(raw[N.VALUE].strip()) or (unit in N.COUNT_UNITS and not value.is_integer())
+        ):
+            text = raw[N.VALUE].strip()
+            if _THOUSANDS.fullmatch(text):
+                why = f"{text!r} reads as {value:g} but looks like a number with a Dutch thousands separator"
+            else:
+                why = f"a count of {unit} must be a whole number, got {text!r}"
+            plain = text.replace(".", "")
+            bad(f"{why}; write it without separators (e.g. {plain} if '.' separates thousands)")
             ok = False
         if observed and not url:
             bad("source_url is empty: every figure needs its source")

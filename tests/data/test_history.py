@@ -244,12 +244,7 @@ def record(draw):
         series = draw(st.sampled_from(_STOCK_SERIES))
         start = end = draw(dates)
     spec = N.OBSERVATION_SERIES[series]
-    value = draw(
-        st.one_of(
-            st.integers(0, 10**7).map(float),
-            st.floats(0, 1e7, allow_nan=False, allow_infinity=False),
-        )
-    )
+    value = draw(st.integers(0, 10**7).map(float))  # these series count: whole numbers (COUNT_UNITS)
     note = draw(st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=30))
     return (
         series,

@@ -47,6 +47,10 @@ def test_valid_file_loads(tmp_path):
         ),
         (f'first_applications,2025-04-01,2025-06-30,"1,234",persons,cbs,exact,{URL},', "decimal separator"),
         (f"first_applications,2025-04-01,2025-06-30,,persons,cbs,exact,{URL},", "value is empty"),
+        (f"first_applications,2025-04-01,2025-06-30,8.115,persons,cbs,exact,{URL},", "thousands separator"),
+        (f"first_applications,2025-04-01,2025-06-30,1.000,persons,cbs,exact,{URL},", "e.g. 1000 if"),
+        (f"first_applications,2025-04-01,2025-06-30,12.5,persons,cbs,exact,{URL},", "must be a whole number"),
+        (f"first_applications,2025-04-01,2025-06-30,1.000.000,persons,cbs,exact,{URL},", "separator"),
         (f"first_applications,2025-04-01,2025-06-30,abc,persons,cbs,exact,{URL},", "'abc' is not a number"),
         (f"first_applications,2025-06-30,2025-04-01,1,persons,cbs,exact,{URL},", "is before period_start"),
         (
