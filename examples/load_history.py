@@ -15,22 +15,13 @@ print(history.coverage().loc[["first_applications", "nareis", "coa_occupancy"]])
 known = history.until("2022-12-31")
 print(f"known on 2022-12-31: {len(known)} of {len(history)} observations")
 
-# A quarterly update: new rows in the bundled schema, merged onto the history
-update = pd.DataFrame(
-    [
-        (
-            "coa_statushouders",
-            "2025-04-01",
-            "2025-04-01",
-            17000,
-            "persons",
-            "coa",
-            "approx",
-            "https://example.org/my-source",
-            "illustration of the schema: replace with a real figure and its source",
-        )
-    ],
-    columns=list(N.RECORD_COLUMNS),
-)
-merged = history.merge(update)
+# A quarterly update: new rows in the bundled schema (one real figure per row, with its source),
+# merged onto what was known. Here: the COA count of statushouders on 1 January 2025, from the bundle.
+# A figure that contradicts one already held raises MergeConflictError; examples/add_quarter.py adds
+# a whole quarter and refits.
+known = history.until("2024-12-31")
+rows = history.observations
+update = rows[(rows[N.SERIES] == "coa_statushouders") & (rows[N.PERIOD_START] == pd.Timestamp("2025-01-01"))]
+merged = known.merge(update[list(N.RECORD_COLUMNS)])
+print(update[[N.SERIES, N.PERIOD_START, N.VALUE, N.QUALITY, N.SOURCE_URL]].to_string(index=False))
 print(merged.last_observations().loc[["coa_statushouders"]])

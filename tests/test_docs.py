@@ -80,6 +80,14 @@ def test_free_text_is_escaped_for_a_table_cell():
     assert r"\|" in cell and "&lt;c&gt;" in cell and r"\*d\*" in cell and r"\[e\]" in cell
 
 
+def test_the_examples_page_lists_every_example_script():
+    page = (ROOT / "docs" / "examples.md").read_text(encoding="utf-8")
+    scripts = sorted(p.name for p in (ROOT / "examples").glob("*.py"))
+    assert len(scripts) >= 8
+    for script in scripts:
+        assert f"`{script}`" in page, f"docs/examples.md does not describe examples/{script}"
+
+
 def test_the_interactive_examples_of_the_pages_hold():
     parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     found = 0
@@ -109,11 +117,14 @@ def test_mkdocs_build_strict(tmp_path):
     assert "verbod_op_voorrang" in priors_html
     assert "geen_nieuw_beleid" in priors_html
     assert "&lt;!-- generated" not in priors_html and "<!-- generated" not in priors_html
-    for page in ("getting-started", "model", "data", "data-sources", "scenarios", "glossary"):
+    for page in ("getting-started", "examples", "model", "data", "data-sources", "scenarios", "glossary"):
         assert (site / page / "index.html").is_file(), page
     for module in ("forecast", "data", "priors", "model", "scenarios"):
         assert (site / "api" / module / "index.html").is_file(), module
     assert "ChainModel" in (site / "api" / "model" / "index.html").read_text(encoding="utf-8")
+    # the example scripts are included, not copied by hand
+    examples = (site / "examples" / "index.html").read_text(encoding="utf-8")
+    assert "ind_taskforce_2026" in examples and "LocalCluster" in examples and "History.from_csv" in examples
     # the bundled README is included, not copied by hand
     sources = (site / "data-sources" / "index.html").read_text(encoding="utf-8")
     assert "Known breaks and caveats" in sources

@@ -11,7 +11,7 @@ import pytest
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.py"))
 #: Examples that accept a saved fit (``--fit FILE``): CI gives them the shared seeded fit instead of
 #: letting each one fit the model again.
-TAKES_A_FIT = {"scenarios.py"}
+TAKES_A_FIT = {"scenarios.py", "own_measure.py", "dask_grid.py"}
 
 
 @pytest.fixture(scope="module")
