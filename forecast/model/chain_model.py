@@ -376,20 +376,20 @@ class ChainModel:
 
         Besides every flow and stock of the chain it holds ``opvangbehoefte_places``:
         reception need in places, persons ÷ the planning occupancy rate in force
-        (:func:`planning_occupancy_rate`).
+        (:func:`planning_occupancy_rate`), when the history holds one (a history cut before the
+        first, 2022-12, gives persons only, as :meth:`forecast` does).
 
         Returns
         -------
         xarray.Dataset
             Every latent of :meth:`latents` with dims (chain, draw, month), plus
-            ``opvangbehoefte_places`` and ``planning_occupancy_rate`` (dim month).
+            ``opvangbehoefte_places`` and ``planning_occupancy_rate`` (dim month) when a planning
+            occupancy rate is known.
 
         Raises
         ------
         ModelNotFittedError
             When the model is not fitted.
-        ValueError
-            When the history holds no planning occupancy rate.
         """
         lat = self.latents()
         months = pd.period_range(self.settings.start, self.settings.end, freq="M").to_timestamp()
@@ -403,7 +403,11 @@ class ChainModel:
             {k: ((N.DIM_CHAIN, N.DIM_DRAW, N.DIM_MONTH), v) for k, v in lat.items() if np.ndim(v) == 3},
             coords=coords,
         )
-        rate = xr.DataArray(planning_occupancy_rate(self.history, months), coords={N.DIM_MONTH: months})
+        try:
+            rates = planning_occupancy_rate(self.history, months)
+        except ValueError:  # a history cut before the first planning occupancy rate: persons only
+            return ds
+        rate = xr.DataArray(rates, coords={N.DIM_MONTH: months})
         ds[N.OPVANGBEHOEFTE_PLACES] = ds[OPVANGBEHOEFTE] / rate
         ds["planning_occupancy_rate"] = rate
         return ds
@@ -619,7 +623,7 @@ class ChainModel:
         )
         for level in levels:
             lo, hi = np.quantile(flat, [(1 - level) / 2, (1 + level) / 2], axis=0)
-            out[f"cover_{int(level * 100)}"] = (obs >= lo) & (obs <= hi)
+            out[f"cover_{round(level * 100)}"] = (obs >= lo) & (obs <= hi)
         grouped = out.groupby([N.SERIES, N.DEFINITION])
         table = grouped.mean()
         table.insert(0, "n", grouped.size())

@@ -153,3 +153,16 @@ def test_instroom_outlook_bands_widen_with_the_horizon(fitted):
     assert 0.5 < float(out.isel(month=0).median()) / float(last) < 2.0
     with pytest.raises(ValueError, match="at least 1"):
         fitted.instroom_outlook(months=0)
+
+
+def test_latent_dataset_of_a_history_without_an_occupancy_rate_gives_persons_only(fitted, monkeypatch):
+    # the first planning occupancy rate in the inputs is of 2022-12: a cut before it has none
+    monkeypatch.setattr(fitted, "history", fitted.history.until("2022-11-30"))
+    ds = fitted.latent_dataset()
+    assert "opvangbehoefte" in ds
+    assert "opvangbehoefte_places" not in ds and "planning_occupancy_rate" not in ds
+
+
+def test_coverage_names_each_level_by_its_percentage(fitted):
+    table = fitted.coverage(levels=(0.29, 0.57, 0.9))
+    assert {"cover_29", "cover_57", "cover_90"} <= set(table.columns)
