@@ -454,9 +454,9 @@ class ChainModel:
             When ``horizon_end`` lies before the first month after the fitted ones.
         """
         idata = self._require_fit()
-        # the posterior object is part of the key: a refit must not reuse the old draws' forward
-        key = (str(pd.Timestamp(horizon_end).date()), int(random_seed), id(idata))
+        key = (str(pd.Timestamp(horizon_end).date()), int(random_seed))
         cache = self.__dict__.setdefault("_forward_cache", {})
+        # the cached Forward belongs to one posterior object: a refit must not reuse the old draws
         if key not in cache or cache[key][0] is not idata:
             cache.clear()
             post = idata["posterior"].to_dataset()
