@@ -717,6 +717,60 @@ def sample(
     """
     import pymc as pm
 
+    with exact_float_compile():
+        return _sample(
+            pm,
+            model,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_seed=random_seed,
+            sampler=sampler,
+            cores=cores,
+            target_accept=target_accept,
+            adaptation=adaptation,
+            return_timings=return_timings,
+        )
+
+
+def exact_float_compile():
+    """Compile PyTensor graphs without fast-math: the same seed then gives the same draws in every process.
+
+    PyTensor's numba backend compiles with LLVM fast-math flags by default
+    (``pytensor.config.numba__fastmath``: reassociation, contraction into fused multiply-adds).
+    With them, the machine code of the log density depends on how LLVM inlines the graph's
+    kernels, and that differs between a kernel compiled in this process and the same kernel read
+    back from PyTensor's on-disk cache: the log density of one graph at one point came out
+    ``-129.69925411167003`` fresh and ``-129.69925411167006`` cached. NUTS is chaotic in such a
+    last bit, so the first fit on a new machine (or in a dask worker with a cold cache) drew a
+    different posterior from every later one. Without fast-math the arithmetic follows the graph
+    exactly, whatever the cache, the thread settings or the process.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        A context in which ``pytensor.config.numba__fastmath`` is False (PyTensor's own cache keys
+        include the flag, so no fast-math kernel is read back inside it).
+    """
+    import pytensor
+
+    return pytensor.config.change_flags(numba__fastmath=False)
+
+
+def _sample(
+    pm,
+    model,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    random_seed: int,
+    sampler: str,
+    cores: int,
+    target_accept: float,
+    adaptation: str,
+    return_timings: bool,
+):
     t0 = time.perf_counter()
     if sampler == "nutpie":
         import nutpie
@@ -829,6 +883,21 @@ def _tb_valid(u):
     return v
 
 
+def _segment_sums(v: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Sum ``v[..., start[a] : end[a] + 1]`` for every aggregate ``a`` (an empty run sums to 0).
+
+    One sum per run, as the likelihood kernel adds them: a difference of running sums would lose the
+    small aggregates of a long latent vector to cancellation.
+    """
+    empty = end < start
+    if len(start) and not empty.any() and np.all(end[:-1] + 1 == start[1:]) and end[-1] == v.shape[-1] - 1:
+        return np.add.reduceat(v, start, axis=-1)  # consecutive runs covering v: one pass
+    out = np.zeros((*v.shape[:-1], len(start)))
+    for a in np.flatnonzero(~empty):
+        out[..., a] = v[..., start[a] : end[a] + 1].sum(axis=-1)
+    return out
+
+
 def row_predictions(posterior, latents: dict, design: Design, inputs: dict | None = None):
     """Give the predictive distribution of every used observation row.
 
@@ -870,8 +939,7 @@ def row_predictions(posterior, latents: dict, design: Design, inputs: dict | Non
         parts += [np.asarray(post[init].values)[..., None], x]
     Z = np.concatenate(parts, axis=-1)
     v = Z[..., design.z_index] * design.z_weight
-    cs = np.concatenate([np.zeros((*v.shape[:-1], 1)), np.cumsum(v, axis=-1)], axis=-1)
-    agg = cs[..., design.agg_end + 1] - cs[..., design.agg_start]
+    agg = _segment_sums(v, design.agg_start, design.agg_end)
     num = agg[..., design.num_agg]
     den = agg[..., np.maximum(design.den_agg, 0)]
     lik = design.rows.lik.to_numpy()
