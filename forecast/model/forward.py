@@ -178,6 +178,34 @@ def _draw_prior(prior, rng: np.random.Generator, n: int) -> np.ndarray:
     )
 
 
+def _grants_before(grants: np.ndarray, log_grants_pre: np.ndarray, L: int) -> np.ndarray:
+    """The grants of the ``L - 1`` months before the forecast's first month, oldest first.
+
+    The nareis lag reaches ``L - 1`` months back. Where the fitted window is shorter than that, the
+    months before it take the fit's own pre-window level ``exp(log_grants_pre)``, exactly as
+    :func:`~forecast.model.dynamics.simulate_chain` fills them in the fit.
+
+    Parameters
+    ----------
+    grants : numpy.ndarray
+        The fitted monthly grants, shape ``(n, T)``.
+    log_grants_pre : numpy.ndarray
+        The draw's log grants per month before the fitted window, shape ``(n,)``.
+    L : int
+        Length of the nareis lag (months).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, L - 1)``.
+    """
+    T = grants.shape[-1]
+    if T >= L - 1:
+        return grants[:, T - (L - 1) :]
+    pad = np.broadcast_to(np.exp(log_grants_pre)[:, None], (grants.shape[0], L - 1 - T))
+    return np.concatenate([pad, grants], axis=-1)
+
+
 class Forward:
     """Every posterior draw of a fitted :class:`~forecast.model.ChainModel`, ready to be simulated forward.
 
@@ -270,7 +298,7 @@ class Forward:
         self._scalars["rejected0"] = flat(latents["rejected"][..., -1])
         self._scalars["taak_backlog0"] = np.zeros(n)
         L = int(inputs["nareis_L"])
-        self._grants_hist = flat(latents["grants"][..., T - (L - 1) :])
+        self._grants_hist = _grants_before(flat(latents["grants"]), flat(post["log_grants_pre"].values), L)
         self._season = flat(post["season"].values)
         self._rule_past = flat(latents["housing_inflow"]) @ rule_past.T  # (n, H)
 

@@ -180,3 +180,48 @@ def test_instroom_stays_in_the_range_of_the_past_decade(fitted):
     # lies within a factor 2 of that range (a pure random walk would give about 100 to 50,000)
     assert 150 < float(q.sel(quantile=0.05).isel(month=-1)) < 1500
     assert 3000 < float(q.sel(quantile=0.95).isel(month=-1)) < 15000
+
+
+# --------------------------------------------------------------------------- short fitted windows
+def _prior_as_posterior(model, draws: int, seed: int):
+    """The model's prior draws stored as its posterior (no MCMC: a forecast only needs draws)."""
+    import pymc as pm
+    import xarray as xr
+
+    pm_model = model.build_model()
+    names = [v.name for v in (*pm_model.free_RVs, *pm_model.deterministics)]
+    with pm_model:
+        values = pm.draw([pm_model[n] for n in names], draws=draws, random_seed=seed)
+    data = {}
+    for name, val in zip(names, values, strict=True):
+        dims = (N.DIM_CHAIN, N.DIM_DRAW, *(pm_model.named_vars_to_dims.get(name) or ()))
+        data[name] = (dims, np.asarray(val)[None, ...])
+    return xr.DataTree.from_dict({"posterior": xr.Dataset(data)})
+
+
+@pytest.mark.parametrize("months", [24, 30, 35, 36, 37, 40])
+def test_a_forecast_works_for_every_window_the_model_accepts(months):
+    """Windows shorter than the nareis lag (36 months back) take the fit's own pre-window grants."""
+    import forecast
+    from forecast.model import ChainModel, ModelSettings
+    from forecast.model.design import NAREIS_L
+    from forecast.model.forward import _grants_before
+
+    end = pd.Period("2014-01", "M") + months - 1
+    history = forecast.load_history().until((end + 1).to_timestamp())
+    model = ChainModel(history, settings=ModelSettings(start="2014-01", end=f"{end}"))
+    model.idata = _prior_as_posterior(model, draws=8, seed=months)
+    fc = model.forecast(f"{end + 24}", random_seed=1)
+    assert fc.sizes[N.DIM_MONTH] == 24
+    for name in ("nareis", "statushouders", N.OPVANGBEHOEFTE):
+        assert np.isfinite(fc[name].values).all() and (fc[name].values >= 0).all(), name
+    # the grants before the forecast: the fitted ones, preceded by exp(log_grants_pre) as in the fit
+    post = model.idata["posterior"].to_dataset()
+    grants = model.latents()["grants"].reshape(8, months)
+    pre = post["log_grants_pre"].values.reshape(8)
+    hist = _grants_before(grants, pre, NAREIS_L)
+    assert hist.shape == (8, NAREIS_L - 1)
+    np.testing.assert_array_equal(hist[:, -min(months, NAREIS_L - 1) :], grants[:, -(NAREIS_L - 1) :])
+    if months < NAREIS_L - 1:
+        pad = NAREIS_L - 1 - months
+        np.testing.assert_array_equal(hist[:, :pad], np.repeat(np.exp(pre)[:, None], pad, axis=1))
