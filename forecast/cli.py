@@ -20,19 +20,35 @@ Commands
 ``forecast backtest``
     Rolling-origin backtests on the real history, scored against baselines.
 
-Exit codes: 0 success, 2 bad input (the message names the file and line), 3 a failed
-diagnostics gate with ``--strict``. Every output is written to a temporary name and renamed,
+Every option is checked before any work starts (before a model is compiled or fitted, a scenario
+computed or a folder made): what argparse can check alone (numbers, dates, the ``--capacity`` value or
+file) it checks while parsing; what needs the data (``--as-of`` against the history, the measures
+of ``--in-force``, ``--horizon-end`` against the fitted months, a capacity path that must cover the
+forecast months, the window of the earliest backtest origin) is checked next, still before any fit.
+No command makes its output folder before that: the folders appear with their first file.
+
+Exit codes: 0 success; 1 an unexpected error (a bug: Python's traceback, not a message); 2 bad
+input (the message names the option, or the file and line); 3 a failed diagnostics gate with
+``--strict``; 130 interrupted (Ctrl-C). Every output is written to a temporary name and renamed,
 so an error or Ctrl-C leaves no half-written file.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime as dt
+import io
+import re
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from forecast import __version__
+from forecast import names as N
 from forecast.data import DataValidationError, History, MergeConflictError, load_history
 from forecast.names import PHASES
 
@@ -41,16 +57,268 @@ LANGUAGES = ("nl", "en")
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_DIAGNOSTICS_FAILED = 3
+EXIT_INTERRUPTED = 130
+
+INTERRUPTED = "forecast: interrupted; outputs already written are complete, nothing half-written was left"
+"""The one line printed to stderr on Ctrl-C (exit code :data:`EXIT_INTERRUPTED`)."""
+
+MAX_SEED = 2**32 - 1
+"""The largest ``--seed`` (the samplers and numpy take seeds up to this size)."""
+
+MAX_CAPACITY_FILE_BYTES = 1_000_000
+"""A ``--capacity`` file larger than this (1 MB) is refused: one line per month is a few kB."""
 
 
+class _BadInput(Exception):
+    """Raised by the preparation steps: the message goes to stderr with exit code 2."""
+
+
+# --------------------------------------------------------------------------- argparse types
+# Each raises argparse.ArgumentTypeError, so argparse prints "argument --draws: <message>" and
+# exits with code 2 before any work starts.
+def _int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"\s*[+-]?\d+\s*", text):
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}")
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {value}")
+        return value
+
+    parse.__name__ = f"int_at_least_{minimum}"
+    return parse
+
+
+_positive_int = _int_at_least(1)
+_non_negative_int = _int_at_least(0)
+_seed = _int_at_least(0, MAX_SEED)
+
+_DATE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
+
+
+def _parse_date(text: str, *, month_ok: bool) -> dt.date:
+    """``YYYY-MM-DD`` (or ``YYYY-MM`` when ``month_ok``, for the first of that month) as a date."""
+    form = "YYYY-MM-DD or YYYY-MM" if month_ok else "YYYY-MM-DD"
+    m = _DATE.fullmatch(text.strip())
+    if m is None or (m.group(3) is None and not month_ok):
+        raise argparse.ArgumentTypeError(f"must be a date {form}, got {text!r}")
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date ({exc})") from None
+
+
+def _date(text: str) -> str:
+    """A day, ``YYYY-MM-DD``: returned in ISO form."""
+    return _parse_date(text, month_ok=False).isoformat()
+
+
+def _month_or_date(text: str) -> str:
+    """Any day of a month, ``YYYY-MM-DD``, or the month itself, ``YYYY-MM`` (its first day)."""
+    return _parse_date(text, month_ok=True).isoformat()
+
+
+def _month_start(text: str) -> str:
+    """The first day of a month: ``YYYY-MM-01`` or ``YYYY-MM``."""
+    day = _parse_date(text, month_ok=True)
+    if day.day != 1:
+        raise argparse.ArgumentTypeError(
+            f"must be the first day of a month (YYYY-MM-01 or YYYY-MM), got {text!r}"
+        )
+    return day.isoformat()
+
+
+def _series(text: str) -> str:
+    """An observed series name."""
+    if text not in N.OBSERVATION_SERIES:
+        raise argparse.ArgumentTypeError(
+            f"unknown series {text!r}; known: {', '.join(sorted(N.OBSERVATION_SERIES))}"
+        )
+    return text
+
+
+def _ended(text: str) -> tuple[str, str]:
+    """``MEASURE=YYYY-MM``: a measure and the first month without it."""
+    measure, sep, month = text.partition("=")
+    if not sep or not measure.strip() or not month.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected MEASURE=YYYY-MM (the first month without the measure), got {text!r}"
+        )
+    try:
+        first = _month_start(month)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: the month {exc}") from None
+    return measure.strip(), first[:7]
+
+
+# thousands separators as people write them: 75.000 (Dutch), 75,000, 75 000, 75'000, 75_000
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:[.,' _\u00a0]\d{3})+")
+_NUMBER_LIKE = re.compile(
+    r"[+-]?(?=[^a-zA-Z]*\d)[\d.,' _\u00a0]+(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity|nan)", re.I
+)
+_WHOLE = re.compile(r"\d+")
+_PLACES_RULE = "a positive whole number of places, digits only (e.g. 75000)"
+
+
+def _places(text: str) -> int:
+    """A positive whole number of places, digits only; ``ValueError`` with the reason otherwise."""
+    text = text.strip()
+    if _THOUSANDS.fullmatch(text):
+        digits = re.sub(r"\D", "", text)
+        raise ValueError(
+            f"{text!r} looks like a number with a thousands separator, which Dutch and English read "
+            f"differently (75.000 is 75 in English): write {digits}, digits only"
+        )
+    if not _WHOLE.fullmatch(text) or int(text) <= 0:
+        raise ValueError(f"{text!r} is not {_PLACES_RULE}")
+    return int(text)
+
+
+def _capacity(text: str) -> float | pd.Series:
+    """``--capacity PLACES|FILE``: a flat number of places, or a CSV file with columns month, places.
+
+    The number and every ``places`` of the file are positive whole numbers written with digits only
+    (``75.000`` or ``75,000`` is refused: Dutch and English read them differently). The file is
+    UTF-8 text of at most :data:`MAX_CAPACITY_FILE_BYTES`, one line per month (``YYYY-MM`` or the
+    first of the month), no month twice; an error names the file, the line and the reason.
+    """
+    if _NUMBER_LIKE.fullmatch(text.strip()):
+        try:
+            return float(_places(text))
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    path = Path(text)
+    if not path.is_file():
+        why = "a folder" if path.is_dir() else "no such file"
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a number of places nor a CSV file ({why}); give {_PLACES_RULE}, "
+            "or a CSV file with columns month, places"
+        )
+    try:
+        return _capacity_file(path)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _capacity_file(path: Path) -> pd.Series:
+    """Read and check a capacity CSV (columns month, places); ``ValueError`` naming file and line."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_CAPACITY_FILE_BYTES:
+            raise ValueError(
+                f"{path}: {size:,} bytes, more than the {MAX_CAPACITY_FILE_BYTES:,} a capacity file may "
+                "have (one line per month is a few kB): is it the right file?"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot be read ({exc.strerror})") from None
+    what = "not a UTF-8 text file (a binary file?); a capacity file is a CSV with columns month, places"
+    bad = [data.find(b"\0")]  # a NUL byte: valid UTF-8, but no text file holds one
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bad.append(exc.start)
+    bad = [offset for offset in bad if offset >= 0]
+    if bad:
+        raise ValueError(f"{path}, line {_line_of(data, min(bad))}: {what}")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    months: dict[pd.Timestamp, int] = {}
+    values: list[float] = []
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if header is None:
+                header = [cell.strip().lower() for cell in row]
+                missing = [c for c in ("month", "places") if c not in header]
+                if missing:
+                    raise ValueError(
+                        f"{path}, line {line}: the header must name the columns month, places "
+                        f"(missing {', '.join(missing)}; found {', '.join(map(repr, row))})"
+                    )
+                continue
+            if len(row) != len(header):
+                hint = (
+                    " (a thousands separator such as 75,000? write 75000)" if len(row) > len(header) else ""
+                )
+                raise ValueError(
+                    f"{path}, line {line}: {len(row)} field(s) where the header has {len(header)}{hint}"
+                )
+            cells = dict(zip(header, row, strict=True))
+            month = _capacity_month(cells["month"])
+            if month is None:
+                raise ValueError(
+                    f"{path}, line {line}: month {cells['month'].strip()!r} is not a month: write YYYY-MM "
+                    "(or the first of the month, YYYY-MM-01)"
+                )
+            if month in months:
+                raise ValueError(
+                    f"{path}, line {line}: month {month:%Y-%m} is given twice (first on line {months[month]})"
+                )
+            try:
+                places = _places(cells["places"])
+            except ValueError as exc:
+                raise ValueError(f"{path}, line {line}: places {exc}") from None
+            months[month] = line
+            values.append(float(places))
+    except csv.Error as exc:
+        raise ValueError(f"{path}, line {reader.line_num}: not a readable CSV ({exc})") from None
+    if header is None:
+        raise ValueError(
+            f"{path}, line 1: the file is empty; expected the header month,places and a line per month"
+        )
+    if not values:
+        raise ValueError(f"{path}, line {reader.line_num + 1}: no months after the header month,places")
+    series = pd.Series(values, index=pd.DatetimeIndex(list(months)), name="places").sort_index()
+    series.attrs["file"] = str(path)
+    return series
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    """The 1-based line of byte ``offset`` in ``data``."""
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _capacity_month(text: str) -> pd.Timestamp | None:
+    """``YYYY-MM`` or ``YYYY-MM-01`` as the month's first day; None for anything else."""
+    m = _DATE.fullmatch(text.strip())
+    if m is None or m.group(3) not in (None, "01") or not 1 <= int(m.group(2)) <= 12:
+        return None
+    return pd.Timestamp(int(m.group(1)), int(m.group(2)), 1)
+
+
+# --------------------------------------------------------------------------- preparation
 def _history(args: argparse.Namespace) -> History:
+    if args.history is None and (args.replace or args.overwrite):
+        raise _BadInput(f"{'--replace' if args.replace else '--overwrite'} needs --history FILE")
+    if args.replace and args.overwrite:
+        raise _BadInput("--overwrite says how to merge and --replace does not merge: give one of them")
     history = load_history()
     if args.history is not None:
         own = History.from_csv(Path(args.history))
         history = own if args.replace else history.merge(own, overwrite=args.overwrite)
     if args.as_of is not None:
-        history = history.until(args.as_of)
+        history = _until(history, args.as_of, "--as-of")
     return history
+
+
+def _until(history: History, date: str, option: str) -> History:
+    """``history.until(date)``, refused (naming ``option``) where nothing of the history was known."""
+    first = history.observations[N.PERIOD_END].min()
+    try:
+        cut = history.until(date)
+    except ValueError as exc:  # History.until: a date it cannot cut at (before the history, say)
+        raise _BadInput(f"{option} {date}: {exc}") from None
+    if len(cut) == 0:
+        raise _BadInput(
+            f"{option} {date}: nothing of the history was known by then (its first observation ends "
+            f"on {pd.Timestamp(first):%Y-%m-%d})"
+        )
+    return cut
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
@@ -65,28 +333,37 @@ QUICK = {"draws": 200, "tune": 300, "chains": 2}
 """The ``--quick`` preset: a smoke run that finishes fast (its diagnostics will not pass)."""
 
 
-class _BadInput(Exception):
-    """Raised by the preparation steps: the message goes to stderr with exit code 2."""
-
-
 def _writable(out: Path) -> None:
+    """Check that the folder ``out`` can be made and written to, without making anything.
+
+    The folder itself appears with its first file (every writer makes its folder): a command
+    refused later, or interrupted before it writes, leaves no empty folder behind.
+    """
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".forecast-write-test"
-        probe.write_text("")
-        probe.unlink()
+        existing = out.absolute()
+        while not existing.exists():
+            existing = existing.parent
+        if not existing.is_dir():
+            raise _BadInput(f"cannot write to --out {out}: {existing} is a file, not a folder")
+        with tempfile.TemporaryFile(dir=existing):  # unnamed where the OS can (O_TMPFILE)
+            pass
     except OSError as exc:
-        raise _BadInput(f"cannot write to --out {out}: {exc.strerror}") from None
+        raise _BadInput(f"cannot write to --out {out}: {exc.strerror or exc}") from None
 
 
-def _model(args: argparse.Namespace, history: History):
+def _model(args: argparse.Namespace, history: History, settings=None, *, window: str = ""):
+    """The (unfitted) chain model; ``window`` says, in an error, where its fitted window came from."""
     from forecast.model import ChainModel  # the model layer is heavy; import it only when needed
     from forecast.priors import PriorConfigError
 
     try:
-        return ChainModel(history, args.priors)
+        return ChainModel(history, args.priors, settings)
     except PriorConfigError as exc:
         raise _BadInput(str(exc)) from None
+    except ValueError as exc:  # documented by ChainModel (no effects given): a window under 24 months
+        if not window and args.as_of:
+            window = f"the history as known on --as-of {args.as_of}"
+        raise _BadInput(f"{exc} ({window})" if window else str(exc)) from None
 
 
 def _runs(args: argparse.Namespace) -> dict:
@@ -117,45 +394,15 @@ def _fit(args: argparse.Namespace, model, out: Path, *, verbose: bool = True):
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    history = _history(args)
-    model = _model(args, history)
     out = Path(args.out)
     _writable(out)
+    history = _history(args)
+    model = _model(args, history)
     print(model, flush=True)
     _fit(args, model, out)
     if args.strict and not model.diagnostics.passed:
         return EXIT_DIAGNOSTICS_FAILED
     return EXIT_OK
-
-
-def _capacity(args: argparse.Namespace):
-    """``--capacity`` as a number of places, or a CSV file with columns month, places."""
-    if args.capacity is None:
-        return None
-    try:
-        return float(args.capacity)
-    except ValueError:
-        pass
-    import pandas as pd
-
-    path = Path(args.capacity)
-    if not path.is_file():
-        raise ValueError(f"--capacity {args.capacity}: neither a number of places nor a CSV file")
-    frame = pd.read_csv(path)
-    missing = {"month", "places"} - set(frame.columns)
-    if missing:
-        raise ValueError(
-            f"{path}: the capacity file needs the columns month, places (missing {sorted(missing)})"
-        )
-    for i, row in frame.iterrows():
-        try:
-            pd.Timestamp(row["month"])
-            float(row["places"])
-        except (ValueError, TypeError):
-            raise ValueError(
-                f"{path}, line {i + 2}: cannot read month {row['month']!r} / places {row['places']!r}"
-            ) from None
-    return pd.Series(frame["places"].to_numpy(float), index=pd.to_datetime(frame["month"]))
 
 
 def _load_fit(args: argparse.Namespace, out: Path):
@@ -182,24 +429,64 @@ def _measures(args: argparse.Namespace):
         raise _BadInput(str(exc)) from None
 
 
-def _engine(args: argparse.Namespace, model, measures):
-    from forecast.scenarios import ScenarioEngine, ScenarioError
+def _check_scenario_input(args: argparse.Namespace, history: History, last: pd.Timestamp, measures) -> None:
+    """Refuse, before any work, a horizon or a capacity path the scenario engine cannot use.
 
+    ``last`` is the last fitted month (of a saved fit, or the one a fit of ``history`` will have).
+    """
+    from forecast.model import planning_occupancy_rate
+    from forecast.model.forward import forecast_months
+    from forecast.scenarios import ScenarioError, capacity_path, load_phases, reception_costs
+
+    first = pd.Period(last, "M") + 1
+    if args.horizon_end is None:
+        end = (measures.phases or load_phases()).end - pd.Timedelta(days=1)
+        if pd.Period(end, "M") < first:
+            raise _BadInput(
+                f"the fitted months run to {last:%Y-%m}, past the end of the last fase ({end:%Y-%m}): "
+                f"pass --horizon-end {first} or later"
+            )
+    else:
+        end = pd.Timestamp(args.horizon_end)
+        if pd.Period(end, "M") < first:
+            raise _BadInput(
+                f"--horizon-end {args.horizon_end} lies before the first forecast month {first} "
+                f"(the fitted months run to {last:%Y-%m})"
+            )
+    months = forecast_months(last, end)
+    try:
+        capacity_path(history, months, args.capacity)
+    except ScenarioError as exc:
+        if args.capacity is None:  # the history's own capacity: no option to name
+            raise
+        source = f" {args.capacity.attrs['file']}" if isinstance(args.capacity, pd.Series) else ""
+        raise _BadInput(
+            f"--capacity{source}: {exc} (the forecast months are {first} to {months[-1]:%Y-%m})"
+        ) from None
+    try:
+        planning_occupancy_rate(history, months)
+    except ValueError as exc:  # the history holds no planning occupancy rate
+        raise _BadInput(str(exc)) from None
+    reception_costs(history)  # ScenarioError: the history lacks a cost series
+
+
+def _engine(args: argparse.Namespace, model, measures):
+    from forecast.scenarios import ScenarioEngine
+
+    _check_scenario_input(args, model.history, model.fitted_months()[-1], measures)
     if model.diagnostics is not None and not model.diagnostics.passed:
         print(
             "WARNING: the fit failed its diagnostics gate: the scenario numbers inherit its problems.",
             flush=True,
         )
-    try:
-        return ScenarioEngine(
-            model,
-            measures,
-            capacity=_capacity(args),
-            horizon_end=getattr(args, "horizon_end", None),
-            random_seed=args.seed,
-        )
-    except ScenarioError as exc:
-        raise _BadInput(str(exc)) from None
+    # ScenarioError (bad input the check above did not foresee) is reported by main()
+    return ScenarioEngine(
+        model,
+        measures,
+        capacity=args.capacity,
+        horizon_end=args.horizon_end,
+        random_seed=args.seed,
+    )
 
 
 def _phase_draws(args: argparse.Namespace, engine):
@@ -215,7 +502,7 @@ def _phase_draws(args: argparse.Namespace, engine):
 
         client = Client(args.scheduler)
     try:
-        return engine.phase_draws(chunk_draws=getattr(args, "chunk_draws", 500), client=client)
+        return engine.phase_draws(chunk_draws=args.chunk_draws, client=client)
     finally:
         if client is not None:
             client.close()
@@ -224,27 +511,27 @@ def _phase_draws(args: argparse.Namespace, engine):
 def _write_scenarios(engine, draws, dest: Path, *, verbose: bool = True) -> None:
     import xarray as xr
 
-    from forecast.data.history import atomic_write_text
+    from forecast import atomic
     from forecast.model.io import save_tree
     from forecast.scenarios import contribution_table, phase_table
 
-    dest.mkdir(parents=True, exist_ok=True)
     summary = engine.summarise(draws)
     contrib = engine.contributions(draws, statistics=("need_mean", "noodopvang_person_months", "cost_eur"))
     monthly = engine.monthly_summary(list(engine.measures.bundles))
     table = phase_table(summary)
     need_c = contribution_table(contrib, "need_mean")
     cost_c = contribution_table(contrib, "cost_eur")
-    # every file via a temporary name and a rename: an error or Ctrl-C leaves no half-written file
-    atomic_write_text(dest / "phase_summary.csv", table.to_csv(float_format="%.6g"))
-    atomic_write_text(dest / "contributions_need.csv", need_c.to_csv(float_format="%.6g"))
-    atomic_write_text(dest / "contributions_cost.csv", cost_c.to_csv(float_format="%.6g"))
-    save_tree(xr.DataTree(summary), dest / "phase_summary.nc")
-    save_tree(
-        xr.DataTree(contrib.drop_vars(["need_mean", "noodopvang_person_months", "cost_eur"])),
-        dest / "contributions.nc",
-    )
-    save_tree(xr.DataTree(monthly), dest / "bundles_monthly.nc")
+    # one set: an error or Ctrl-C leaves the previous set of files, never a mix of old and new
+    with atomic.output_set(dest, command="scenarios") as stage:
+        (stage / "phase_summary.csv").write_text(table.to_csv(float_format="%.6g"), encoding="utf-8")
+        (stage / "contributions_need.csv").write_text(need_c.to_csv(float_format="%.6g"), encoding="utf-8")
+        (stage / "contributions_cost.csv").write_text(cost_c.to_csv(float_format="%.6g"), encoding="utf-8")
+        save_tree(xr.DataTree(summary), stage / "phase_summary.nc")
+        save_tree(
+            xr.DataTree(contrib.drop_vars(["need_mean", "noodopvang_person_months", "cost_eur"])),
+            stage / "contributions.nc",
+        )
+        save_tree(xr.DataTree(monthly), stage / "bundles_monthly.nc")
     persons = "{:,.0f}".format
     share = "{:.2f}".format
     if verbose:
@@ -265,9 +552,10 @@ def _write_scenarios(engine, draws, dest: Path, *, verbose: bool = True) -> None
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    model = _load_fit(args, out)
-    engine = _engine(args, model, _measures(args))
     _writable(out / "scenarios")
+    measures = _measures(args)
+    model = _load_fit(args, out)
+    engine = _engine(args, model, measures)
     draws = _phase_draws(args, engine)
     _write_scenarios(engine, draws, out / "scenarios")
     return EXIT_OK
@@ -285,9 +573,10 @@ def _write_reports(args: argparse.Namespace, model, engine, draws, out: Path, fa
 
 def _cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    model = _load_fit(args, out)
-    engine = _engine(args, model, _measures(args))
     _writable(out / "reports")
+    measures = _measures(args)
+    model = _load_fit(args, out)
+    engine = _engine(args, model, measures)
     draws = _phase_draws(args, engine)
     _write_reports(args, model, engine, draws, out, fases=[args.fase])
     return EXIT_OK
@@ -296,25 +585,34 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import xarray as xr
 
-    from forecast.data.history import atomic_write_text
-    from forecast.evaluation import PhaseEvaluationError, evaluate_phase
+    from forecast import atomic
+    from forecast.evaluation import PhaseEvaluationError, PhaseGate, evaluate_phase
     from forecast.model.io import save_tree
-    from forecast.priors import PriorConfigError
     from forecast.reports.pages import evaluation_page
 
-    # everything that can be wrong with the input is checked before the (long) refit
-    history = _history(args)
-    measures = _measures(args)
-    ended = {}
-    for item in args.ended or ():
-        measure, sep, month = item.partition("=")
-        if not sep or not measure or not month:
-            raise _BadInput(f"--ended {item!r}: expected MEASURE=YYYY-MM (the first month without it)")
-        ended[measure] = month
+    # everything that can be wrong with the input is checked before the (long) refit, and before
+    # any folder is made
     out = Path(args.out)
     dest = out / "evaluation"
     _writable(dest)
     _writable(out / "reports")
+    history = _history(args)
+    measures = _measures(args)
+    unknown = [m for m in args.in_force if m not in measures]
+    if unknown:
+        raise _BadInput(
+            f"--in-force: unknown measure(s) {', '.join(unknown)}; the measures are {', '.join(measures.ids)}"
+        )
+    ended = {}
+    for measure, month in args.ended or ():
+        if measure not in args.in_force:
+            raise _BadInput(f"--ended {measure}={month}: {measure!r} is not in --in-force")
+        if measure in ended:
+            raise _BadInput(f"--ended names {measure!r} twice")
+        ended[measure] = month
+    # the rest as evaluate_phase will check it (a measure in force that acts in the fase, ...)
+    PhaseGate(args.in_force, args.fase, measures=measures, ended=ended or None)
+    _model(args, history)  # the priors and the fitted window
     reuse = _load_fit(args, out) if args.fit else None
     runs = _runs(args)
     print(
@@ -336,7 +634,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             random_seed=args.seed,
             **runs,
         )
-    except (PhaseEvaluationError, PriorConfigError) as exc:
+    except PhaseEvaluationError as exc:  # e.g. a --fit to reuse that belongs to other data
         raise _BadInput(str(exc)) from None
     if ev.model is reuse:
         print(f"no measure acts in the fitted months: nothing to refit, {args.fit} reused", flush=True)
@@ -350,9 +648,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             f"{row['posterior_mean']:+.3g} (sd {row['posterior_sd']:.3g}); "
             f"contraction {row['contraction']:.2f}; {row[verdict]}"
         )
-    # every file via a temporary name and a rename: an error or Ctrl-C leaves no half-written file
+    # one set per fase: an error or Ctrl-C leaves the previous files, never a mix of old and new
     written = [f"{args.fase}_effects.csv"]
-    atomic_write_text(dest / written[0], table.to_csv(index=False, float_format="%.6g"))
     outlook = None
     if ev.gate.next_fase is not None:
         try:
@@ -364,11 +661,16 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             print(f"\nNext fase {outlook.attrs['fase']} under {in_force}:")
             print(outlook.to_string(float_format=lambda v: f"{v:,.3f}"))
             written.append(f"{args.fase}_outlook.csv")
-            atomic_write_text(dest / written[-1], outlook.to_csv(float_format="%.6g"))
-    save_tree(xr.DataTree(ev.to_dataset()), dest / f"{args.fase}.nc")
     written.append(f"{args.fase}.nc")
+    with atomic.output_set(dest, keep=True, command="evaluate", fase=args.fase) as stage:
+        (stage / written[0]).write_text(table.to_csv(index=False, float_format="%.6g"), encoding="utf-8")
+        if outlook is not None:
+            (stage / f"{args.fase}_outlook.csv").write_text(
+                outlook.to_csv(float_format="%.6g"), encoding="utf-8"
+            )
+        save_tree(xr.DataTree(ev.to_dataset()), stage / f"{args.fase}.nc")
     page = out / "reports" / f"evaluatie_{args.fase}.html"
-    atomic_write_text(page, evaluation_page(ev, args.lang, outlook))
+    atomic.write_text(page, evaluation_page(ev, args.lang, outlook))
     print(f"saved {dest}/: {', '.join(written)}; the report page {page}", flush=True)
     if args.strict and ev.diagnostics is not None and not ev.diagnostics.passed:
         return EXIT_DIAGNOSTICS_FAILED
@@ -376,14 +678,32 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
-    from forecast.evaluation.backtest import BacktestSettings, as_origins, backtest, default_origins
+    from forecast.evaluation import backtest as B
+    from forecast.model import ModelSettings
 
-    history = _history(args)
     out = Path(args.out) / "backtest"
     _writable(out)
-    origins = as_origins(args.origins or default_origins(args.first, args.last, args.step))
+    if args.origins and (args.first or args.last or args.step):
+        raise _BadInput("--origins lists the origins: leave out --first, --last and --step")
+    history = _history(args)
+    if args.origins:
+        if len(set(args.origins)) != len(args.origins):
+            raise _BadInput(f"--origins: an origin is given twice ({' '.join(args.origins)})")
+        origins = B.as_origins(args.origins)
+    else:
+        first = args.first or B.DEFAULT_FIRST_ORIGIN
+        last = args.last or B.DEFAULT_LAST_ORIGIN
+        if first > last:  # ISO dates compare as text
+            raise _BadInput(f"--first {first} lies after --last {last}: no origins")
+        origins = B.as_origins(B.default_origins(first, last, args.step or B.DEFAULT_STEP_MONTHS))
     runs = _runs(args)
-    settings = BacktestSettings(random_seed=args.seed, sampler=args.sampler, priors=args.priors, **runs)
+    settings = B.BacktestSettings(random_seed=args.seed, sampler=args.sampler, priors=args.priors, **runs)
+    # the earliest origin's model, built here (not in a worker, after the others have fitted): its
+    # priors, and a fitted window of at least 24 months
+    earliest = min(origins)
+    cut = _until(history, f"{earliest:%Y-%m-%d}", "the origin")
+    window = ModelSettings(start=settings.start, end=f"{pd.Period(earliest, 'M') - 1}")
+    _model(args, cut, window, window=f"the fit at the earliest origin, {earliest:%Y-%m-%d}: pick a later one")
     if args.scheduler:
         where = f"on the dask cluster {args.scheduler}"
     else:
@@ -397,9 +717,9 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         from dask.distributed import Client
 
         with Client(args.scheduler) as client:
-            result = backtest(origins, history, settings=settings, client=client, progress=True)
+            result = B.backtest(origins, history, settings=settings, client=client, progress=True)
     else:
-        result = backtest(
+        result = B.backtest(
             origins,
             history,
             settings=settings,
@@ -438,13 +758,17 @@ class _Steps:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from forecast.model import ModelSettings
+
     # everything that can be wrong with the input is checked before anything is computed or written
-    history = _history(args)
-    model = _model(args, history)
-    measures = _measures(args)
-    _capacity(args)
     out = Path(args.out)
     _writable(out)
+    history = _history(args)
+    measures = _measures(args)
+    # the fit will end in the month of the last observation: check the scenarios' input first (fast)
+    last = pd.Timestamp(ModelSettings().resolve(history).end)
+    _check_scenario_input(args, history, last, measures)
+    model = _model(args, history)
     steps = _Steps(4)
     steps.start("the history")
     print(history.summary().split("\n\n")[0], flush=True)
@@ -479,16 +803,20 @@ def _add_history_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="when merging, let rows of --history replace bundled rows they contradict",
     )
-    p.add_argument("--as-of", metavar="DATE", help="only what was known on DATE (YYYY-MM-DD)")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="only what was known on DATE (YYYY-MM-DD)")
 
 
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--priors", metavar="DIR", help="folder of prior TOML files (default: the bundled priors/)"
     )
-    p.add_argument("--draws", type=int, help="draws per chain after tuning (default 1000)")
-    p.add_argument("--tune", type=int, help="tuning steps per chain (default 1000)")
-    p.add_argument("--chains", type=int, help="number of chains (default 4)")
+    p.add_argument(
+        "--draws", type=_positive_int, metavar="N", help="draws per chain after tuning, >= 1 (default 1000)"
+    )
+    p.add_argument(
+        "--tune", type=_non_negative_int, metavar="N", help="tuning steps per chain, >= 0 (default 1000)"
+    )
+    p.add_argument("--chains", type=_positive_int, metavar="N", help="number of chains, >= 1 (default 4)")
     p.add_argument(
         "--quick",
         action="store_true",
@@ -506,15 +834,24 @@ def _add_scenario_options(p: argparse.ArgumentParser, *, fit: bool) -> None:
     p.add_argument("--measures", metavar="FILE", help="your own measures TOML (default: the bundled one)")
     p.add_argument(
         "--capacity",
+        type=_capacity,
         metavar="PLACES|FILE",
-        help="regular COA places: a number (e.g. 75000) or a CSV with columns month, places "
+        help="regular COA places: a positive whole number, digits only (75000, not 75.000 or 75,000), or "
+        "a CSV with columns month (YYYY-MM), places (one line per forecast month) "
         "(default: the latest coa_capacity in the inputs, held flat)",
     )
     p.add_argument(
-        "--horizon-end", metavar="DATE", help="last forecast month (default: end of the last fase)"
+        "--horizon-end",
+        type=_month_or_date,
+        metavar="DATE",
+        help="last forecast month, YYYY-MM or a day in it (default: end of the last fase)",
     )
     p.add_argument(
-        "--chunk-draws", type=int, default=500, help="posterior draws per chunk (memory; default 500)"
+        "--chunk-draws",
+        type=_positive_int,
+        default=500,
+        metavar="N",
+        help="posterior draws per chunk, >= 1 (memory; default 500)",
     )
     p.add_argument(
         "--scheduler", metavar="ADDRESS", help="run the chunks on a dask cluster (scheduler address)"
@@ -522,7 +859,9 @@ def _add_scenario_options(p: argparse.ArgumentParser, *, fit: bool) -> None:
 
 
 def _add_common(p: argparse.ArgumentParser, *, lang: bool = False) -> None:
-    p.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    p.add_argument(
+        "--seed", type=_seed, default=2026, metavar="N", help=f"random seed, 0 .. {MAX_SEED} (default 2026)"
+    )
     p.add_argument("--out", metavar="DIR", default="out", help="output folder (default ./out)")
     if lang:
         p.add_argument("--lang", choices=LANGUAGES, default="nl", help="report language: nl (default) or en")
@@ -541,7 +880,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="forecast",
         description="Probabilistic forecasts of reception need (opvangbehoefte) in the Dutch asylum chain.",
-        epilog="Exit codes: 0 ok, 2 bad input, 3 failed diagnostics gate (with --strict).",
+        epilog="Exit codes: 0 ok, 1 unexpected error (a bug), 2 bad input, 3 failed diagnostics gate "
+        "(with --strict), 130 interrupted (Ctrl-C).",
     )
     parser.add_argument("--version", action="version", version=f"forecast {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -565,7 +905,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the history summary of the bundled data, or of your own merged onto it.",
     )
     _add_history_options(data)
-    data.add_argument("--series", nargs="+", metavar="SERIES", help="only these series")
+    data.add_argument("--series", type=_series, nargs="+", metavar="SERIES", help="only these series")
     data.set_defaults(func=_cmd_data)
 
     fit = sub.add_parser(
@@ -622,6 +962,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "--ended",
+        type=_ended,
         nargs="+",
         metavar="MEASURE=YYYY-MM",
         help="measures that stopped acting, with the first month without them",
@@ -653,22 +994,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backtest.add_argument(
         "--origins",
+        type=_month_start,
         nargs="+",
         metavar="DATE",
-        help="forecast origins, first days of months (default: --first .. --last every --step months)",
+        help="forecast origins, first days of months, YYYY-MM-01 (default: --first .. --last every "
+        "--step months)",
     )
     backtest.add_argument(
-        "--first", default="2017-01-01", metavar="DATE", help="first origin (default 2017-01-01)"
+        "--first", type=_month_start, metavar="DATE", help="first origin, YYYY-MM-01 (default 2017-01-01)"
     )
     backtest.add_argument(
-        "--last", default="2024-07-01", metavar="DATE", help="last origin (default 2024-07-01)"
+        "--last",
+        type=_month_start,
+        metavar="DATE",
+        help="last possible origin, YYYY-MM-01 (default 2024-07-01)",
     )
     backtest.add_argument(
-        "--step", type=int, default=6, metavar="MONTHS", help="months between origins (default 6)"
+        "--step", type=_positive_int, metavar="MONTHS", help="months between origins, >= 1 (default 6)"
     )
     where = backtest.add_mutually_exclusive_group()
     where.add_argument(
-        "--workers", type=int, metavar="N", help="processes of the local dask cluster (default: one per core)"
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="processes of the local dask cluster, >= 1 (default: one per core)",
     )
     where.add_argument(
         "--serial", action="store_true", help="fit the origins one after the other in this process"
@@ -695,29 +1044,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit code: 0 success, 2 bad input (invalid data, priors, measures or options; the
-        message goes to stderr), 3 a fit that failed the diagnostics gate under ``--strict``.
+        The exit code: 0 success; 2 bad input (invalid data, priors, measures, saved fit or
+        options: one of the library's input errors, whose message goes to stderr); 3 a fit that
+        failed the diagnostics gate under ``--strict``; 130 interrupted by Ctrl-C (one line,
+        :data:`INTERRUPTED`, goes to stderr).
 
     Raises
     ------
     SystemExit
         From :mod:`argparse`, for ``--help`` and ``--version`` (status 0) and for arguments it
-        cannot parse (status 2).
+        cannot parse or that break their rule, e.g. ``--draws 0`` (status 2).
+    Exception
+        Anything else, unchanged: a ``KeyError`` or ``ValueError`` that is not one of the input
+        errors is a programming error and must look like one (a traceback, exit status 1).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except _BadInput as exc:
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if not isinstance(exc, _input_errors()):
+            raise
         print(f"forecast: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (DataValidationError, MergeConflictError) as exc:
-        print(f"forecast: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except (KeyError, ValueError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"forecast: error: {msg}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+
+
+#: The library's input-error classes outside :mod:`forecast.data`, by defining module. Only loaded
+#: modules are asked: an error of a module that was never imported cannot have been raised (and
+#: importing the model layer just to print a data error would take seconds).
+_INPUT_ERRORS = (
+    ("forecast.priors.config", "PriorConfigError"),
+    ("forecast.scenarios.files", "PolicyConfigError"),
+    ("forecast.scenarios.engine", "ScenarioError"),
+    ("forecast.model.io", "SavedFitError"),
+    ("forecast.evaluation.phase_gate", "PhaseEvaluationError"),
+)
+
+
+def _input_errors() -> tuple[type[Exception], ...]:
+    """The exception classes that mean bad input (exit code 2): the library's own, nothing wider."""
+    found: list[type[Exception]] = [_BadInput, DataValidationError, MergeConflictError]
+    for module, name in _INPUT_ERRORS:
+        if module in sys.modules:
+            found.append(getattr(sys.modules[module], name))
+    return tuple(found)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -42,8 +42,11 @@ def test_missing_history_file(tmp_path, capsys):
 
 
 def test_unknown_series(capsys):
-    assert main(["data", "--series", "instroom"]) == EXIT_BAD_INPUT
-    assert "unknown series" in capsys.readouterr().err
+    # refused while the arguments are parsed (argparse: SystemExit with the bad-input code)
+    with pytest.raises(SystemExit) as exc:
+        main(["data", "--series", "instroom"])
+    assert exc.value.code == EXIT_BAD_INPUT
+    assert "argument --series: unknown series 'instroom'" in capsys.readouterr().err
 
 
 def test_console_script_runs():
@@ -113,7 +116,9 @@ def saved_fit(fitted, tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_scenarios_writes_summaries_and_the_same_seed_gives_identical_files(saved_fit, tmp_path, capsys):
+def test_scenarios_writes_summaries_and_the_same_seed_gives_identical_files(
+    saved_fit, tmp_path, capsys, monkeypatch
+):
     outs = [tmp_path / "a", tmp_path / "b"]
     for out in outs:
         assert main(["scenarios", "--fit", str(saved_fit), "--out", str(out), "--capacity", "75000"]) == 0
@@ -122,6 +127,7 @@ def test_scenarios_writes_summaries_and_the_same_seed_gives_identical_files(save
     assert "flat 75,000 places" in text
     names = sorted(p.name for p in (outs[0] / "scenarios").iterdir())
     assert names == [
+        "MANIFEST.json",
         "bundles_monthly.nc",
         "contributions.nc",
         "contributions_cost.csv",
@@ -136,21 +142,50 @@ def test_scenarios_writes_summaries_and_the_same_seed_gives_identical_files(save
     table = pd.read_csv(outs[0] / "scenarios" / "phase_summary.csv")
     assert len(table) == (512 + 5) * 3
     assert table["p_need_exceeds_capacity"].between(0, 1).all()
+    # a complete set, and Ctrl-C while the next set is written leaves it exactly as it was
+    from forecast import atomic
+    from forecast.model import io as model_io
+
+    atomic.check_manifest(outs[0] / "scenarios")
+    before = {p.name: p.read_bytes() for p in (outs[0] / "scenarios").iterdir()}
+    calls = []
+
+    def interrupted_save(tree, path):
+        calls.append(path)
+        if len(calls) == 2:  # the first .nc is written, the second is not
+            raise KeyboardInterrupt
+        return real_save(tree, path)
+
+    real_save = model_io.save_tree
+    monkeypatch.setattr(model_io, "save_tree", interrupted_save)
+    args = ["scenarios", "--fit", str(saved_fit), "--out", str(outs[0]), "--capacity", "90000"]
+    assert main(args) == 130
+    assert {p.name: p.read_bytes() for p in (outs[0] / "scenarios").iterdir()} == before
+    atomic.check_manifest(outs[0] / "scenarios")
 
 
 @pytest.mark.slow
 def test_scenarios_bad_input(saved_fit, tmp_path, capsys):
     assert main(["scenarios", "--out", str(tmp_path / "nofit")]) == 2
     assert "no fitted model" in capsys.readouterr().err
-    assert main(["scenarios", "--fit", str(saved_fit), "--out", str(tmp_path), "--capacity", "lots"]) == 2
-    assert "neither a number of places nor a CSV file" in capsys.readouterr().err
+    # --capacity is checked while the arguments are parsed (argparse: SystemExit 2), before the fit loads
     bad = tmp_path / "cap.csv"
     bad.write_text("month,places\n2025-01,70000\n2025-02,many\n")
-    assert main(["scenarios", "--fit", str(saved_fit), "--out", str(tmp_path), "--capacity", str(bad)]) == 2
-    assert f"{bad}, line 3" in capsys.readouterr().err
-    assert main(["scenarios", "--fit", str(saved_fit), "--out", str(tmp_path), "--capacity", "-1"]) == 2
-    assert "must be a finite number >= 0" in capsys.readouterr().err
-    assert not (tmp_path / "scenarios").exists() or not any((tmp_path / "scenarios").iterdir())
+    for capacity, message in (
+        ("lots", "neither a number of places nor a CSV file"),
+        (str(bad), f"{bad}, line 3"),
+        ("-1", "is not a positive whole number of places"),
+    ):
+        with pytest.raises(SystemExit) as exc:
+            main(["scenarios", "--fit", str(saved_fit), "--out", str(tmp_path), "--capacity", capacity])
+        assert exc.value.code == 2
+        assert message in capsys.readouterr().err
+    # a capacity path that misses forecast months: refused before any scenario is computed
+    short = tmp_path / "short.csv"
+    short.write_text("month,places\n2025-01,70000\n")
+    assert main(["scenarios", "--fit", str(saved_fit), "--out", str(tmp_path), "--capacity", str(short)]) == 2
+    assert f"--capacity {short}: the capacity path has no value for" in capsys.readouterr().err
+    assert not (tmp_path / "scenarios").exists()
 
 
 @pytest.mark.slow
@@ -168,4 +203,4 @@ def test_evaluate_a_fase_without_data_reuses_the_fit_and_says_so(saved_fit, tmp_
     page = (out / "reports" / "evaluatie_implementatie.html").read_text(encoding="utf-8")
     assert "Evaluation" in page and 'src="data:image/png;base64,' in page
     assert main([*args, "--in-force", "no_such_measure"]) == 2
-    assert "no_such_measure" in capsys.readouterr().err
+    assert "--in-force: unknown measure(s) no_such_measure" in capsys.readouterr().err

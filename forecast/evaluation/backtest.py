@@ -65,7 +65,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Iterable, Sequence
@@ -77,9 +76,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from forecast import atomic
 from forecast import names as N
 from forecast.data import History, load_history
-from forecast.data.history import atomic_write_text
 from forecast.evaluation import scores as S
 from forecast.evaluation.baselines import BASELINES, SEASONAL_NAIVE, TARGET_COLUMNS, baseline_samples
 from forecast.model import ChainModel, FitDiagnosticsWarning, ModelSettings, Thresholds
@@ -1157,8 +1156,8 @@ class BacktestResult:
 
     def save(self, directory: str | Path) -> dict[str, Path]:
         """Write ``forecasts.csv``, ``fits.csv``, ``scores.csv``, ``skill.csv``, ``summary.txt``,
-        ``pit.png`` and ``crps.png`` to ``directory``, each atomically (a temporary name, then a
-        rename); returns the paths.
+        ``pit.png`` and ``crps.png`` to ``directory`` as one set (:func:`forecast.atomic.output_set`:
+        staged first, renamed into place together, listed in ``MANIFEST.json``); returns the paths.
 
         Parameters
         ----------
@@ -1172,7 +1171,6 @@ class BacktestResult:
             ``"scores"``, ``"skill"``, ``"summary"``, ``"pit"``, ``"crps"``).
         """
         d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
         texts = {
             "forecasts.csv": self.forecasts.to_csv(index=False),
             "fits.csv": self.fits.to_csv(index=False),
@@ -1180,27 +1178,19 @@ class BacktestResult:
             "skill.csv": self.skill().to_csv(index=False),
             "summary.txt": self.summary() + "\n",
         }
-        paths = {}
-        for name, text in texts.items():
-            atomic_write_text(d / name, text)
-            paths[name.split(".")[0]] = d / name
+        images = {}
         for name, plot in (("pit.png", self.plot_pit), ("crps.png", self.plot_crps)):
             buf = io.BytesIO()
             plot().savefig(buf, format="png", dpi=110, metadata={"Software": None})
-            _atomic_write_bytes(d / name, buf.getvalue())
-            paths[name.split(".")[0]] = d / name
+            images[name] = buf.getvalue()
+        # one set: an error or Ctrl-C leaves the previous backtest's files, never a mix
+        with atomic.output_set(d, command="backtest") as stage:
+            for name, text in texts.items():
+                (stage / name).write_text(text, encoding="utf-8")
+            for name, data in images.items():
+                (stage / name).write_bytes(data)
+        paths = {name.split(".")[0]: d / name for name in (*texts, *images)}
         return paths
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _report(result: OriginResult) -> None:

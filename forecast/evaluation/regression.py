@@ -219,11 +219,11 @@ def main(argv: Any = None) -> int:
         "--spread", type=int, nargs="+", metavar="SEED", help="also fit with these seeds and print the spread"
     )
     a = ap.parse_args(argv)
-    from forecast.data.history import atomic_write_text
+    from forecast import atomic
 
     base = regression_run()
     if a.write:
-        atomic_write_text(a.write, json.dumps(base, indent=1, sort_keys=True) + "\n")
+        atomic.write_text(a.write, json.dumps(base, indent=1, sort_keys=True) + "\n")
         print(f"wrote {a.write} ({len(base)} quantities)")
     if a.spread:
         runs = [base] + [regression_run(s) for s in a.spread]

@@ -24,15 +24,13 @@ import base64
 import html
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import xarray as xr
 
-from forecast import __version__
+from forecast import __version__, atomic
 from forecast import names as N
 from forecast.model.io import save_tree
 from forecast.reports import figures as F
@@ -626,9 +624,9 @@ def build_reports(
     pages = {"index.html": builder.index_page()}
     for f in chosen:
         pages[f"{f}.html"] = builder.fase_page(f)
-    tmp = Path(tempfile.mkdtemp(prefix=".reports.", dir=out))
-    written = []
-    try:
+    # one set: an error or Ctrl-C leaves the previous pages and tables, never a mix; pages of other
+    # fases and the phase-gate pages (forecast evaluate) stay
+    with atomic.output_set(out, keep=True, command="report", lang=lang) as tmp:
         (tmp / "tables").mkdir()
         for name, (page, tables) in pages.items():
             (tmp / name).write_text(page, encoding="utf-8")
@@ -644,15 +642,7 @@ def build_reports(
         )
         summary.attrs = {k: str(v) for k, v in builder.summary.attrs.items()}
         save_tree(xr.DataTree(summary), tmp / "scenario_summary.nc")
-        # move into place file by file (each rename is atomic)
-        (out / "tables").mkdir(exist_ok=True)
-        for path in sorted(tmp.rglob("*")):
-            if path.is_file():
-                target = out / path.relative_to(tmp)
-                os.replace(path, target)
-                written.append(target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        written = [out / p.relative_to(tmp) for p in sorted(tmp.rglob("*")) if p.is_file()]
     return written
 
 
