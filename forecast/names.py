@@ -12,6 +12,7 @@ rejects codes it does not know, so that a typo never becomes a new series.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
@@ -89,6 +90,16 @@ FRACTION = "fraction"
 COUNT_UNITS: tuple[str, ...] = ("persons", "applications", "decisions", "places")
 
 
+# --------------------------------------------------------------------------- date window
+#: The earliest date any history file may carry: before the first figure of the bundled history (COA
+#: occupancy at the end of 1995) and before the chain as modelled existed; an earlier date is a typo.
+EARLIEST_DATE = dt.date(1990, 1, 1)
+#: The latest date any history file may carry. Inputs are set ahead (the taakstelling per half-year,
+#: capacity decisions for the next years, the forecast horizon ends 2030-12-31), but not decades ahead:
+#: a later date is a typo (2099, 9999-12-31) that would stretch the model's monthly window.
+LATEST_DATE = dt.date(2050, 12, 31)
+
+
 @dataclass(frozen=True)
 class SeriesSpec:
     """What the loader knows about one series.
@@ -102,11 +113,28 @@ class SeriesSpec:
         Units a row of this series may carry.
     definitions : tuple of str
         Definition codes (whose count the figure follows).
+    description : str
+        One line in English.
     signed : bool
         Whether negative values are meaningful (the taakstelling backlog: a
         negative value is a *voorsprong*). All other counts must be >= 0.
-    description : str
-        One line in English.
+    ceiling : float or None
+        The largest plausible value: for a flow, per calendar month its period touches (a row
+        over ``n`` months may reach ``n * ceiling``); for a stock or level, the value itself.
+        Required for every series that is not a fraction (fractions lie in [0, 1]). Ceilings are
+        generous, an order of magnitude above anything in Dutch history: they catch typos and
+        unit errors (``1e30``, a value in the wrong column), not unusual figures.
+    floor : float or None
+        The most negative plausible value of a signed series (scaled like ``ceiling``); ``None``
+        for an unsigned series (whose floor is 0) and for fractions.
+    bound_reason : str
+        One line saying why the ceiling (and floor) are where they are; quoted in error messages.
+
+    Raises
+    ------
+    ValueError
+        When a series that is not a fraction has no ceiling or reason, a fraction has one, or
+        ``floor`` does not match ``signed``.
     """
 
     kind: Kind
@@ -114,12 +142,77 @@ class SeriesSpec:
     definitions: tuple[str, ...]
     description: str
     signed: bool = False
+    ceiling: float | None = None
+    floor: float | None = None
+    bound_reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.is_fraction:
+            if self.ceiling is not None or self.floor is not None:
+                raise ValueError(f"{self.description!r}: a fraction lies in [0, 1]; give no ceiling or floor")
+            return
+        if self.ceiling is None or not self.ceiling > 0 or not self.bound_reason:
+            raise ValueError(f"{self.description!r}: give a positive ceiling and its bound_reason")
+        if self.signed != (self.floor is not None) or (self.floor is not None and not self.floor < 0):
+            raise ValueError(f"{self.description!r}: a signed series needs a negative floor, others none")
 
     @property
     def is_fraction(self) -> bool:
         """True when the values are rates or shares in [0, 1]."""
         return self.units == (FRACTION,)
 
+    def bounds(self, months: int = 1) -> tuple[float, float]:
+        """Return the plausible range of one row's value.
+
+        Parameters
+        ----------
+        months : int, optional
+            The calendar months the row's period touches (default 1); only a flow's bounds
+            scale with it.
+
+        Returns
+        -------
+        low, high : float
+            The smallest and the largest plausible value: ``(0, 1)`` for a fraction; ``floor``
+            (or 0) and ``ceiling`` for a stock or level; both times ``months`` for a flow.
+        """
+        if self.is_fraction or self.ceiling is None:
+            return 0.0, 1.0
+        scale = max(int(months), 1) if self.kind == FLOW else 1
+        low = 0.0 if self.floor is None else self.floor * scale
+        return low, self.ceiling * scale
+
+
+# --------------------------------------------------------------------------- plausibility bounds
+# Generous ceilings, each at least ten times the largest figure of its kind in the bundled history
+# (tests/bad_input/test_data_input.py checks every bundled value against a tenth of its bound).
+_FLOW_PER_MONTH = 150_000.0
+_FLOW_WHY = (
+    "persons, applications or decisions per month; >12x the busiest month on record "
+    "(11,700 asylum applications and nareizigers, October 2015)"
+)
+_STOCK_PERSONS = 1_000_000.0
+_STOCK_WHY = (
+    "persons or applications at a date; ~12x the largest stock on record (83,801 in COA reception, 2001)"
+)
+_PLACES = 1_000_000.0
+_PLACES_WHY = "places; ~10x the most ever planned (97,500 places, MPP 2024-I)"
+_PLACES_PER_MONTH = 100_000.0
+_PLACES_FLOW_WHY = (
+    "places added, closed or needed per month; in one month more than the largest capacity ever "
+    "planned (97,500 places), ~40x the fastest growth on record (12,282 places in five months, 2021-22)"
+)
+_COST = 1_000_000.0
+_COST_WHY = "EUR per resident per year; ~14x the highest cost on record (~70,000 EUR in noodopvang, 2024)"
+_DECISION_CAPACITY = 500_000.0
+_DECISION_CAPACITY_WHY = (
+    "decisions a year (or a week); ~18x the largest IND capacity on record (28,000 decisions a year, 2022)"
+)
+_BACKLOG_CEILING, _BACKLOG_FLOOR = 250_000.0, -100_000.0
+_BACKLOG_WHY = (
+    "persons; ~20x the largest achterstand (12,105 on 1 January 2025) and ~55x the largest "
+    "voorsprong (1,793, end 2022) on record"
+)
 
 _P = ("persons",)
 
@@ -130,37 +223,96 @@ OBSERVATION_SERIES: dict[str, SeriesSpec] = {
         ("applications",),
         ("ind",),
         "first + repeat applications + nareis applications (IND jaarcijfers)",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
     ),
     "applications_incl_repeat": SeriesSpec(
         FLOW,
         _P,
         ("aida", "cbs", "eurostat", "eurostat_excl_ua", "ind"),
         "first + repeat applications, excluding nareis",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
     ),
     "coa_asylum_seekers_in_procedure": SeriesSpec(
-        STOCK, _P, ("coa",), "asylum seekers in procedure in COA reception"
+        STOCK,
+        _P,
+        ("coa",),
+        "asylum seekers in procedure in COA reception",
+        ceiling=_STOCK_PERSONS,
+        bound_reason=_STOCK_WHY,
     ),
-    "coa_inflow": SeriesSpec(FLOW, _P, ("coa",), "persons entering COA reception"),
+    "coa_inflow": SeriesSpec(
+        FLOW,
+        _P,
+        ("coa",),
+        "persons entering COA reception",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
+    ),
     "coa_occupancy": SeriesSpec(
         STOCK,
         _P,
         ("coa_in_coa_locatie", "coa_personen_in_opvang", "coa_recht_op_opvang"),
         "persons in COA reception (opvangbehoefte realised)",
+        ceiling=_STOCK_PERSONS,
+        bound_reason=_STOCK_WHY,
     ),
     "coa_occupancy_noodopvang": SeriesSpec(
-        STOCK, _P, ("coa_noodopvang", "incl_crisisnoodopvang"), "persons in emergency reception (noodopvang)"
+        STOCK,
+        _P,
+        ("coa_noodopvang", "incl_crisisnoodopvang"),
+        "persons in emergency reception (noodopvang)",
+        ceiling=_STOCK_PERSONS,
+        bound_reason=_STOCK_WHY,
     ),
     "coa_occupancy_outside_coa": SeriesSpec(
-        STOCK, _P, ("coa",), "persons with a right to COA reception outside COA locations"
+        STOCK,
+        _P,
+        ("coa",),
+        "persons with a right to COA reception outside COA locations",
+        ceiling=_STOCK_PERSONS,
+        bound_reason=_STOCK_WHY,
     ),
-    "coa_occupancy_regular": SeriesSpec(STOCK, _P, ("coa",), "persons in regular COA locations"),
+    "coa_occupancy_regular": SeriesSpec(
+        STOCK,
+        _P,
+        ("coa",),
+        "persons in regular COA locations",
+        ceiling=_STOCK_PERSONS,
+        bound_reason=_STOCK_WHY,
+    ),
     "coa_outflow_asylum_seekers": SeriesSpec(
-        FLOW, _P, ("coa",), "asylum seekers (non-statushouders) leaving COA reception"
+        FLOW,
+        _P,
+        ("coa",),
+        "asylum seekers (non-statushouders) leaving COA reception",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
     ),
-    "coa_outflow_statushouders": SeriesSpec(FLOW, _P, ("coa",), "statushouders leaving COA reception"),
-    "coa_outflow_total": SeriesSpec(FLOW, _P, ("coa",), "persons leaving COA reception"),
+    "coa_outflow_statushouders": SeriesSpec(
+        FLOW,
+        _P,
+        ("coa",),
+        "statushouders leaving COA reception",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
+    ),
+    "coa_outflow_total": SeriesSpec(
+        FLOW,
+        _P,
+        ("coa",),
+        "persons leaving COA reception",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
+    ),
     "coa_statushouders": SeriesSpec(
-        STOCK, _P, ("coa",), "statushouders in COA reception waiting for a municipal home"
+        STOCK,
+        _P,
+        ("coa",),
+        "statushouders in COA reception waiting for a municipal home",
+        ceiling=_STOCK_PERSONS,
+        bound_reason=_STOCK_WHY,
     ),
     "coa_statushouders_share": SeriesSpec(
         STOCK, (FRACTION,), ("ministry",), "share of COA residents who are statushouder"
@@ -170,30 +322,56 @@ OBSERVATION_SERIES: dict[str, SeriesSpec] = {
         _P,
         ("aida", "cbs", "eurostat", "ind", "ministry_weekly"),
         "first asylum applications (instroom, eerste asielverzoeken)",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
     ),
     "housed_statushouders": SeriesSpec(
-        FLOW, _P, ("taakstelling_monitor",), "statushouders housed by municipalities (huisvesting)"
+        FLOW,
+        _P,
+        ("taakstelling_monitor",),
+        "statushouders housed by municipalities (huisvesting)",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
     ),
     "ind_backlog": SeriesSpec(
         STOCK,
         _P,
         ("aida", "eurostat", "eurostat_excl_ua", "ind", "ind_aa"),
         "pending first applications awaiting a first-instance decision (voorraad)",
+        ceiling=_STOCK_PERSONS,
+        bound_reason=_STOCK_WHY,
     ),
     "ind_backlog_incl_nareis": SeriesSpec(
-        STOCK, _P, ("ind",), "pending asylum applications including pending nareis"
+        STOCK,
+        _P,
+        ("ind",),
+        "pending asylum applications including pending nareis",
+        ceiling=_STOCK_PERSONS,
+        bound_reason=_STOCK_WHY,
     ),
     "ind_backlog_taskforce": SeriesSpec(
-        STOCK, _P, ("ind_taskforce",), "undecided first applications filed before 1 Apr 2020"
+        STOCK,
+        _P,
+        ("ind_taskforce",),
+        "undecided first applications filed before 1 Apr 2020",
+        ceiling=_STOCK_PERSONS,
+        bound_reason=_STOCK_WHY,
     ),
     "ind_decisions": SeriesSpec(
         FLOW,
         ("persons", "decisions"),
         ("eurostat", "eurostat_excl_ua", "ind_all_asylum", "ind_first"),
         "IND first-instance decisions (beslissingen)",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
     ),
     "ind_decisions_positive": SeriesSpec(
-        FLOW, _P, ("eurostat_excl_ua",), "positive first-instance decisions"
+        FLOW,
+        _P,
+        ("eurostat_excl_ua",),
+        "positive first-instance decisions",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
     ),
     "ind_grant_rate": SeriesSpec(
         FLOW,
@@ -201,12 +379,45 @@ OBSERVATION_SERIES: dict[str, SeriesSpec] = {
         ("aida", "eurostat", "ind_aa_va", "ind_first_all"),
         "share of first-instance decisions that grant protection (inwilligingspercentage)",
     ),
-    "nareis": SeriesSpec(FLOW, _P, ("cbs", "ind"), "nareizigers who arrived"),
-    "nareis_applications": SeriesSpec(FLOW, ("applications",), ("ind",), "nareis applications submitted"),
-    "nareis_backlog": SeriesSpec(STOCK, ("applications",), ("ind",), "pending nareis applications"),
-    "nareis_decisions": SeriesSpec(FLOW, ("decisions",), ("ind",), "IND decisions on nareis applications"),
+    "nareis": SeriesSpec(
+        FLOW,
+        _P,
+        ("cbs", "ind"),
+        "nareizigers who arrived",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
+    ),
+    "nareis_applications": SeriesSpec(
+        FLOW,
+        ("applications",),
+        ("ind",),
+        "nareis applications submitted",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
+    ),
+    "nareis_backlog": SeriesSpec(
+        STOCK,
+        ("applications",),
+        ("ind",),
+        "pending nareis applications",
+        ceiling=_STOCK_PERSONS,
+        bound_reason=_STOCK_WHY,
+    ),
+    "nareis_decisions": SeriesSpec(
+        FLOW,
+        ("decisions",),
+        ("ind",),
+        "IND decisions on nareis applications",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
+    ),
     "repeat_applications": SeriesSpec(
-        FLOW, _P, ("aida", "eurostat", "ind"), "repeat (herhaalde) asylum applications"
+        FLOW,
+        _P,
+        ("aida", "eurostat", "ind"),
+        "repeat (herhaalde) asylum applications",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
     ),
     "taakstelling_backlog": SeriesSpec(
         STOCK,
@@ -214,12 +425,17 @@ OBSERVATION_SERIES: dict[str, SeriesSpec] = {
         ("taakstelling_monitor",),
         "achterstand on the taakstelling (positive = backlog, negative = voorsprong)",
         signed=True,
+        ceiling=_BACKLOG_CEILING,
+        floor=_BACKLOG_FLOOR,
+        bound_reason=_BACKLOG_WHY,
     ),
     "total_inflow": SeriesSpec(
         FLOW,
         _P,
         ("cbs", "excl_repeat", "ind", "ministry_weekly", "rvk_incl_resettlement"),
         "first + repeat applications + nareizigers who arrived",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
     ),
 }
 
@@ -239,33 +455,84 @@ _EUR = ("EUR per resident per year",)
 #: Series of ``inputs.csv``: exogenous inputs and policy settings known in advance.
 INPUT_SERIES: dict[str, SeriesSpec] = {
     "accelerated_outflow_target": SeriesSpec(
-        FLOW, _P, ("rijk_gemeenten_2022",), "extra outflow target for statushouders"
+        FLOW,
+        _P,
+        ("rijk_gemeenten_2022",),
+        "extra outflow target for statushouders",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
     ),
     "coa_capacity": SeriesSpec(
-        STOCK, ("places",), ("coa", "coa_technische_capaciteit"), "COA places available"
+        STOCK,
+        ("places",),
+        ("coa", "coa_technische_capaciteit"),
+        "COA places available",
+        ceiling=_PLACES,
+        bound_reason=_PLACES_WHY,
     ),
-    "coa_capacity_added_gross": SeriesSpec(FLOW, ("places",), ("coa",), "places added"),
-    "coa_capacity_closed": SeriesSpec(FLOW, ("places",), ("coa",), "places lost"),
+    "coa_capacity_added_gross": SeriesSpec(
+        FLOW,
+        ("places",),
+        ("coa",),
+        "places added",
+        ceiling=_PLACES_PER_MONTH,
+        bound_reason=_PLACES_FLOW_WHY,
+    ),
+    "coa_capacity_closed": SeriesSpec(
+        FLOW,
+        ("places",),
+        ("coa",),
+        "places lost",
+        ceiling=_PLACES_PER_MONTH,
+        bound_reason=_PLACES_FLOW_WHY,
+    ),
     "coa_capacity_decision": SeriesSpec(
-        LEVEL, ("places",), _CAPACITY_DECISIONS, "places COA must provide (capaciteitsbesluit)"
+        LEVEL,
+        ("places",),
+        _CAPACITY_DECISIONS,
+        "places COA must provide (capaciteitsbesluit)",
+        ceiling=_PLACES,
+        bound_reason=_PLACES_WHY,
     ),
     "coa_capacity_extra_needed": SeriesSpec(
-        FLOW, ("places",), ("coa_2019-11", "coa_jaarplan_2024"), "net new places to add"
+        FLOW,
+        ("places",),
+        ("coa_2019-11", "coa_jaarplan_2024"),
+        "net new places to add",
+        ceiling=_PLACES_PER_MONTH,
+        bound_reason=_PLACES_FLOW_WHY,
     ),
     "coa_capacity_funded_stable": SeriesSpec(
-        STOCK, ("places",), ("rijk_2023",), "places with stable funding"
+        STOCK,
+        ("places",),
+        ("rijk_2023",),
+        "places with stable funding",
+        ceiling=_PLACES,
+        bound_reason=_PLACES_WHY,
     ),
     "cost_per_resident_emergency": SeriesSpec(
-        LEVEL, _EUR, ("coa",), "COA cost per resident per year, noodopvang"
+        LEVEL,
+        _EUR,
+        ("coa",),
+        "COA cost per resident per year, noodopvang",
+        ceiling=_COST,
+        bound_reason=_COST_WHY,
     ),
     "cost_per_resident_regular": SeriesSpec(
-        LEVEL, _EUR, ("coa",), "COA cost per resident per year, regular reception"
+        LEVEL,
+        _EUR,
+        ("coa",),
+        "COA cost per resident per year, regular reception",
+        ceiling=_COST,
+        bound_reason=_COST_WHY,
     ),
     "ind_decision_capacity": SeriesSpec(
         LEVEL,
         ("decisions", "decisions per week"),
         ("ind_capacity", "ind_capacity_target", "ind_opdracht"),
         "IND decision capacity",
+        ceiling=_DECISION_CAPACITY,
+        bound_reason=_DECISION_CAPACITY_WHY,
     ),
     "planning_occupancy_rate": SeriesSpec(
         LEVEL,
@@ -274,22 +541,36 @@ INPUT_SERIES: dict[str, SeriesSpec] = {
         "planned occupancy rate (places = persons / rate)",
     ),
     "spreidingswet_provincial_offer": SeriesSpec(
-        STOCK, ("places",), ("provinces",), "places offered in the provincial plans"
+        STOCK,
+        ("places",),
+        ("provinces",),
+        "places offered in the provincial plans",
+        ceiling=_PLACES,
+        bound_reason=_PLACES_WHY,
     ),
     "spreidingswet_target_places": SeriesSpec(
         STOCK,
         ("places",),
         ("provinciale_opgave_2024", "spreidingswet_cycle1"),
         "Spreidingswet target number of places",
+        ceiling=_PLACES,
+        bound_reason=_PLACES_WHY,
     ),
     "taakstelling": SeriesSpec(
         FLOW,
         _P,
         ("bestuurlijk_streefcijfer", "initial_announcement", "vastgesteld"),
         "half-yearly municipal housing target (huisvestingstaakstelling)",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
     ),
     "taakstelling_incl_backlog": SeriesSpec(
-        FLOW, _P, ("taakstelling_monitor",), "taakstelling plus the carried-over achterstand"
+        FLOW,
+        _P,
+        ("taakstelling_monitor",),
+        "taakstelling plus the carried-over achterstand",
+        ceiling=_FLOW_PER_MONTH,
+        bound_reason=_FLOW_WHY,
     ),
 }
 

@@ -21,8 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import os
-import tempfile
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -31,6 +29,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from forecast import atomic
 from forecast import names as N
 from forecast.data import validation as V
 
@@ -40,8 +39,8 @@ DateLike = str | dt.date | pd.Timestamp | np.datetime64
 def _to_timestamp(date: DateLike) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(date)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{date!r} is not a date (use YYYY-MM-DD)") from exc
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        raise ValueError(f"{date!r} is not a date (use YYYY-MM-DD)") from None
     if ts is pd.NaT:
         raise ValueError(f"{date!r} is not a date (use YYYY-MM-DD)")
     return ts.normalize()
@@ -91,8 +90,8 @@ class MergeConflictError(ValueError):
         shown = lines[: V.MAX_LISTED_PROBLEMS]
         more = f"\n  ... and {len(lines) - len(shown)} more" if len(lines) > len(shown) else ""
         super().__init__(
-            f"{len(lines)} new {table} row(s) contradict the history; pass overwrite=True to "
-            f"replace the existing values:\n  " + "\n  ".join(shown) + more
+            f"{len(lines)} new {table} row(s) contradict the history; to replace the existing values "
+            f"pass overwrite=True (on the command line: --overwrite):\n  " + "\n  ".join(shown) + more
         )
 
 
@@ -289,9 +288,17 @@ class History:
         Raises
         ------
         ValueError
-            When ``date`` is not a date.
+            When ``date`` is not a date, or lies before the first figure of the history (nothing
+            was known then: the message gives the first date).
         """
         ts = _to_timestamp(date)
+        if not self._obs.empty:
+            first = pd.Timestamp(self._obs[N.PERIOD_END].min())
+            if ts < first:
+                raise ValueError(
+                    f"nothing was known on {ts:%Y-%m-%d}: the first figure of this history is dated "
+                    f"{first:%Y-%m-%d}; cut at that date or later"
+                )
         obs = self._obs[self._obs[N.PERIOD_END] <= ts]
         inp = self._inputs[self._inputs[N.PERIOD_START] <= ts]
         ev = self._events[self._events[N.EVENT_START] <= ts].copy()
@@ -432,12 +439,19 @@ class History:
             :class:`History` may also bring inputs and events (only its own
             inputs/events are merged when it was built with them).
         overwrite : bool
-            Replace contradicted rows instead of raising.
+            Replace contradicted rows instead of raising (on the command line: ``--overwrite``).
 
         Returns
         -------
         History
             A new object; this one is unchanged.
+
+        Raises
+        ------
+        MergeConflictError
+            When new rows contradict existing ones and ``overwrite`` is False; nothing is merged.
+        DataValidationError
+            When ``new`` is a DataFrame or file with an invalid row.
         """
         if isinstance(new, History):
             new_obs, new_inputs, new_events = new._obs, new._inputs, new._events
@@ -476,7 +490,7 @@ class History:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         for name, text in self._csv_texts().items():
-            atomic_write_text(directory / name, text)
+            atomic.write_text(directory / name, text)
 
     def _csv_texts(self) -> dict[str, str]:
         return {
@@ -652,30 +666,6 @@ def _events_csv(df: pd.DataFrame) -> str:
     buf = io.StringIO()
     out.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write text to ``path`` via a temporary file in the same folder and a rename.
-
-    A crash or Ctrl-C during the write leaves either the old file or none, never
-    a half-written one.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file to write (its folder must exist); an existing file is replaced.
-    text : str
-        The content, written as UTF-8 without newline translation.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 _BUNDLED: History | None = None

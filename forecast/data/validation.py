@@ -9,7 +9,13 @@ problems it found (file, line, series, what is wrong).
 Rules for ``observations.csv`` / ``inputs.csv`` rows
 ----------------------------------------------------
 * the columns are exactly :data:`forecast.names.RECORD_COLUMNS` (any order);
-* dates are ISO ``YYYY-MM-DD``; ``period_end >= period_start``;
+* the file is UTF-8 text (a UTF-8 byte-order mark is fine; UTF-16 and UTF-32 are named and
+  refused) of at most :data:`MAX_FILE_BYTES`, readable (an OS error such as "permission denied"
+  is reported, not raised);
+* dates are ISO ``YYYY-MM-DD``; ``period_end >= period_start``; every date lies in
+  :data:`forecast.names.EARLIEST_DATE` .. :data:`forecast.names.LATEST_DATE` (in events too), and an
+  observation's ``period_end`` is not after today (a figure cannot be observed in the future;
+  inputs such as the taakstelling are set in advance, so they may point ahead);
 * a stock has ``period_start == period_end``;
 * an observed flow covers whole calendar months (a month, quarter, half-year,
   year or another run of whole months such as a year-to-date total); the one
@@ -20,6 +26,8 @@ Rules for ``observations.csv`` / ``inputs.csv`` rows
 * values are plain numbers (``.`` as decimal separator, no thousands separator),
   counts are non-negative (except signed series) and whole numbers (:data:`~forecast.names.COUNT_UNITS`),
   no value looks like a Dutch thousands separator (``1.000``), fractions lie in [0, 1];
+* every other value lies within its series' plausibility bounds (:meth:`forecast.names.SeriesSpec.bounds`:
+  a generous ceiling, per month of the period for a flow, and a floor for signed series);
 * series, definition, unit and quality are known codes;
 * no two rows share ``(series, period_start, period_end, definition)``;
 * observations carry a non-empty ``source_url``.
@@ -28,6 +36,7 @@ Rules for ``observations.csv`` / ``inputs.csv`` rows
 from __future__ import annotations
 
 import calendar
+import codecs
 import csv
 import datetime as dt
 import io
@@ -43,6 +52,12 @@ from forecast import names as N
 
 #: Stop listing problems after this many (the message says how many more).
 MAX_LISTED_PROBLEMS = 30
+
+#: The largest CSV file read, in bytes (20 MB): a larger file is refused before it is read. The bundled
+#: ``observations.csv`` (every figure since 1995) is about 0.2 MB, so 20 MB is a hundred times that; a
+#: bigger file is a wrong file (an export of something else), which would otherwise take minutes and
+#: gigabytes of memory before failing.
+MAX_FILE_BYTES = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -120,19 +135,61 @@ def read_text(path: str | Path) -> str:
     Raises
     ------
     DataValidationError
-        When the file is missing, empty, binary, not UTF-8 or looks like HTML.
+        When the file is missing, a directory, unreadable (the OS reason is given, e.g.
+        "permission denied"), larger than :data:`MAX_FILE_BYTES` (refused before reading it),
+        empty, binary, UTF-16/UTF-32 or otherwise not UTF-8, or looks like HTML.
     """
     path = Path(path)
     name = path.name
+
+    def fail(message: str) -> DataValidationError:
+        return DataValidationError([Problem(str(path), None, None, message)])
+
+    raw = b""
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        if size <= MAX_FILE_BYTES:
+            with path.open("rb") as fh:
+                raw = fh.read(MAX_FILE_BYTES + 1)  # bounded even if the file grows or lies about its size
+            size = max(size, len(raw))
     except FileNotFoundError:
-        raise DataValidationError([Problem(str(path), None, None, "file not found")]) from None
+        raise fail("file not found") from None
     except IsADirectoryError:
-        raise DataValidationError(
-            [Problem(str(path), None, None, "is a directory, not a CSV file")]
-        ) from None
+        raise fail("is a directory, not a CSV file") from None
+    except OSError as exc:
+        reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+        raise fail(f"cannot read the file: {reason}") from None
+    if size > MAX_FILE_BYTES:
+        raise fail(
+            f"the file is {_megabytes(size)}, larger than the limit of {_megabytes(MAX_FILE_BYTES)} for "
+            "one history CSV file (the bundled observations.csv is about 0.2 MB); is this the right file?"
+        )
     return decode_text(raw, name)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
+#: Byte-order marks of the Unicode encodings that are not UTF-8 (UTF-32 first: its little-endian
+#: mark starts with UTF-16's).
+_FOREIGN_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _utf16_without_bom(raw: bytes) -> bool:
+    """True when the bytes look like UTF-16 text without a byte-order mark (NUL in every other byte)."""
+    sample = raw[:4096]
+    if len(sample) < 16:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    return (odd.count(0) >= 0.9 * len(odd) and not even.count(0)) or (
+        even.count(0) >= 0.9 * len(even) and not odd.count(0)
+    )
 
 
 def decode_text(raw: bytes, source: str) -> str:
@@ -153,10 +210,20 @@ def decode_text(raw: bytes, source: str) -> str:
     Raises
     ------
     DataValidationError
-        When the content is empty (or only whitespace), binary, not UTF-8 or looks like HTML.
+        When the content is empty (or only whitespace), UTF-16 or UTF-32 encoded, binary, not
+        UTF-8 or looks like HTML.
     """
+    for bom, encoding in _FOREIGN_BOMS:
+        if raw.startswith(bom):
+            raise DataValidationError(
+                [Problem(source, None, None, f"file is {encoding} encoded; save it as UTF-8")]
+            )
     if not raw.strip():
         raise DataValidationError([Problem(source, None, None, "file is empty")])
+    if _utf16_without_bom(raw):
+        raise DataValidationError(
+            [Problem(source, None, None, "file is UTF-16 encoded (no byte-order mark); save it as UTF-8")]
+        )
     if b"\x00" in raw[:65536]:
         raise DataValidationError(
             [Problem(source, None, None, "binary content (NUL bytes): not a text CSV file")]
@@ -345,7 +412,7 @@ def parse_number(text: str) -> float:
             hint = " (use '.' as the decimal separator and no thousands separator)"
         raise ValueError(f"{text!r} is not a number{hint}")
     value = float(t)
-    if not math.isfinite(value):  # pragma: no cover - the regex admits no inf/nan
+    if not math.isfinite(value):  # the regex admits no inf/nan, but an exponent can overflow (1e400)
         raise ValueError(f"{text!r} is not a finite number")
     return value
 
@@ -432,6 +499,34 @@ def _flow_period_problem(start: dt.date, end: dt.date) -> str | None:
     return None
 
 
+def _date_window_problem(column: str, day: dt.date) -> str | None:
+    """Why a date lies outside the accepted window, or None when it is inside."""
+    window = f"dates must lie in {N.EARLIEST_DATE}..{N.LATEST_DATE}"
+    if day < N.EARLIEST_DATE:
+        return f"{column} {day} is before the earliest accepted date {N.EARLIEST_DATE} ({window})"
+    if day > N.LATEST_DATE:
+        return f"{column} {day} is after the latest accepted date {N.LATEST_DATE} ({window})"
+    return None
+
+
+def _bounds_problem(spec: N.SeriesSpec, value: float, text: str, start: dt.date, end: dt.date) -> str | None:
+    """Why a value lies outside its series' plausibility bounds, or None when it is inside."""
+    months = max(months_spanned(start, end), 1)
+    low, high = spec.bounds(months)
+    if low <= value <= high:
+        return None
+    above = value > high
+    why = spec.bound_reason
+    if spec.kind == N.FLOW and months > 1:
+        per_month = spec.ceiling if above else spec.floor
+        why = f"{per_month:,.0f} per month over the {months} months of the period; {why}"
+    side = "above the plausible maximum" if above else "below the plausible minimum"
+    return (
+        f"value {text} is {side} for this series, {high if above else low:,.0f} ({why}); "
+        "check the value and its unit"
+    )
+
+
 # --------------------------------------------------------------------------- records
 
 
@@ -441,6 +536,7 @@ def validate_records(
     registry: Mapping[str, N.SeriesSpec],
     *,
     observed: bool,
+    today: dt.date | None = None,
 ) -> pd.DataFrame:
     """Validate record rows (strings) and return a typed frame.
 
@@ -454,9 +550,12 @@ def validate_records(
         The known series (:data:`forecast.names.OBSERVATION_SERIES` or
         :data:`forecast.names.INPUT_SERIES`).
     observed : bool
-        True for observations: flows must cover whole months and rows need a
-        source URL. Inputs (capacity added between two dates, ...) may have
-        irregular spans.
+        True for observations: flows must cover whole months, rows need a
+        source URL and no period may end after ``today``. Inputs (capacity added
+        between two dates, a taakstelling set in advance, ...) may have irregular
+        spans and point ahead, within :data:`forecast.names.LATEST_DATE`.
+    today : datetime.date, optional
+        The date after which an observation would lie in the future; default the system date.
 
     Returns
     -------
@@ -473,6 +572,7 @@ def validate_records(
     problems: list[Problem] = []
     out: list[dict[str, object]] = []
     seen: dict[tuple[str, dt.date, dt.date, str], tuple[int, float]] = {}
+    today = dt.date.today() if today is None else today
     for line, raw in rows:
         series = (raw.get(N.SERIES) or "").strip()
 
@@ -503,6 +603,19 @@ def validate_records(
         quality = raw[N.QUALITY].strip()
         url = raw[N.SOURCE_URL].strip()
         ok = True
+        dates = ((N.PERIOD_START, start), (N.PERIOD_END, end))
+        if start == end:  # a stock: one date, reported once
+            dates = ((f"{N.PERIOD_START} = {N.PERIOD_END}", start),)
+        outside = [why for column, day in dates if (why := _date_window_problem(column, day))]
+        for why in outside:
+            bad(why)
+            ok = False
+        if observed and not outside and end > today:
+            bad(
+                f"period_end {end} is after today ({today}): a figure cannot be observed in the future "
+                "(a typo in the year? a setting known in advance belongs in inputs.csv)"
+            )
+            ok = False
         if end < start:
             bad(f"period_end {end} is before period_start {start}")
             ok = False
@@ -528,6 +641,9 @@ def validate_records(
             ok = False
         elif value < 0 and not spec.signed:
             bad(f"negative count {value:g}")
+            ok = False
+        elif why := _bounds_problem(spec, value, raw[N.VALUE].strip(), start, end):
+            bad(why)
             ok = False
         elif not spec.is_fraction and (
             _THOUSANDS.fullmatch(raw[N.VALUE].strip()) or (unit in N.COUNT_UNITS and not value.is_integer())
@@ -644,7 +760,8 @@ def validate_events(rows: Iterable[tuple[int, Mapping[str, str]]], source: str) 
     Raises
     ------
     DataValidationError
-        Listing every invalid row: an empty or repeated event name, an unparseable date, an end
+        Listing every invalid row: an empty or repeated event name, an unparseable date, a date
+        outside :data:`forecast.names.EARLIEST_DATE` .. :data:`forecast.names.LATEST_DATE`, an end
         before the start.
     """
     problems: list[Problem] = []
@@ -668,6 +785,15 @@ def validate_events(rows: Iterable[tuple[int, Mapping[str, str]]], source: str) 
             end = _event_date(raw[N.EVENT_END], end=True) if raw[N.EVENT_END].strip() else None
         except ValueError as exc:
             bad(f"unparseable date: {exc} (use YYYY-MM-DD or YYYY-MM)")
+            continue
+        outside = [
+            why
+            for column, day in ((N.EVENT_START, start), (N.EVENT_END, end))
+            if day is not None and (why := _date_window_problem(column, day))
+        ]
+        for why in outside:
+            bad(why)
+        if outside:
             continue
         if end is not None and end < start:
             bad(f"end {end} is before start {start}")

@@ -83,7 +83,8 @@ def test_definition_counts(history):
     assert counts["total"].sum() == 778
 
 
-dates = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2026, 12, 31))
+FIRST_FIGURE = dt.date(1995, 12, 31)  # the first period_end of the bundled history (COA occupancy)
+dates = st.dates(min_value=FIRST_FIGURE, max_value=dt.date(2026, 12, 31))
 
 
 @settings(max_examples=60, deadline=None)
@@ -105,6 +106,12 @@ def test_until_never_returns_a_later_observation(date):
 def test_until_rejects_a_non_date(history):
     with pytest.raises(ValueError, match="not a date"):
         history.until("last tuesday")
+
+
+def test_until_before_the_first_figure_says_nothing_was_known(history):
+    assert len(history.until(FIRST_FIGURE)) == 1
+    with pytest.raises(ValueError, match=r"nothing was known on 1995-12-30: .* dated 1995-12-31"):
+        history.until(FIRST_FIGURE - dt.timedelta(days=1))
 
 
 def test_select_by_series_and_definition(history):
@@ -235,16 +242,18 @@ _STOCK_SERIES = [
 def record(draw):
     if draw(st.booleans()):
         series = draw(st.sampled_from(_FLOW_SERIES))
-        year = draw(st.integers(2000, 2030))
+        year = draw(st.integers(2000, dt.date.today().year - 1))  # observed: not in the future
         months = draw(st.sampled_from([1, 3, 6, 12]))
         first = draw(st.integers(0, 12 // months - 1)) * months + 1
         start = dt.date(year, first, 1)
         end = (pd.Timestamp(start) + pd.offsets.MonthEnd(months)).date()
     else:
         series = draw(st.sampled_from(_STOCK_SERIES))
-        start = end = draw(dates)
+        start = end = draw(st.dates(min_value=N.EARLIEST_DATE, max_value=dt.date.today()))
+        months = 1
     spec = N.OBSERVATION_SERIES[series]
-    value = draw(st.integers(0, 10**7).map(float))  # these series count: whole numbers (COUNT_UNITS)
+    low, high = spec.bounds(months)  # plausible values, up to the series' ceiling
+    value = draw(st.integers(int(low), int(high)).map(float))  # counts: whole numbers (COUNT_UNITS)
     note = draw(st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=30))
     return (
         series,
