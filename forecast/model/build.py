@@ -49,7 +49,7 @@ import numpy as np
 from forecast import names as N
 from forecast.model import dynamics as dyn
 from forecast.model.design import OBS_NU, OBS_TYPES, Design, bias_parameter_names
-from forecast.priors.config import Prior, PriorConfig
+from forecast.priors.config import Domain, Prior, PriorConfig
 
 
 class _SkipKnownRewriteFailure(logging.Filter):
@@ -129,6 +129,53 @@ _SCALAR_PARAMETERS = (
 FORWARD_PARAMETERS = ("taakstelling_log_ratio", "instroom_halflife")
 #: every prior the model reads from the PriorConfig
 MODEL_PARAMETERS: tuple[str, ...] = _SCALAR_PARAMETERS + FORWARD_PARAMETERS + bias_parameter_names()
+
+_SCALE = Domain("positive", "a scale")
+_LOGIT = Domain("real", "a logit")
+_LOG_MULT = Domain("real", "a log multiplier")
+_STOCK = Domain("positive", "an initial stock in persons")
+#: The domain of every prior the model reads (:data:`MODEL_PARAMETERS`), from how the parameter enters
+#: the model (:mod:`forecast.model.dynamics`, :mod:`forecast.model.forward`): sds and scales, ratios,
+#: lags, stocks and capacities are positive; shares and rates used as probabilities lie in (0, 1);
+#: logits, logs, effects and biases are real. The prior loader refuses a prior whose support reaches
+#: outside its parameter's domain (:meth:`forecast.priors.PriorConfig.require`).
+PARAMETER_DOMAINS: dict[str, Domain] = {
+    "instroom_level0": Domain("real", "a log level"),
+    "instroom_sigma": _SCALE,
+    "instroom_shock_scale": Domain("positive", "a scale multiplier"),
+    "season": Domain("real", "a log seasonal effect"),
+    "repeat_logit0": _LOGIT,
+    "repeat_sigma": _SCALE,
+    "nareis_ratio": Domain("positive", "a ratio"),
+    "nareis_lag_mean": Domain("positive", "a lag in months"),
+    "log_grants_pre": Domain("real", "a log count"),
+    "eff_nareis_restriction": _LOG_MULT,
+    "eff_covid_nareis": _LOG_MULT,
+    "backlog0": _STOCK,
+    "hazard_logit0": _LOGIT,
+    "hazard_sigma": _SCALE,
+    "capacity_log0": Domain("real", "a log capacity"),
+    "capacity_sigma": _SCALE,
+    "eff_moratorium_cap": _LOG_MULT,
+    "grant_logit0": _LOGIT,
+    "grant_sigma": _SCALE,
+    "eff_moratorium_grant": Domain("real", "a shift of a logit"),
+    "statushouders0": _STOCK,
+    "housing_hazard_logit0": _LOGIT,
+    "nareis_housing_share": Domain("unit_interval", "a share"),
+    "realisation_log0": Domain("real", "a log ratio"),
+    "realisation_sigma": _SCALE,
+    "eff_asieldeal": _LOG_MULT,
+    "housing_capacity_missing": Domain("positive", "a capacity in persons per half-year"),
+    "rejected0": _STOCK,
+    "departure_rate": Domain("unit_interval", "a monthly probability"),
+    "taak_backlog0": Domain("real", "a backlog whose sign is free: negative is a lead"),
+    "discrepancy_flow": _SCALE,
+    "discrepancy_stock": _SCALE,
+    "taakstelling_log_ratio": Domain("real", "a log ratio"),
+    "instroom_halflife": Domain("positive", "a half-life in months"),
+    **{name: Domain("real", "a log or logit bias") for name in bias_parameter_names()},
+}
 
 _KNOTTED = {  # path name -> (initial-value prior, step-sd prior, innovation variable)
     "logit_repeat": ("repeat_logit0", "repeat_sigma", "repeat_z"),
@@ -562,7 +609,8 @@ def build_model(design: Design, inputs: dict, priors, effects: Sequence[ModelEff
     Raises
     ------
     PriorConfigError
-        When ``priors`` does not define exactly :data:`MODEL_PARAMETERS`.
+        When ``priors`` does not define exactly :data:`MODEL_PARAMETERS`, or a prior's support is not
+        inside its parameter's domain (:data:`PARAMETER_DOMAINS`).
     ValueError
         When a prior has a distribution the model cannot take (``instroom_level0`` and the initial
         values of the centred knot paths must be Normal, ``season`` Normal with ``mu = 0``,
@@ -573,7 +621,7 @@ def build_model(design: Design, inputs: dict, priors, effects: Sequence[ModelEff
 
     from forecast.model.obslik import make_obs_op
 
-    priors.require(MODEL_PARAMETERS)
+    priors.require(MODEL_PARAMETERS, domains=PARAMETER_DOMAINS)
     u = inputs
     T = design.T
     effects = check_effects(effects, u) if effects is not None else None

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -35,17 +37,19 @@ from forecast import names as N
 from forecast.data import History, load_history
 from forecast.model import build as B
 from forecast.model import design as D
-from forecast.model.diagnostics import FitDiagnostics, Thresholds, check_fit
+from forecast.model.diagnostics import FitDiagnostics, FitDiagnosticsWarning, Thresholds, check_fit
 from forecast.model.forward import Forward
 from forecast.model.io import (
     ATTR_CONFIG_HASH,
     ATTR_VERSION,
+    ConfigMismatchError,
+    SavedFitError,
     check_config_hash,
     load_tree,
     save_tree,
     versions,
 )
-from forecast.priors import PriorConfig, load_priors
+from forecast.priors import PriorConfig, PriorConfigError, load_priors
 
 #: Bump when the model's equations change, so old results are not mistaken for new ones.
 MODEL_STRUCTURE_VERSION = "chain-1"
@@ -141,7 +145,8 @@ class ChainModel:
     Raises
     ------
     PriorConfigError
-        When the priors are invalid or do not define exactly the model's parameters.
+        When the priors are invalid, do not define exactly the model's parameters, or put mass
+        outside a parameter's domain (:data:`forecast.model.build.PARAMETER_DOMAINS`).
     ValueError
         When the window is shorter than 24 months or an effect is invalid.
     """
@@ -155,9 +160,9 @@ class ChainModel:
     ) -> None:
         self.history = history if history is not None else load_history()
         if isinstance(priors, PriorConfig):
-            self.priors = priors.require(B.MODEL_PARAMETERS)
+            self.priors = priors.require(B.MODEL_PARAMETERS, domains=B.PARAMETER_DOMAINS)
         else:
-            self.priors = load_priors(priors, required=B.MODEL_PARAMETERS)
+            self.priors = load_priors(priors, required=B.MODEL_PARAMETERS, domains=B.PARAMETER_DOMAINS)
         self.idata: xr.DataTree | None = None
         self.diagnostics: FitDiagnostics | None = None
         self._use_history(self.history, settings or ModelSettings())
@@ -664,7 +669,15 @@ class ChainModel:
         *,
         check_version: bool = True,
     ) -> ChainModel:
-        """Read a saved fit and rebuild the model around it.
+        """Read a saved fit, check it, and rebuild the model around it.
+
+        Every part of the file is checked before it is used: the version (with ``check_version``),
+        the groups (``posterior`` and the fit data), the saved settings, priors and effects
+        against the config hash, the fit data against the data hash, and the diagnostics
+        verdict. ``diagnostics_passed`` is the verdict: a fit saved with ``diagnostics_passed = 0``
+        loads with ``diagnostics.passed`` False and warns
+        (:class:`~forecast.model.diagnostics.FitDiagnosticsWarning`), with or without the
+        ``diagnostics`` details.
 
         Parameters
         ----------
@@ -687,32 +700,59 @@ class ChainModel:
         Raises
         ------
         SavedFitError
-            When the file is missing or not a forecast result, was saved by another version (with
-            ``check_version``) or under other priors than ``priors``.
+            Naming the file and what is wrong: a missing or unreadable file, not a forecast
+            result, another version (with ``check_version``; :class:`VersionMismatchError`),
+            other priors than ``priors`` or saved priors, settings or effects that do not match
+            the config hash (:class:`ConfigMismatchError`), a missing ``posterior`` or fit data
+            group, a missing or invalid ``settings``, ``priors``, ``effects``, ``data_hash``,
+            ``diagnostics`` or ``diagnostics_passed`` attribute, or fit data that do not match
+            their recorded hash (the file was edited or damaged).
         PriorConfigError
-            When ``priors`` is a folder of invalid prior files.
+            When ``priors`` is invalid (a folder of invalid prior files, or priors outside the
+            model's parameter domains).
+
+        Warns
+        -----
+        FitDiagnosticsWarning
+            When the saved fit failed the diagnostics gate (``diagnostics_passed = 0``).
         """
         tree = load_tree(path, check_version=check_version)
-        settings = ModelSettings(**json.loads(tree.attrs["settings"]))
+        for group in _SAVED_GROUPS:
+            if not isinstance(_group(tree, group), xr.DataTree):
+                raise SavedFitError(f"{path}: no {group!r} group: not a saved fit, or a damaged one")
+        settings = _saved_settings(tree, path)
+        saved_priors = _saved_priors(tree, path)
+        effects = _saved_effects(tree, path)
         if priors is None:
-            config = PriorConfig.from_dict(json.loads(tree.attrs["priors"]), file=str(path))
-        elif isinstance(priors, PriorConfig):
-            config = priors
+            config = saved_priors
+            if _fingerprint(config, settings, effects) != tree.attrs[ATTR_CONFIG_HASH]:
+                raise ConfigMismatchError(
+                    f"{path}: the priors, settings and effects saved in it do not match its config hash "
+                    f"{tree.attrs[ATTR_CONFIG_HASH]}: the file was edited or damaged"
+                )
         else:
-            config = load_priors(priors, required=B.MODEL_PARAMETERS)
-        effects = None
-        if tree.attrs.get("effects"):
-            effects = [B.ModelEffect.from_dict(d) for d in json.loads(tree.attrs["effects"])]
-        check_config_hash(tree, path, _fingerprint(config, settings, effects))
-        history = History(
-            _dataset_frame(tree["fit_data/observations"].to_dataset()),
-            _dataset_frame(tree["fit_data/inputs"].to_dataset()),
-            _dataset_frame(tree["fit_data/events"].to_dataset()),
-        )
-        model = cls(history, config, settings, effects=effects)
+            if isinstance(priors, PriorConfig):
+                config = priors
+            else:
+                config = load_priors(priors, required=B.MODEL_PARAMETERS, domains=B.PARAMETER_DOMAINS)
+            check_config_hash(tree, path, _fingerprint(config, settings, effects))
+        history = _saved_history(tree, path)
+        diagnostics = _saved_diagnostics(tree, path)
+        try:
+            model = cls(history, config, settings, effects=effects)
+        except PriorConfigError:
+            raise  # the caller's priors (the saved ones were checked above)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SavedFitError(f"{path}: the saved fit cannot be rebuilt into a model: {exc}") from exc
         model.idata = tree
-        if tree.attrs.get("diagnostics"):
-            model.diagnostics = FitDiagnostics.from_json(tree.attrs["diagnostics"])
+        model.diagnostics = diagnostics
+        if not diagnostics.passed:
+            warnings.warn(
+                f"FIT FAILED THE DIAGNOSTICS GATE: {path} holds a fit that failed it "
+                f"({'; '.join(diagnostics.failures)}); do not use its numbers",
+                FitDiagnosticsWarning,
+                stacklevel=2,
+            )
         return model
 
     def __repr__(self) -> str:
@@ -723,6 +763,139 @@ class ChainModel:
             f"{len(self.design.rows)} observations used, {len(self.design.unused)} unused{effects}, "
             f"config {self.config_hash[:19]})\n{state}"
         )
+
+
+# ------------------------------------------------------------------ reading a saved fit back
+#: Groups every saved fit must hold.
+_SAVED_GROUPS = ("posterior", "fit_data/observations", "fit_data/inputs", "fit_data/events")
+
+
+def _group(tree: xr.DataTree, path: str) -> object:
+    """The node at ``path`` of ``tree``, or None."""
+    try:
+        return tree[path]
+    except KeyError:
+        return None
+
+
+def _attr(tree: xr.DataTree, path: str | Path, name: str, what: str) -> Any:
+    """The root attribute ``name`` of a saved fit; a SavedFitError naming the file when it is missing."""
+    if name not in tree.attrs:
+        raise SavedFitError(f"{path}: no {name!r} attribute ({what}): the file was edited or damaged")
+    return tree.attrs[name]
+
+
+def _json_attr(tree: xr.DataTree, path: str | Path, name: str, what: str) -> Any:
+    """A root attribute holding JSON text, parsed; a SavedFitError naming the file when it cannot be."""
+    text = _attr(tree, path, name, what)
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise SavedFitError(f"{path}: the {name!r} attribute ({what}) is not valid JSON: {exc}") from None
+
+
+def _saved_settings(tree: xr.DataTree, path: str | Path) -> ModelSettings:
+    """The saved :class:`ModelSettings`, checked key by key."""
+    data = _json_attr(tree, path, "settings", "the model settings")
+    known = [f.name for f in fields(ModelSettings)]
+    if not isinstance(data, dict):
+        raise SavedFitError(f"{path}: the saved settings are not a table of {', '.join(known)}")
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise SavedFitError(
+            f"{path}: unknown key(s) {', '.join(map(repr, unknown))} in the saved settings "
+            f"(known: {', '.join(known)}): the file was edited or damaged"
+        )
+    start, end = data.get("start", ModelSettings.start), data.get("end")
+    if not isinstance(start, str) or not (end is None or isinstance(end, str)):
+        raise SavedFitError(f"{path}: the saved settings start {start!r} / end {end!r} are not months")
+    return ModelSettings(start, end)
+
+
+def _saved_priors(tree: xr.DataTree, path: str | Path) -> PriorConfig:
+    """The saved prior configuration, validated like prior files (names and domains included)."""
+    data = _json_attr(tree, path, "priors", "the prior configuration")
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise SavedFitError(f"{path}: the saved priors are not a table of priors")
+    try:
+        config = PriorConfig.from_dict(data, file=str(path))
+        return config.require(B.MODEL_PARAMETERS, domains=B.PARAMETER_DOMAINS)
+    except PriorConfigError as exc:
+        raise SavedFitError(f"{path}: the saved priors are invalid: {exc}") from None
+
+
+def _saved_effects(tree: xr.DataTree, path: str | Path) -> list[B.ModelEffect] | None:
+    """The policy effects estimated in the saved fit, or None for a fit without effects."""
+    if not tree.attrs.get("effects"):
+        return None
+    data = _json_attr(tree, path, "effects", "the policy effects estimated in the fit")
+    try:
+        return [B.ModelEffect.from_dict(d) for d in data]
+    except (KeyError, TypeError, ValueError) as exc:  # PriorConfigError is a ValueError
+        raise SavedFitError(f"{path}: the saved effects are invalid: {exc}") from None
+
+
+def _saved_history(tree: xr.DataTree, path: str | Path) -> History:
+    """The fit data as a History, checked against the data hash recorded with the fit."""
+    recorded = _attr(tree, path, "data_hash", "the hash of the fit data")
+    try:
+        history = History(
+            _dataset_frame(tree["fit_data/observations"].to_dataset()),
+            _dataset_frame(tree["fit_data/inputs"].to_dataset()),
+            _dataset_frame(tree["fit_data/events"].to_dataset()),
+        )
+        actual = history.data_hash
+    except Exception as exc:  # damaged tables fail in many ways
+        raise SavedFitError(f"{path}: the fit data cannot be read back ({exc})") from exc
+    if actual != recorded:
+        raise SavedFitError(
+            f"the fit data in {path} do not match their recorded hash: the file was edited or damaged "
+            f"(recorded {recorded}, recomputed {actual})"
+        )
+    return history
+
+
+def _saved_diagnostics(tree: xr.DataTree, path: str | Path) -> FitDiagnostics:
+    """The diagnostics of a saved fit; ``diagnostics_passed`` is the verdict.
+
+    The ``diagnostics`` details, when present, must agree with it; without them the numbers are NaN
+    and a failed verdict says so in ``failures``.
+    """
+    raw = _attr(tree, path, "diagnostics_passed", "the diagnostics gate's verdict")
+    value = np.asarray(raw)
+    if value.shape != () or value.dtype.kind not in "iub" or int(value) not in (0, 1):
+        raise SavedFitError(f"{path}: 'diagnostics_passed' must be 0 or 1, got {raw!r}")
+    passed = bool(int(value))
+    text = tree.attrs.get("diagnostics", "")
+    if isinstance(text, str) and not text:
+        post = tree["posterior"]
+        nan = math.nan
+        reason = (
+            f"the fit failed the gate when it was made ({path} records diagnostics_passed = 0; "
+            "the details were not saved)"
+        )
+        return FitDiagnostics(
+            max_rhat=nan,
+            worst_rhat="unknown (details not saved)",
+            min_ess_bulk=nan,
+            min_ess_tail=nan,
+            divergences=-1,
+            min_bfmi=nan,
+            draws=int(post.sizes.get("draw", 0)),
+            chains=int(post.sizes.get("chain", 0)),
+            passed=passed,
+            failures=() if passed else (reason,),
+        )
+    try:
+        diagnostics = FitDiagnostics.from_json(text)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SavedFitError(f"{path}: the 'diagnostics' attribute cannot be read ({exc})") from None
+    if diagnostics.passed != passed:
+        raise SavedFitError(
+            f"{path}: its 'diagnostics' say the gate {'passed' if diagnostics.passed else 'failed'}, but "
+            f"'diagnostics_passed' = {int(passed)}: the file was edited or damaged"
+        )
+    return diagnostics
 
 
 def planning_occupancy_rate(history: History, months: pd.DatetimeIndex) -> np.ndarray:

@@ -64,7 +64,8 @@ class FitDiagnostics:
     min_ess_bulk, min_ess_tail : float
         Smallest bulk and tail effective sample sizes over the same elements.
     divergences : int
-        Divergent transitions after tuning, all chains.
+        Divergent transitions after tuning, all chains; -1 when unknown (a saved fit that kept
+        only its verdict, ``diagnostics_passed``, and not these details).
     min_bfmi : float
         Lowest E-BFMI over the chains (NaN when the sample stats hold no ``energy``).
     draws, chains : int
@@ -126,7 +127,8 @@ class FitDiagnostics:
             f"worst: {self.worst_rhat})",
             f"  min ESS bulk   {self.min_ess_bulk:.0f}  (>= {self.thresholds.min_ess:.0f})",
             f"  min ESS tail   {self.min_ess_tail:.0f}  (>= {self.thresholds.min_ess:.0f})",
-            f"  divergences    {self.divergences}  (<= {self.thresholds.max_divergences})",
+            f"  divergences    {self.divergences if self.divergences >= 0 else 'unknown'}  "
+            f"(<= {self.thresholds.max_divergences})",
             f"  min E-BFMI     {self.min_bfmi:.3f}  (>= {self.thresholds.min_bfmi})",
         ]
         if not self.passed:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import xarray as xr
 
+from forecast import atomic
+
 #: Packages whose versions are recorded with every result.
 TRACKED_PACKAGES = ("forecast", "pymc", "pytensor", "arviz", "nutpie", "numpy", "xarray", "pandas", "numba")
 
@@ -91,19 +93,18 @@ def save_tree(tree: xr.DataTree, path: str | Path) -> Path:
     """
     path = Path(path)
     fmt = _format(path)
+    if fmt == "netcdf":
+        atomic.write_with(path, lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"))
+        return path
+    # a zarr store is a folder: write it beside, then swap it in
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     target = tmp / path.name
     try:
-        if fmt == "netcdf":
-            tree.to_netcdf(target, engine="h5netcdf")
-            os.replace(target, path)
-        else:
-            tree.to_zarr(target, consolidated=False)
-            if path.exists():
-                old = tmp / "old"
-                os.replace(path, old)
-            os.replace(target, path)
+        tree.to_zarr(target, consolidated=False)
+        if path.exists():
+            os.replace(path, tmp / "old")
+        os.replace(target, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return path
@@ -143,10 +144,9 @@ def load_tree(
     if not path.exists():
         raise SavedFitError(f"{path}: no such file")
     try:
-        if fmt == "netcdf":
-            tree = xr.open_datatree(path, engine="h5netcdf").load()
-        else:
-            tree = xr.open_datatree(path, engine="zarr", consolidated=False).load()
+        opts = {"engine": "h5netcdf"} if fmt == "netcdf" else {"engine": "zarr", "consolidated": False}
+        with xr.open_datatree(path, **opts) as opened:  # read into memory, then close the file
+            tree = opened.load()
     except Exception as exc:  # the backends raise many kinds
         raise SavedFitError(f"{path}: cannot be read as a saved fit ({exc})") from exc
     attrs = tree.attrs

@@ -2,11 +2,26 @@
 
 from forecast.priors.config import (
     DISTRIBUTIONS,
+    DOMAIN_KINDS,
+    SUPPORTS,
+    Domain,
     Prior,
     PriorConfig,
     PriorConfigError,
+    check_domain,
     default_priors_dir,
     load_priors,
 )
 
-__all__ = ["DISTRIBUTIONS", "Prior", "PriorConfig", "PriorConfigError", "default_priors_dir", "load_priors"]
+__all__ = [
+    "DISTRIBUTIONS",
+    "DOMAIN_KINDS",
+    "SUPPORTS",
+    "Domain",
+    "Prior",
+    "PriorConfig",
+    "PriorConfigError",
+    "check_domain",
+    "default_priors_dir",
+    "load_priors",
+]

@@ -13,7 +13,11 @@ the package as ``forecast/priors/defaults``). One table per parameter::
 A domain expert changes a prior by editing the file; no code changes. The loader
 checks every entry: a known distribution, all of its parameters and no others,
 positive scales, a unit, a rationale and a source, and (against the model) no
-unknown and no missing parameter names. Errors name the file and the entry.
+unknown and no missing parameter names, and that every prior's support lies inside
+its parameter's :class:`Domain` (a scale must be positive, a share inside (0, 1)):
+the model declares the domains (:data:`forecast.model.build.PARAMETER_DOMAINS`) and
+passes them to :meth:`PriorConfig.require` / :func:`load_priors`. Errors name the
+file and the entry.
 """
 
 from __future__ import annotations
@@ -45,12 +49,99 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 #: Parameters that must be strictly positive.
 POSITIVE = frozenset({"sigma", "nu", "alpha", "beta", "lam"})
+#: The support of each distribution of :data:`DISTRIBUTIONS`: its (lower, upper) bounds, a number or
+#: the name of the parameter that sets the bound (``TruncatedNormal``'s and ``Uniform``'s
+#: ``lower``/``upper``; an optional one left out is unbounded).
+SUPPORTS: dict[str, tuple[float | str, float | str]] = {
+    "Normal": (-math.inf, math.inf),
+    "HalfNormal": (0.0, math.inf),
+    "LogNormal": (0.0, math.inf),
+    "StudentT": (-math.inf, math.inf),
+    "HalfStudentT": (0.0, math.inf),
+    "Beta": (0.0, 1.0),
+    "Gamma": (0.0, math.inf),
+    "Exponential": (0.0, math.inf),
+    "TruncatedNormal": ("lower", "upper"),
+    "Uniform": ("lower", "upper"),
+}
+#: The kinds of :class:`Domain`: the (lower, upper) bounds of the values a parameter may take.
+DOMAIN_KINDS: dict[str, tuple[float, float]] = {
+    "real": (-math.inf, math.inf),
+    "positive": (0.0, math.inf),
+    "unit_interval": (0.0, 1.0),
+}
+#: Per domain kind, how a message states it, and the distributions that fit it.
+_DOMAIN_WORDS = {
+    "real": ("real", "any distribution"),
+    "positive": (
+        "positive",
+        "use HalfNormal, LogNormal, Gamma, Exponential or HalfStudentT "
+        "(or a TruncatedNormal or Uniform with lower >= 0)",
+    ),
+    "unit_interval": (
+        "between 0 and 1",
+        "use Beta (or a TruncatedNormal or Uniform with 0 <= lower < upper <= 1)",
+    ),
+}
 #: Descriptive fields every entry must have (non-empty strings).
 META = ("unit", "rationale", "source")
 
 
 class PriorConfigError(ValueError):
     """An invalid prior file or entry; the message names file and entry."""
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The values a model parameter may take: a prior's support must lie inside them.
+
+    The model declares one per parameter (:data:`forecast.model.build.PARAMETER_DOMAINS`), from
+    how the parameter is used: a scale, ratio, lag or stock is ``"positive"``; a share or rate
+    used as a probability is ``"unit_interval"``; a logit, log, effect or bias is ``"real"``.
+
+    Parameters
+    ----------
+    kind : str
+        A key of :data:`DOMAIN_KINDS`: ``"real"``, ``"positive"`` or ``"unit_interval"``.
+    role : str, optional
+        What the parameter is, for messages, e.g. ``"a scale"`` (default ``""``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``.
+
+    Examples
+    --------
+    >>> Domain("positive", "a scale").describe()
+    'positive (a scale)'
+    >>> Domain("unit_interval").bounds
+    (0.0, 1.0)
+    """
+
+    kind: str
+    role: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in DOMAIN_KINDS:
+            raise ValueError(f"unknown domain {self.kind!r}; the domains are {', '.join(DOMAIN_KINDS)}")
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The (lower, upper) bounds of the values the parameter may take (:data:`DOMAIN_KINDS`)."""
+        return DOMAIN_KINDS[self.kind]
+
+    def describe(self) -> str:
+        """State the domain in words, for messages.
+
+        Returns
+        -------
+        str
+            E.g. ``"positive (a scale)"``, or ``"between 0 and 1"`` (a unit interval domain without
+            a role).
+        """
+        words = _DOMAIN_WORDS[self.kind][0]
+        return f"{words} ({self.role})" if self.role else words
 
 
 @dataclass(frozen=True)
@@ -98,6 +189,37 @@ class Prior:
             "source": self.source,
         }
 
+    def support(self) -> tuple[float, float]:
+        """Give the interval of values the prior puts mass on.
+
+        Returns
+        -------
+        lower, upper : float
+            The bounds of the distribution's support (:data:`SUPPORTS`); ``-inf`` / ``inf``
+            where it is unbounded. ``HalfNormal`` is ``(0, inf)``, ``Beta`` ``(0, 1)``,
+            ``Uniform`` and ``TruncatedNormal`` their ``lower`` and ``upper``.
+        """
+        lo, hi = SUPPORTS[self.distribution]
+        if isinstance(lo, str):
+            lo = self.params.get(lo, -math.inf)
+        if isinstance(hi, str):
+            hi = self.params.get(hi, math.inf)
+        return float(lo), float(hi)
+
+    def spec(self) -> str:
+        """Write the distribution and its parameters as one call, for messages.
+
+        Returns
+        -------
+        str
+            E.g. ``"Normal(mu=-1, sigma=0.5)"``: the parameters in the order of
+            :data:`DISTRIBUTIONS`.
+        """
+        required, optional = DISTRIBUTIONS[self.distribution]
+        order = [k for k in (*required, *optional) if k in self.params]
+        order += [k for k in self.params if k not in order]
+        return f"{self.distribution}({', '.join(f'{k}={self.params[k]:g}' for k in order)})"
+
     def mean_sd(self) -> tuple[float, float]:
         """Compute the mean and standard deviation of the prior (for tables and checks).
 
@@ -135,6 +257,65 @@ class Prior:
         if d == "HalfStudentT":
             return math.nan, math.nan
         return p["mu"], p["sigma"]  # TruncatedNormal: the untruncated location and scale
+
+
+def _domain_problem(prior: Prior, domain: Domain) -> str | None:
+    """Why ``prior``'s support is not inside ``domain``, or None when it is."""
+    lo, hi = prior.support()
+    dlo, dhi = domain.bounds
+    below, above = lo < dlo, hi > dhi
+    if not (below or above):
+        return None
+    if below and above:
+        where = f"values below {dlo:g} and above {dhi:g}"
+    elif below:
+        where = "negative values" if dlo == 0 else f"values below {dlo:g}"
+    else:
+        where = f"values above {dhi:g}"
+    return (
+        f"{prior.file or '<config>'} [{prior.name}]: {prior.name} must be {domain.describe()}, but "
+        f"{prior.spec()} puts mass on {where}; {_DOMAIN_WORDS[domain.kind][1]}"
+    )
+
+
+def check_domain(prior: Prior, domain: Domain | str) -> Prior:
+    """Check that a prior's support lies inside its parameter's domain.
+
+    Parameters
+    ----------
+    prior : Prior
+        The prior.
+    domain : Domain or str
+        The parameter's domain, or a kind of :data:`DOMAIN_KINDS`.
+
+    Returns
+    -------
+    Prior
+        ``prior``, unchanged, for chaining.
+
+    Raises
+    ------
+    PriorConfigError
+        When the support reaches outside the domain (a ``Normal`` on a scale, a ``Normal`` or
+        ``Gamma`` on a share, ...): the message names the file, the parameter, the distribution
+        with its parameters and the domain, and suggests distributions that fit.
+
+    Examples
+    --------
+    >>> p = Prior("grant_rate", "Beta", {"alpha": 6.0, "beta": 3.0}, "fraction", "r", "s", "chain.toml")
+    >>> check_domain(p, "unit_interval").name
+    'grant_rate'
+    >>> check_domain(p, Domain("positive", "a scale")).distribution
+    'Beta'
+    """
+    problem = _domain_problem(prior, _as_domain(domain))
+    if problem:
+        raise PriorConfigError(problem)
+    return prior
+
+
+def _as_domain(domain: Domain | str) -> Domain:
+    return domain if isinstance(domain, Domain) else Domain(domain)
 
 
 def _check_entry(name: str, raw: Any, file: str) -> Prior:
@@ -215,14 +396,19 @@ class PriorConfig:
     def __len__(self) -> int:
         return len(self.priors)
 
-    def require(self, names: Iterable[str]) -> PriorConfig:
-        """Check that the config defines exactly ``names``.
+    def require(
+        self, names: Iterable[str], *, domains: Mapping[str, Domain | str] | None = None
+    ) -> PriorConfig:
+        """Check that the config defines exactly ``names``, each prior inside its domain.
 
         Parameters
         ----------
         names : iterable of str
             The parameter names the model needs (e.g.
             :data:`forecast.model.build.MODEL_PARAMETERS`).
+        domains : mapping of str to Domain or str, optional
+            The domain of every name (e.g. :data:`forecast.model.build.PARAMETER_DOMAINS`): each
+            prior's support must lie inside it (:func:`check_domain`). Default: not checked.
 
         Returns
         -------
@@ -232,10 +418,17 @@ class PriorConfig:
         Raises
         ------
         PriorConfigError
-            Naming every prior the model does not have (with its file) and every name without a
-            prior.
+            Naming every prior the model does not have (with its file), every name without a
+            prior, and every prior whose support is not inside its domain.
+        ValueError
+            When ``domains`` is given but lacks the domain of one of ``names`` (a fault of the
+            caller, not of the prior files).
         """
         wanted = set(names)
+        if domains is not None:
+            undeclared = sorted(wanted - set(domains))
+            if undeclared:
+                raise ValueError(f"no domain declared for parameter(s) {', '.join(undeclared)}")
         unknown = sorted(set(self.priors) - wanted)
         missing = sorted(wanted - set(self.priors))
         problems = []
@@ -245,9 +438,42 @@ class PriorConfig:
             )
         if missing:
             problems.append(f"missing prior(s) for: {', '.join(missing)}")
+        problems += self._domain_problems(domains or {})
         if problems:
             raise PriorConfigError("invalid prior configuration:\n  " + "\n  ".join(problems))
         return self
+
+    def check_domains(self, domains: Mapping[str, Domain | str]) -> PriorConfig:
+        """Check that every prior with a declared domain has its support inside it.
+
+        Parameters
+        ----------
+        domains : mapping of str to Domain or str
+            Per parameter name, its domain; priors of names not in it are not checked.
+
+        Returns
+        -------
+        PriorConfig
+            This config, unchanged, for chaining.
+
+        Raises
+        ------
+        PriorConfigError
+            Naming every prior whose support is not inside its domain (:func:`check_domain`).
+        """
+        problems = self._domain_problems(domains)
+        if problems:
+            raise PriorConfigError("invalid prior configuration:\n  " + "\n  ".join(problems))
+        return self
+
+    def _domain_problems(self, domains: Mapping[str, Domain | str]) -> list[str]:
+        out = []
+        for name in sorted(self.priors):
+            if name in domains:
+                problem = _domain_problem(self.priors[name], _as_domain(domains[name]))
+                if problem:
+                    out.append(problem)
+        return out
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """Return the priors as plain dictionaries: what :meth:`from_dict` reads back.
@@ -381,7 +607,12 @@ def default_priors_dir() -> Path:
     return Path(str(resources.files("forecast.priors") / "defaults"))
 
 
-def load_priors(directory: str | Path | None = None, *, required: Iterable[str] | None = None) -> PriorConfig:
+def load_priors(
+    directory: str | Path | None = None,
+    *,
+    required: Iterable[str] | None = None,
+    domains: Mapping[str, Domain | str] | None = None,
+) -> PriorConfig:
     """Read every ``*.toml`` file of a priors folder.
 
     Parameters
@@ -390,6 +621,10 @@ def load_priors(directory: str | Path | None = None, *, required: Iterable[str] 
         The folder; default: the bundled priors.
     required : iterable of str, optional
         The parameter names the model needs: unknown or missing names raise.
+    domains : mapping of str to Domain or str, optional
+        The domain of each parameter (:data:`forecast.model.build.PARAMETER_DOMAINS`): a prior
+        whose support is not inside its parameter's domain raises. With ``required``, every
+        required name must have a domain.
 
     Returns
     -------
@@ -401,7 +636,10 @@ def load_priors(directory: str | Path | None = None, *, required: Iterable[str] 
     ------
     PriorConfigError
         For a missing folder, unreadable TOML, an invalid entry, a name defined
-        twice, or (with ``required``) unknown or missing names.
+        twice, (with ``required``) unknown or missing names, or (with ``domains``) a prior
+        whose support is not inside its domain.
+    ValueError
+        When ``domains`` lacks the domain of a ``required`` name.
     """
     folder = Path(directory) if directory is not None else default_priors_dir()
     if not folder.is_dir():
@@ -421,5 +659,7 @@ def load_priors(directory: str | Path | None = None, *, required: Iterable[str] 
             priors[name] = _check_entry(name, raw, path.name)
     config = PriorConfig(priors)
     if required is not None:
-        config.require(required)
+        config.require(required, domains=domains)
+    elif domains is not None:
+        config.check_domains(domains)
     return config

@@ -65,3 +65,15 @@ def test_not_a_result(tmp_path):
     bad.write_text("not netcdf")
     with pytest.raises(SavedFitError, match="cannot be read"):
         load_tree(bad)
+
+
+@pytest.mark.parametrize("suffix", [".nc", ".zarr"])
+def test_loading_closes_the_file(tmp_path, suffix):
+    path = save_tree(tree(), tmp_path / f"fit{suffix}")
+    back = load_tree(path)
+    # an open handle would keep h5py from truncating the file: writing over it in place must work
+    if suffix == ".nc":
+        back.to_netcdf(path, engine="h5netcdf")
+    else:
+        back.to_zarr(path, mode="w", consolidated=False)
+    np.testing.assert_array_equal(load_tree(path)["posterior"]["a"].values, tree()["posterior"]["a"].values)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from forecast.priors import PriorConfig, PriorConfigError, load_priors
+from forecast.priors import Domain, PriorConfig, PriorConfigError, load_priors
 
 GOOD = """
 [level_sd]
@@ -110,3 +110,39 @@ def test_bounds_must_be_ordered(tmp_path):
     )
     with pytest.raises(PriorConfigError, match=r"lower \(2\) must be below upper \(1\)"):
         load_priors(write(tmp_path, text))
+
+
+def test_every_distribution_has_a_support():
+    from forecast.priors import DISTRIBUTIONS, SUPPORTS
+
+    assert set(SUPPORTS) == set(DISTRIBUTIONS)
+
+
+def test_domains_are_checked_by_the_loader(tmp_path):
+    folder = write(tmp_path, GOOD)
+    domains = {"level_sd": Domain("positive", "a scale"), "grant_rate": "unit_interval"}
+    assert len(load_priors(folder, required=["level_sd", "grant_rate"], domains=domains)) == 2
+    # without required, the priors with a declared domain are still checked
+    wrong = {"level_sd": "real", "grant_rate": Domain("positive", "a scale")}
+    assert len(load_priors(folder, domains=wrong)) == 2  # HalfNormal and Beta are inside both
+    bad = write(tmp_path, GOOD.replace('"HalfNormal"', '"Normal"\nmu = 0.0', 1))
+    with pytest.raises(PriorConfigError) as err:
+        load_priors(bad, domains=domains)
+    assert (
+        "chain.toml [level_sd]: level_sd must be positive (a scale), but Normal(mu=0, sigma=0.1) puts mass "
+        "on negative values" in str(err.value)
+    )
+    # every problem is listed at once, with the name checks
+    with pytest.raises(
+        PriorConfigError, match=r"(?s)missing prior\(s\) for: extra.*level_sd must be positive"
+    ):
+        load_priors(bad, required=["level_sd", "grant_rate", "extra"], domains={**domains, "extra": "real"})
+
+
+def test_a_required_name_without_a_domain_is_a_fault_of_the_caller(tmp_path):
+    with pytest.raises(ValueError, match=r"no domain declared for parameter.* grant_rate"):
+        load_priors(
+            write(tmp_path, GOOD), required=["level_sd", "grant_rate"], domains={"level_sd": "positive"}
+        )
+    with pytest.raises(ValueError, match="unknown domain 'negative'"):
+        Domain("negative")
