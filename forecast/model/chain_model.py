@@ -37,6 +37,7 @@ from forecast import names as N
 from forecast.data import History, load_history
 from forecast.model import build as B
 from forecast.model import design as D
+from forecast.model import fitcache
 from forecast.model.diagnostics import FitDiagnostics, FitDiagnosticsWarning, Thresholds, check_fit
 from forecast.model.forward import Forward
 from forecast.model.io import (
@@ -263,14 +264,12 @@ class ChainModel:
                     "for the new history"
                 )
         model = self.build_model()
-        tree = B.sample(
-            model,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            random_seed=random_seed,
-            sampler=sampler,
-        )
+        run = {"sampler": sampler, "draws": draws, "tune": tune, "chains": chains, "random_seed": random_seed}
+        key = fitcache.fit_key(self.config_hash, self.history.data_hash, run)
+        tree = fitcache.load(key)
+        if tree is None:  # the same key gives the same draws: sample only what is not in the cache
+            tree = B.sample(model, **run)
+            fitcache.store(key, tree)
         free = [rv.name for rv in model.free_RVs]
         self.diagnostics = check_fit(tree, var_names=free, thresholds=thresholds)
         self.idata = self._attach(tree, sampler=sampler, random_seed=random_seed, draws=draws, tune=tune)

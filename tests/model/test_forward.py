@@ -90,7 +90,8 @@ def fw(fitted):
 def test_forecast_months_and_the_origin(fitted, fw):
     assert fw.months[0] == pd.Timestamp("2025-01-01")
     assert fw.months[-1] == pd.Timestamp("2030-12-01")
-    assert fw.n == 2000
+    post = fitted.idata["posterior"]
+    assert fw.n == post.sizes["chain"] * post.sizes["draw"]
     lat = fitted.latents()
     np.testing.assert_allclose(fw.params()["backlog0"], lat["ind_backlog"][..., -1].reshape(-1))
     with pytest.raises(ValueError, match="before the first forecast month"):
