@@ -838,7 +838,7 @@ def _add_scenario_options(p: argparse.ArgumentParser, *, fit: bool) -> None:
         metavar="PLACES|FILE",
         help="regular COA places: a positive whole number, digits only (75000, not 75.000 or 75,000), or "
         "a CSV with columns month (YYYY-MM), places (one line per forecast month) "
-        "(default: the latest coa_capacity in the inputs, held flat)",
+        "(default: the latest regular places, coa_capacity_regular, in the inputs as known, held flat)",
     )
     p.add_argument(
         "--horizon-end",

@@ -40,11 +40,22 @@ RECORD_COLUMNS: tuple[str, ...] = (
     NOTE,
 )
 
+#: The date an input value was announced (published), ISO ``YYYY-MM-DD``: an optional column of
+#: ``inputs.csv``. A later revision of an input is a new row of the same input (same series, period and
+#: definition) with a later ``announced``; a row without one is known from its ``period_start``.
+ANNOUNCED = "announced"
+#: Columns ``inputs.csv`` may carry, in file order: :data:`RECORD_COLUMNS`, then the optional
+#: :data:`ANNOUNCED`.
+INPUT_COLUMNS: tuple[str, ...] = (*RECORD_COLUMNS, ANNOUNCED)
+
 #: Columns the loader derives (not stored in the CSV files).
 KIND = "kind"
 FREQUENCY = "frequency"
 SOURCE_FILE = "source_file"
 LINE = "line"
+#: Derived column of the inputs: the first day a row's value was known (its :data:`ANNOUNCED` date, or
+#: its ``period_start`` when it has none).
+KNOWN_FROM = "known_from"
 
 EVENT = "event"
 EVENT_START = "start"
@@ -204,6 +215,7 @@ _PLACES_FLOW_WHY = (
 )
 _COST = 1_000_000.0
 _COST_WHY = "EUR per resident per year; ~14x the highest cost on record (~70,000 EUR in noodopvang, 2024)"
+_COST_PLACE_WHY = "EUR per place per year; ~14x the highest cost on record (~70,000 EUR in noodopvang, 2024)"
 _DECISION_CAPACITY = 500_000.0
 _DECISION_CAPACITY_WHY = (
     "decisions a year (or a week); ~18x the largest IND capacity on record (28,000 decisions a year, 2022)"
@@ -451,6 +463,7 @@ _CAPACITY_DECISIONS = (
     "mpp_2024-I",
 )
 _EUR = ("EUR per resident per year",)
+_EUR_PLACE = ("EUR per place per year",)
 
 #: Series of ``inputs.csv``: exogenous inputs and policy settings known in advance.
 INPUT_SERIES: dict[str, SeriesSpec] = {
@@ -467,6 +480,14 @@ INPUT_SERIES: dict[str, SeriesSpec] = {
         ("places",),
         ("coa", "coa_technische_capaciteit"),
         "COA places available",
+        ceiling=_PLACES,
+        bound_reason=_PLACES_WHY,
+    ),
+    "coa_capacity_regular": SeriesSpec(
+        STOCK,
+        ("places",),
+        ("coa",),
+        "regular (non-emergency) COA places available: azc and other regular locations, no noodopvang",
         ceiling=_PLACES,
         bound_reason=_PLACES_WHY,
     ),
@@ -526,6 +547,22 @@ INPUT_SERIES: dict[str, SeriesSpec] = {
         ceiling=_COST,
         bound_reason=_COST_WHY,
     ),
+    "cost_per_place_emergency": SeriesSpec(
+        LEVEL,
+        _EUR_PLACE,
+        ("coa",),
+        "COA cost per place per year, noodopvang (as sources state it per place, not per resident)",
+        ceiling=_COST,
+        bound_reason=_COST_PLACE_WHY,
+    ),
+    "cost_per_place_regular": SeriesSpec(
+        LEVEL,
+        _EUR_PLACE,
+        ("coa",),
+        "COA cost per place per year, regular reception (as sources state it per place)",
+        ceiling=_COST,
+        bound_reason=_COST_PLACE_WHY,
+    ),
     "ind_decision_capacity": SeriesSpec(
         LEVEL,
         ("decisions", "decisions per week"),
@@ -559,7 +596,7 @@ INPUT_SERIES: dict[str, SeriesSpec] = {
     "taakstelling": SeriesSpec(
         FLOW,
         _P,
-        ("bestuurlijk_streefcijfer", "initial_announcement", "vastgesteld"),
+        ("bestuurlijk_streefcijfer", "vastgesteld"),
         "half-yearly municipal housing target (huisvestingstaakstelling)",
         ceiling=_FLOW_PER_MONTH,
         bound_reason=_FLOW_WHY,
@@ -577,6 +614,48 @@ INPUT_SERIES: dict[str, SeriesSpec] = {
 OBSERVATIONS_FILE = "observations.csv"
 INPUTS_FILE = "inputs.csv"
 EVENTS_FILE = "events.csv"
+OFFICIAL_FORECASTS_FILE = "official_forecasts.csv"
+
+# --------------------------------------------------------------------------- official forecasts
+# Columns and targets of ``official_forecasts.csv`` (the MPP, budget, IND and COA forecasts of the time).
+EDITION = "edition"
+MADE_ON = "made_on"
+FORECAST_TARGET = "target"
+TARGET_PERIOD_START = "target_period_start"
+TARGET_PERIOD_END = "target_period_end"
+LOW = "low"
+MID = "mid"
+HIGH = "high"
+#: Columns of ``official_forecasts.csv``, in file order.
+OFFICIAL_FORECAST_COLUMNS: tuple[str, ...] = (
+    EDITION,
+    MADE_ON,
+    FORECAST_TARGET,
+    TARGET_PERIOD_START,
+    TARGET_PERIOD_END,
+    LOW,
+    MID,
+    HIGH,
+    UNIT,
+    SOURCE_URL,
+    NOTE,
+)
+FORECAST_TOTAL_INFLOW = "total_inflow"
+"""Target: first + repeat applications + nareis (persons) over the target period."""
+FORECAST_FIRST_APPLICATIONS = "first_applications"
+"""Target: first asylum applications (persons) over the target period."""
+FORECAST_COA_PLACES_NEEDED = "coa_places_needed"
+"""Target: COA places needed at a date, planning buffer included (divide by the planning occupancy rate
+in force to compare with persons)."""
+FORECAST_COA_STATUSHOUDERS = "coa_statushouders"
+"""Target: statushouders in COA reception at a date (persons)."""
+#: Every target of an official forecast, with the one unit its values carry.
+OFFICIAL_FORECAST_TARGETS: dict[str, str] = {
+    FORECAST_TOTAL_INFLOW: "persons",
+    FORECAST_FIRST_APPLICATIONS: "persons",
+    FORECAST_COA_PLACES_NEEDED: "places",
+    FORECAST_COA_STATUSHOUDERS: "persons",
+}
 
 
 # =========================================================================== scenarios (policy measures)

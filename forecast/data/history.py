@@ -8,7 +8,11 @@ holds three validated tables:
     several definitions per series, quality flags), each with its source.
 ``inputs``
     Exogenous inputs and policy settings known in advance (*taakstelling*,
-    capacity decisions, planning occupancy rate, cost per place, ...).
+    capacity decisions, planning occupancy rate, cost per resident, ...). An input
+    may have several *vintages* (the value first announced and later revisions,
+    each with its ``announced`` date): :attr:`History.inputs` shows the current
+    value of each input, :attr:`History.input_vintages` every vintage, and
+    :meth:`History.until` the value as known on a date.
 ``events``
     Dated interventions and shocks (COVID 2020, the 2022 asieldeal, the
     Spreidingswet, the Syria moratorium, ...).
@@ -105,7 +109,9 @@ class History:
     Parameters
     ----------
     observations, inputs, events : pandas.DataFrame
-        Validated tables (see :mod:`forecast.data.validation`).
+        Validated tables (see :mod:`forecast.data.validation`). ``inputs`` holds every vintage of
+        every input (rows with an ``announced`` date; a frame without that column, such as
+        :attr:`inputs` itself, is one vintage per input, known from its ``period_start``).
     as_of : pandas.Timestamp, optional
         The date the history was cut at by :meth:`until`, if any.
 
@@ -120,7 +126,7 @@ class History:
     11015.0
     """
 
-    __slots__ = ("_as_of", "_events", "_inputs", "_obs")
+    __slots__ = ("_as_of", "_events", "_inputs", "_obs", "_vintages")
 
     def __init__(
         self,
@@ -131,7 +137,8 @@ class History:
         as_of: pd.Timestamp | None = None,
     ) -> None:
         self._obs = observations.reset_index(drop=True)
-        self._inputs = inputs.reset_index(drop=True)
+        self._vintages = _input_vintages_frame(inputs)
+        self._inputs = _current_inputs(self._vintages)
         self._events = events.reset_index(drop=True)
         self._as_of = as_of
 
@@ -175,7 +182,9 @@ class History:
         obs = V.read_records(path, N.OBSERVATION_SERIES, observed=True)
         bundled = load_history() if inputs is None or events is None else None
         inp = (
-            V.read_records(inputs, N.INPUT_SERIES, observed=False) if inputs is not None else bundled._inputs
+            V.read_records(inputs, N.INPUT_SERIES, observed=False)
+            if inputs is not None
+            else bundled._vintages
         )
         ev = V.read_events(events) if events is not None else bundled._events
         return cls(obs, inp, ev)
@@ -197,7 +206,8 @@ class History:
             Columns :data:`forecast.names.RECORD_COLUMNS`; dates as ISO strings,
             dates or timestamps.
         inputs, events : pandas.DataFrame, optional
-            Default: the bundled inputs and events.
+            Default: the bundled inputs and events. ``inputs`` may carry an ``announced`` column
+            (vintages; see :attr:`input_vintages`).
         name : str, optional
             How the frame is named in error messages (default ``"<frame>"``).
 
@@ -217,13 +227,13 @@ class History:
         bundled = load_history() if inputs is None or events is None else None
         inp = (
             V.validate_records(
-                V.frame_rows(inputs, N.RECORD_COLUMNS, name + ":inputs"),
+                V.frame_rows(inputs, N.RECORD_COLUMNS, name + ":inputs", (N.ANNOUNCED,)),
                 name + ":inputs",
                 N.INPUT_SERIES,
                 observed=False,
             )
             if inputs is not None
-            else bundled._inputs
+            else bundled._vintages
         )
         if events is not None:
             ev_rows = V.frame_rows(events, N.EVENT_COLUMNS, name + ":events")
@@ -240,8 +250,40 @@ class History:
 
     @property
     def inputs(self) -> pd.DataFrame:
-        """The exogenous inputs (a copy)."""
+        """The exogenous inputs as known (a copy): one row per input, its latest vintage.
+
+        For every input (one ``(series, period_start, period_end, definition)``) the row of its
+        latest vintage: the latest ``known_from`` (the ``announced`` date, or ``period_start`` for a
+        row without one). In a history cut by :meth:`until` that is the value as known on the cut
+        date. Columns :data:`forecast.names.RECORD_COLUMNS`, ``kind``, ``frequency``,
+        ``source_file``, ``line``, ``announced`` (NaT where not given) and ``known_from``.
+        """
         return self._inputs.copy()
+
+    @property
+    def input_vintages(self) -> pd.DataFrame:
+        """Every vintage of every input (a copy), as known: the first announcement and each revision.
+
+        The same columns as :attr:`inputs`, sorted by series, definition, period and
+        ``known_from``; an input that was never revised has one row. In a history cut by
+        :meth:`until`, only the vintages known on the cut date.
+        """
+        return self._vintages.copy()
+
+    @property
+    def input_vintage_hash(self) -> str:
+        """SHA-256 of the input vintages as known (``sha256:<hex>``), announcement dates included.
+
+        The canonical CSV text of :attr:`input_vintages` (the columns of ``inputs.csv``:
+        :data:`forecast.names.INPUT_COLUMNS`). Two histories have the same hash exactly when they
+        hold the same vintages with the same announcement dates, so a backtest records with each fit
+        which input vintages it used (``history.until(origin).input_vintage_hash``). :attr:`data_hash`
+        covers only the current value of each input.
+        """
+        h = hashlib.sha256()
+        h.update(N.INPUTS_FILE.encode())
+        h.update(_vintages_csv(self._vintages).encode())
+        return "sha256:" + h.hexdigest()
 
     @property
     def events(self) -> pd.DataFrame:
@@ -270,10 +312,12 @@ class History:
     def until(self, date: DateLike) -> History:
         """Only what was known on ``date``: a leak-free cut for backtests.
 
-        Keeps observations whose period ended on or before ``date``; inputs whose
-        period started on or before ``date`` (settings in force or announced to
-        start by then); events that had started by ``date``, with an ``end`` after
-        ``date`` blanked (it was not yet known).
+        Keeps observations whose period ended on or before ``date``; for every input, the
+        value as known on ``date``: the latest vintage announced on or before it (a vintage
+        without an ``announced`` date is known from its ``period_start``), so a revision
+        announced later is not seen and an input with no vintage known by then is absent;
+        events that had started by ``date``, with an ``end`` after ``date`` blanked (it was not
+        yet known).
 
         Parameters
         ----------
@@ -300,7 +344,7 @@ class History:
                     f"{first:%Y-%m-%d}; cut at that date or later"
                 )
         obs = self._obs[self._obs[N.PERIOD_END] <= ts]
-        inp = self._inputs[self._inputs[N.PERIOD_START] <= ts]
+        inp = self._vintages[self._vintages[N.KNOWN_FROM] <= ts]
         ev = self._events[self._events[N.EVENT_START] <= ts].copy()
         later = ev[N.EVENT_END] > ts
         ev.loc[later, N.EVENT_END] = pd.NaT
@@ -357,7 +401,7 @@ class History:
             if unknown:
                 raise KeyError(f"unknown quality {unknown}; known: {list(N.QUALITIES)}")
             mask &= self._obs[N.QUALITY].isin(qual)
-        return History(self._obs[mask], self._inputs, self._events, as_of=self._as_of)
+        return History(self._obs[mask], self._vintages, self._events, as_of=self._as_of)
 
     def input_series(self, series: str, definition: str | None = None) -> pd.DataFrame:
         """Return the rows of one input series (a copy), optionally of one definition.
@@ -372,7 +416,8 @@ class History:
         Returns
         -------
         pandas.DataFrame
-            The rows of :attr:`inputs` of that series (empty when the history has none).
+            The rows of :attr:`inputs` of that series: the current vintage of each input (empty
+            when the history has none).
 
         Raises
         ------
@@ -432,6 +477,11 @@ class History:
         different value is a conflict: :class:`MergeConflictError` lists them all,
         unless ``overwrite=True``, in which case the new row replaces the old.
 
+        Input rows are vintages: a row with an ``announced`` date is compared with the
+        vintage of the same input announced the same day (none: it is added as a revision);
+        a row without one is compared with the vintage without one, or else with the current
+        value (``overwrite=True`` then replaces every vintage of that input by the new row).
+
         Parameters
         ----------
         new : History, DataFrame or path
@@ -451,10 +501,11 @@ class History:
         MergeConflictError
             When new rows contradict existing ones and ``overwrite`` is False; nothing is merged.
         DataValidationError
-            When ``new`` is a DataFrame or file with an invalid row.
+            When ``new`` is a DataFrame or file with an invalid row, or the merged inputs hold two
+            different values of one input known from the same day.
         """
         if isinstance(new, History):
-            new_obs, new_inputs, new_events = new._obs, new._inputs, new._events
+            new_obs, new_inputs, new_events = new._obs, new._vintages, new._events
         elif isinstance(new, pd.DataFrame):
             new_obs = V.validate_records(
                 V.frame_rows(new, N.RECORD_COLUMNS, "<frame>"), "<frame>", N.OBSERVATION_SERIES, observed=True
@@ -465,9 +516,7 @@ class History:
             new_inputs, new_events = None, None
         obs = _merge_records(self._obs, new_obs, overwrite, "observation")
         inputs = (
-            self._inputs
-            if new_inputs is None
-            else _merge_records(self._inputs, new_inputs, overwrite, "input")
+            self._vintages if new_inputs is None else _merge_inputs(self._vintages, new_inputs, overwrite)
         )
         events = self._events
         if new_events is not None:
@@ -480,7 +529,8 @@ class History:
         """Write ``observations.csv``, ``inputs.csv`` and ``events.csv`` to a directory.
 
         Each file is written to a temporary name and renamed into place, so an
-        interrupted write never leaves a half-written file.
+        interrupted write never leaves a half-written file. ``inputs.csv`` holds every input
+        vintage, with the ``announced`` column when any vintage has a date.
 
         Parameters
         ----------
@@ -489,7 +539,12 @@ class History:
         """
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        for name, text in self._csv_texts().items():
+        texts = {
+            N.OBSERVATIONS_FILE: _records_csv(self._obs),
+            N.INPUTS_FILE: _vintages_csv(self._vintages, only_if_dated=True),
+            N.EVENTS_FILE: _events_csv(self._events),
+        }
+        for name, text in texts.items():
             atomic.write_text(directory / name, text)
 
     def _csv_texts(self) -> dict[str, str]:
@@ -501,7 +556,12 @@ class History:
 
     @property
     def data_hash(self) -> str:
-        """SHA-256 of the canonical CSV text of the three tables (``sha256:<hex>``)."""
+        """SHA-256 of the canonical CSV text of the data as the model sees it (``sha256:<hex>``).
+
+        The observations, the current value of every input (:attr:`inputs`, in the columns
+        :data:`forecast.names.RECORD_COLUMNS`) and the events. Announcement dates and superseded
+        vintages are not part of it: :attr:`input_vintage_hash` records them.
+        """
         h = hashlib.sha256()
         for name, text in self._csv_texts().items():
             h.update(name.encode())
@@ -584,7 +644,7 @@ class History:
         head = (
             f"History: {len(obs)} observations of {obs[N.SERIES].nunique()} series "
             f"({obs[N.PERIOD_END].min():%Y-%m-%d} .. {obs[N.PERIOD_END].max():%Y-%m-%d}), "
-            f"{len(self._inputs)} inputs, {len(self._events)} events"
+            f"{len(self._inputs)} inputs ({len(self._vintages)} vintages), {len(self._events)} events"
         )
         if self._as_of is not None:
             head += f"\nas known on {self._as_of:%Y-%m-%d}"
@@ -647,6 +707,103 @@ def _merge_records(old: pd.DataFrame, new: pd.DataFrame, overwrite: bool, table:
     else:
         merged = pd.concat([old, new[~new_keys.isin(old_keys)]], ignore_index=True)
     return merged.sort_values([N.SERIES, N.DEFINITION, N.PERIOD_END, N.PERIOD_START], kind="stable")
+
+
+_INPUT_ORDER = [N.SERIES, N.DEFINITION, N.PERIOD_END, N.PERIOD_START, N.KNOWN_FROM]
+
+
+def _input_vintages_frame(inputs: pd.DataFrame) -> pd.DataFrame:
+    """Every input vintage with ``announced`` (NaT where absent) and ``known_from``, in canonical order."""
+    df = inputs.reset_index(drop=True).copy()
+    if N.ANNOUNCED not in df:
+        df[N.ANNOUNCED] = pd.NaT
+    df[N.ANNOUNCED] = pd.to_datetime(df[N.ANNOUNCED]).astype("datetime64[s]")
+    df[N.KNOWN_FROM] = V.known_from(df)
+    return df.sort_values(_INPUT_ORDER, kind="stable").reset_index(drop=True)
+
+
+def _current_inputs(vintages: pd.DataFrame) -> pd.DataFrame:
+    """The latest vintage (largest ``known_from``; of equals the last) of every input, in canonical order."""
+    if vintages.empty:
+        return vintages.copy()
+    ranked = vintages.sort_values([*N.RECORD_KEY, N.KNOWN_FROM], kind="stable")
+    latest = ranked.groupby(list(N.RECORD_KEY), sort=False, dropna=False).tail(1)
+    return latest.sort_values(_INPUT_ORDER, kind="stable").reset_index(drop=True)
+
+
+def _merge_inputs(old: pd.DataFrame, new: pd.DataFrame, overwrite: bool) -> pd.DataFrame:
+    """Merge input vintages (see :meth:`History.merge`)."""
+    new = _input_vintages_frame(new)
+    key = list(N.RECORD_KEY)
+    cur_frame = _current_inputs(old)
+    current = {
+        tuple(r): i
+        for i, r in zip(cur_frame.index, cur_frame[key].itertuples(index=False, name=None), strict=True)
+    }
+    by_key: dict[tuple, list[int]] = {}
+    for i, r in zip(old.index, old[key].itertuples(index=False, name=None), strict=True):
+        by_key.setdefault(tuple(r), []).append(i)
+    drop: set[int] = set()
+    add: list[int] = []
+    conflicts: list[dict[str, object]] = []
+    for j, row in new.iterrows():
+        k = tuple(row[c] for c in key)
+        rows = by_key.get(k, [])
+        announced = row[N.ANNOUNCED]
+        same_day = [i for i in rows if _same_date(old.at[i, N.ANNOUNCED], announced)]
+        if same_day:
+            target = old.loc[same_day[0]]
+            replaced = same_day
+        elif pd.isna(announced) and rows:
+            target = cur_frame.loc[current[k]]
+            replaced = rows
+        else:
+            add.append(j)
+            continue
+        if target[N.VALUE] == row[N.VALUE]:
+            continue
+        conflicts.append(
+            {
+                **{c: row[c] for c in key},
+                "value_existing": target[N.VALUE],
+                "source_existing": f"{target[N.SOURCE_FILE]}:{target[N.LINE]}",
+                "value_new": row[N.VALUE],
+                "source_new": f"{row[N.SOURCE_FILE]}:{row[N.LINE]}",
+            }
+        )
+        drop.update(replaced)
+        add.append(j)
+    if conflicts and not overwrite:
+        raise MergeConflictError(pd.DataFrame(conflicts), "input")
+    merged = pd.concat([old.drop(index=sorted(drop)), new.loc[add]], ignore_index=True)
+    problems = V.vintage_problems(merged)
+    if problems:
+        raise V.DataValidationError(problems)
+    return _input_vintages_frame(merged)
+
+
+def _same_date(a: object, b: object) -> bool:
+    if pd.isna(a) and pd.isna(b):
+        return True
+    return not pd.isna(a) and not pd.isna(b) and pd.Timestamp(a) == pd.Timestamp(b)
+
+
+def _vintages_csv(df: pd.DataFrame, *, only_if_dated: bool = False) -> str:
+    """Input vintages as ``inputs.csv`` text: the record columns, then ``announced`` (see ``only_if_dated``).
+
+    With ``only_if_dated`` the ``announced`` column is written only when a vintage has a date, so a
+    history without vintages writes the same file as before vintages existed."""
+    with_date = not only_if_dated or bool(df[N.ANNOUNCED].notna().any())
+    cols = list(N.INPUT_COLUMNS) if with_date else list(N.RECORD_COLUMNS)
+    out = df[cols].copy()
+    out[N.PERIOD_START] = out[N.PERIOD_START].dt.strftime("%Y-%m-%d")
+    out[N.PERIOD_END] = out[N.PERIOD_END].dt.strftime("%Y-%m-%d")
+    out[N.VALUE] = out[N.VALUE].map(_format_value)
+    if with_date:
+        out[N.ANNOUNCED] = out[N.ANNOUNCED].dt.strftime("%Y-%m-%d").fillna("")
+    buf = io.StringIO()
+    out.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
 
 
 def _records_csv(df: pd.DataFrame) -> str:
@@ -721,6 +878,6 @@ def load_history(
         return _BUNDLED
     return History(
         _BUNDLED._obs,
-        V.read_records(inputs, N.INPUT_SERIES, observed=False) if inputs is not None else _BUNDLED._inputs,
+        V.read_records(inputs, N.INPUT_SERIES, observed=False) if inputs is not None else _BUNDLED._vintages,
         V.read_events(events) if events is not None else _BUNDLED._events,
     )

@@ -8,7 +8,8 @@ problems it found (file, line, series, what is wrong).
 
 Rules for ``observations.csv`` / ``inputs.csv`` rows
 ----------------------------------------------------
-* the columns are exactly :data:`forecast.names.RECORD_COLUMNS` (any order);
+* the columns are exactly :data:`forecast.names.RECORD_COLUMNS` (any order); ``inputs.csv`` may also
+  carry :data:`forecast.names.ANNOUNCED` (the date a value was announced, see *Input vintages* below);
 * the file is UTF-8 text (a UTF-8 byte-order mark is fine; UTF-16 and UTF-32 are named and
   refused) of at most :data:`MAX_FILE_BYTES`, readable (an OS error such as "permission denied"
   is reported, not raised);
@@ -29,8 +30,22 @@ Rules for ``observations.csv`` / ``inputs.csv`` rows
 * every other value lies within its series' plausibility bounds (:meth:`forecast.names.SeriesSpec.bounds`:
   a generous ceiling, per month of the period for a flow, and a floor for signed series);
 * series, definition, unit and quality are known codes;
-* no two rows share ``(series, period_start, period_end, definition)``;
+* no two rows share ``(series, period_start, period_end, definition)`` (for inputs: and ``announced``);
 * observations carry a non-empty ``source_url``.
+
+Input vintages
+--------------
+An input (one ``(series, period_start, period_end, definition)``) may have several rows, its
+*vintages*: the value first announced and later revisions, each with the date it was announced.
+The rules (:func:`vintage_problems`):
+
+* a row's value is known from its ``announced`` date; a row without one is known from its
+  ``period_start`` (a setting known when it takes effect, the rule for every input before vintages);
+* ``announced`` is an ISO date inside the date window and not after today (an announcement cannot lie
+  in the future); it may lie before ``period_start`` (a taakstelling is set in advance) or after
+  ``period_end`` (revisions happen; the curated history dates a revision by its source);
+* two vintages of one input known from the same day must have the same value (two different values
+  announced the same day cannot be ordered); the same value may be restated later.
 """
 
 from __future__ import annotations
@@ -252,7 +267,7 @@ def decode_text(raw: bytes, source: str) -> str:
 
 
 def parse_table(
-    text: str, source: str, expected: Sequence[str]
+    text: str, source: str, expected: Sequence[str], optional: Sequence[str] = ()
 ) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """Split CSV text into a header and rows keyed by column, with line numbers.
 
@@ -264,6 +279,9 @@ def parse_table(
         Name used in messages.
     expected : sequence of str
         The columns the file must have (in any order).
+    optional : sequence of str, optional
+        Columns the file may have besides ``expected`` (default none): for ``inputs.csv`` the
+        :data:`forecast.names.ANNOUNCED` date. A row of a file without them has them as ``""``.
 
     Returns
     -------
@@ -296,7 +314,7 @@ def parse_table(
                 )
     problems: list[Problem] = []
     missing = [c for c in expected if c not in header]
-    unknown = [c for c in header if c not in expected]
+    unknown = [c for c in header if c not in expected and c not in optional]
     if missing:
         problems.append(Problem(source, 1, None, f"missing column(s): {', '.join(missing)}"))
     if unknown:
@@ -305,7 +323,8 @@ def parse_table(
                 source,
                 1,
                 None,
-                f"unknown column(s): {', '.join(map(repr, unknown))}; expected {', '.join(expected)}",
+                f"unknown column(s): {', '.join(map(repr, unknown))}; expected {', '.join(expected)}"
+                + (f" (and optionally {', '.join(optional)})" if optional else ""),
             )
         )
     dupes = sorted({c for c in header if header.count(c) > 1})
@@ -337,7 +356,10 @@ def parse_table(
                 )
             )
         else:
-            rows.append((line, dict(zip(header, fields, strict=True))))
+            row = dict(zip(header, fields, strict=True))
+            for column in optional:
+                row.setdefault(column, "")
+            rows.append((line, row))
         line = reader.line_num + 1
     if problems:
         raise DataValidationError(problems)
@@ -571,7 +593,7 @@ def validate_records(
     """
     problems: list[Problem] = []
     out: list[dict[str, object]] = []
-    seen: dict[tuple[str, dt.date, dt.date, str], tuple[int, float]] = {}
+    seen: dict[tuple[str, dt.date, dt.date, str, dt.date | None], tuple[int, float]] = {}
     today = dt.date.today() if today is None else today
     for line, raw in rows:
         series = (raw.get(N.SERIES) or "").strip()
@@ -598,6 +620,14 @@ def validate_records(
         except ValueError as exc:
             bad(f"unparseable value: {exc}")
             continue
+        announced_text = (raw.get(N.ANNOUNCED) or "").strip()
+        announced: dt.date | None = None
+        if announced_text:
+            try:
+                announced = parse_date(announced_text)
+            except ValueError as exc:
+                bad(f"unparseable {N.ANNOUNCED} date: {exc}")
+                continue
         definition = raw[N.DEFINITION].strip()
         unit = raw[N.UNIT].strip()
         quality = raw[N.QUALITY].strip()
@@ -610,6 +640,16 @@ def validate_records(
         for why in outside:
             bad(why)
             ok = False
+        if announced is not None:
+            if why := _date_window_problem(N.ANNOUNCED, announced):
+                bad(why)
+                ok = False
+            elif announced > today:
+                bad(
+                    f"{N.ANNOUNCED} {announced} is after today ({today}): an announcement cannot lie in the "
+                    "future (a typo in the year?)"
+                )
+                ok = False
         if observed and not outside and end > today:
             bad(
                 f"period_end {end} is after today ({today}): a figure cannot be observed in the future "
@@ -661,17 +701,18 @@ def validate_records(
             ok = False
         if not ok:
             continue
-        key = (series, start, end, definition)
+        key = (series, start, end, definition, announced)
         if key in seen:
             first_line, first_value = seen[key]
+            when = f" and {N.ANNOUNCED} {announced}" if announced is not None else ""
             if first_value != value:
                 bad(
-                    f"conflicts with line {first_line}: same series, period {start}..{end} and "
+                    f"conflicts with line {first_line}: same series, period {start}..{end}{when} and "
                     f"definition {definition!r} but value {value:g} vs {first_value:g}"
                 )
             else:
                 bad(
-                    f"repeats line {first_line} (same series, period {start}..{end}, definition "
+                    f"repeats line {first_line} (same series, period {start}..{end}{when}, definition "
                     f"{definition!r} and value)"
                 )
             continue
@@ -691,14 +732,20 @@ def validate_records(
                 N.FREQUENCY: period_frequency(start, end),
                 N.SOURCE_FILE: source,
                 N.LINE: line,
+                N.ANNOUNCED: announced,
             }
         )
     if problems:
         raise DataValidationError(problems)
-    return records_frame(out)
+    frame = records_frame(out, inputs=not observed)
+    if not observed:
+        problems = vintage_problems(frame)
+        if problems:
+            raise DataValidationError(problems)
+    return frame
 
 
-def records_frame(records: list[dict[str, object]]) -> pd.DataFrame:
+def records_frame(records: list[dict[str, object]], *, inputs: bool = False) -> pd.DataFrame:
     """Build the typed, sorted record frame from validated dictionaries.
 
     Parameters
@@ -706,23 +753,93 @@ def records_frame(records: list[dict[str, object]]) -> pd.DataFrame:
     records : list of dict
         One dictionary per row with the columns :data:`forecast.names.RECORD_COLUMNS` plus
         ``kind``, ``frequency``, ``source_file`` and ``line`` (as :func:`validate_records`
-        builds them).
+        builds them), and for inputs ``announced`` (a date or None).
+    inputs : bool, optional
+        True for input rows: the frame also has ``announced`` (NaT where not given) and
+        ``known_from`` (``announced``, or ``period_start`` where there is none); default False.
 
     Returns
     -------
     pandas.DataFrame
         Those columns, with dates as ``datetime64[s]``, ``value`` as float and ``line`` as int64;
-        sorted by series, definition, period end and period start.
+        sorted by series, definition, period end and period start (inputs: then ``known_from``).
     """
     cols = [*N.RECORD_COLUMNS, N.KIND, N.FREQUENCY, N.SOURCE_FILE, N.LINE]
+    if inputs:
+        cols.append(N.ANNOUNCED)
     df = pd.DataFrame.from_records(records, columns=cols)
-    for c in (N.PERIOD_START, N.PERIOD_END):
+    for c in (N.PERIOD_START, N.PERIOD_END, *((N.ANNOUNCED,) if inputs else ())):
         df[c] = pd.to_datetime(df[c]).astype("datetime64[s]")
     df[N.VALUE] = df[N.VALUE].astype(float)
     df[N.LINE] = df[N.LINE].astype("int64")
-    return df.sort_values([N.SERIES, N.DEFINITION, N.PERIOD_END, N.PERIOD_START], kind="stable").reset_index(
-        drop=True
-    )
+    order = [N.SERIES, N.DEFINITION, N.PERIOD_END, N.PERIOD_START]
+    if inputs:
+        df[N.KNOWN_FROM] = known_from(df)
+        order.append(N.KNOWN_FROM)
+    return df.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def known_from(inputs: pd.DataFrame) -> pd.Series:
+    """The first day each input row's value was known: its ``announced`` date, else its ``period_start``.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        Input rows with ``period_start`` and, optionally, ``announced`` (NaT where not given).
+
+    Returns
+    -------
+    pandas.Series
+        ``datetime64[s]``, aligned with ``inputs``.
+    """
+    start = inputs[N.PERIOD_START].astype("datetime64[s]")
+    if N.ANNOUNCED not in inputs:
+        return start
+    return inputs[N.ANNOUNCED].astype("datetime64[s]").fillna(start)
+
+
+def vintage_problems(inputs: pd.DataFrame) -> list[Problem]:
+    """Find vintages of one input that cannot be ordered: two different values known the same day.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        Typed input rows (as :func:`records_frame` builds them with ``inputs=True``), with
+        ``source_file`` and ``line``.
+
+    Returns
+    -------
+    list of Problem
+        One problem per clash, naming the file and line of the later row, the series, both values and
+        the day; empty when every input's vintages are known from distinct days (or repeat a value).
+    """
+    if inputs.empty:
+        return []
+    df = inputs.assign(**{N.KNOWN_FROM: known_from(inputs)})
+    problems = []
+    for _, group in df.groupby([*N.RECORD_KEY, N.KNOWN_FROM], sort=False):
+        if group[N.VALUE].nunique() < 2:
+            continue
+        group = group.sort_values(N.LINE, kind="stable")
+        first = group.iloc[0]
+        for _, row in group.iloc[1:].iterrows():
+            if row[N.VALUE] == first[N.VALUE]:
+                continue
+            start, end = pd.Timestamp(row[N.PERIOD_START]), pd.Timestamp(row[N.PERIOD_END])
+            period = f"{start:%Y-%m-%d}..{end:%Y-%m-%d}"
+            problems.append(
+                Problem(
+                    str(row[N.SOURCE_FILE]),
+                    int(row[N.LINE]),
+                    str(row[N.SERIES]),
+                    f"two different values of one input known from the same day "
+                    f"{pd.Timestamp(row[N.KNOWN_FROM]):%Y-%m-%d}: {row[N.VALUE]:g} here and "
+                    f"{first[N.VALUE]:g} at {first[N.SOURCE_FILE]}:{int(first[N.LINE])} (period {period}, "
+                    f"definition {row[N.DEFINITION]!r}); a revision needs a later {N.ANNOUNCED} date (a row "
+                    f"without one is known from its period_start)",
+                )
+            )
+    return sorted(problems, key=lambda p: (p.source, p.line or 0))
 
 
 _MONTH_PRECISION = re.compile(r"^\d{4}-\d{2}$")
@@ -845,7 +962,7 @@ def read_records(path: str | Path, registry: Mapping[str, N.SeriesSpec], *, obse
     """
     path = Path(path)
     text = read_text(path)
-    _, rows = parse_table(text, path.name, N.RECORD_COLUMNS)
+    _, rows = parse_table(text, path.name, N.RECORD_COLUMNS, () if observed else (N.ANNOUNCED,))
     return validate_records(rows, path.name, registry, observed=observed)
 
 
@@ -873,7 +990,9 @@ def read_events(path: str | Path) -> pd.DataFrame:
     return validate_events(rows, path.name)
 
 
-def frame_rows(df: pd.DataFrame, columns: Sequence[str], source: str) -> list[tuple[int, dict[str, str]]]:
+def frame_rows(
+    df: pd.DataFrame, columns: Sequence[str], source: str, optional: Sequence[str] = ()
+) -> list[tuple[int, dict[str, str]]]:
     """Turn a user's DataFrame into string rows for validation.
 
     Dates may be strings, ``datetime.date`` or pandas timestamps; values may be
@@ -882,13 +1001,16 @@ def frame_rows(df: pd.DataFrame, columns: Sequence[str], source: str) -> list[tu
     Parameters
     ----------
     df : pandas.DataFrame
-        The user's table. Besides ``columns`` it may hold the derived columns ``kind``,
-        ``frequency``, ``source_file`` and ``line`` (ignored), but no others.
+        The user's table. Besides ``columns`` (and ``optional``) it may hold the derived columns
+        ``kind``, ``frequency``, ``source_file``, ``line`` and ``known_from`` (ignored), but no others.
     columns : sequence of str
         The columns to read (:data:`forecast.names.RECORD_COLUMNS` or
         :data:`forecast.names.EVENT_COLUMNS`).
     source : str
         Name of the frame in messages.
+    optional : sequence of str, optional
+        Columns the frame may hold besides ``columns`` (for inputs: ``announced``); read as ``""``
+        where the frame has none.
 
     Returns
     -------
@@ -902,9 +1024,8 @@ def frame_rows(df: pd.DataFrame, columns: Sequence[str], source: str) -> list[tu
         When a column is missing or unknown, or the frame has no rows.
     """
     missing = [c for c in columns if c not in df.columns]
-    unknown = [
-        c for c in df.columns if c not in columns and c not in (N.KIND, N.FREQUENCY, N.SOURCE_FILE, N.LINE)
-    ]
+    derived = (N.KIND, N.FREQUENCY, N.SOURCE_FILE, N.LINE, N.KNOWN_FROM)
+    unknown = [c for c in df.columns if c not in columns and c not in optional and c not in derived]
     problems = []
     if missing:
         problems.append(Problem(source, None, None, f"missing column(s): {', '.join(missing)}"))
@@ -926,12 +1047,11 @@ def frame_rows(df: pd.DataFrame, columns: Sequence[str], source: str) -> list[tu
             return repr(v)
         return str(v)
 
+    read = [*columns, *(c for c in optional if c in df.columns)]
     rows = []
-    for label, rec in zip(df.index, df[list(columns)].itertuples(index=False, name=None), strict=True):
-        rows.append(
-            (
-                int(label) if isinstance(label, int) else label,
-                {c: text(v) for c, v in zip(columns, rec, strict=True)},
-            )
-        )
+    for label, rec in zip(df.index, df[read].itertuples(index=False, name=None), strict=True):
+        row = {c: text(v) for c, v in zip(read, rec, strict=True)}
+        for c in optional:
+            row.setdefault(c, "")
+        rows.append((int(label) if isinstance(label, int) else label, row))
     return rows

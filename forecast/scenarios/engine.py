@@ -12,9 +12,11 @@ shared by the scenarios (common random numbers), so two scenarios differ only by
 Capacity, noodopvang and cost
 -----------------------------
 Need in places is persons ÷ the planning occupancy rate in force
-(:func:`forecast.model.planning_occupancy_rate`). For a regular capacity path ``C_t`` (places;
-default: the latest ``coa_capacity`` in the inputs, held flat; or a user's number or path) plus
-the measures' places:
+(:func:`forecast.model.planning_occupancy_rate`). For a regular capacity path ``C_t`` (regular,
+non-emergency places; default: the latest ``coa_capacity_regular`` in the inputs as known, held flat;
+or a user's number or path; never the total COA capacity, which includes noodopvang) plus the
+measures' places (a ``level`` effect raises ``C_t`` to at least its level, so that no place is counted
+twice; see :mod:`forecast.scenarios.measures`):
 
 .. math::
 
@@ -24,7 +26,16 @@ the measures' places:
 
 with ``need`` in persons: the planning buffer makes need in places exceed the capacity before
 anyone is in noodopvang (the regular places are filled up first), and ``c_r``, ``c_e`` the latest
-regular and emergency cost per resident per year of the inputs.
+regular and emergency cost *per resident* per year of the inputs (``cost_per_resident_*``, nominal euros
+of the year they cover; per-place costs, ``cost_per_place_*``, are not used because need and
+noodopvang count persons), held flat (not indexed).
+
+Stress scenarios
+----------------
+``ScenarioEngine(model, stress=("einde_tijdelijke_bescherming",))`` applies the named stress entries
+of the measures file (``[[stress]]``, e.g. an extra inflow when the temporary protection of displaced
+Ukrainians ends) to *every* scenario, with their own effect draws from their priors (a separate
+random stream). The grid, the bundles and the default numbers (no stress) are unchanged.
 
 Vectorised over the whole grid
 ------------------------------
@@ -113,9 +124,11 @@ class CapacityPath:
     Parameters
     ----------
     places : numpy.ndarray
-        Shape ``(month,)``: regular reception places in each forecast month, finite and >= 0.
+        Shape ``(month,)``: regular (non-emergency) reception places in each forecast month, finite
+        and >= 0.
     description : str
-        Where the path comes from (the input row it holds flat, or "given"), for provenance.
+        Where the path comes from (the input row it holds flat: value, date, source; or "given"),
+        for provenance; the reports print it.
     """
 
     places: np.ndarray
@@ -129,11 +142,12 @@ class ReceptionCosts:
     Parameters
     ----------
     regular : float
-        Euro per resident per year in regular COA reception.
+        Euro per resident per year in regular COA reception (nominal euros of its year).
     emergency : float
-        Euro per resident per year in noodopvang.
+        Euro per resident per year in noodopvang (nominal euros of its year).
     description : str
-        Both amounts with the definition and date of the input rows they come from.
+        Both amounts with the definition, period, price year and source of the input rows they
+        come from.
     """
 
     regular: float
@@ -141,10 +155,16 @@ class ReceptionCosts:
     description: str
 
 
-def _latest_input(history, series: str) -> pd.Series:
+#: The input series of the default capacity path: regular (non-emergency) COA places.
+REGULAR_CAPACITY_SERIES = "coa_capacity_regular"
+#: The input series of the default reception costs (euro per resident per year).
+COST_SERIES = ("cost_per_resident_regular", "cost_per_resident_emergency")
+
+
+def _latest_input(history, series: str, hint: str = "") -> pd.Series:
     rows = history.input_series(series)
     if rows.empty:
-        raise ScenarioError(f"the history's inputs have no {series!r} row")
+        raise ScenarioError(f"the history's inputs have no {series!r} row{hint}")
     return rows.sort_values([N.PERIOD_END, N.VALUE]).iloc[-1]
 
 
@@ -154,12 +174,14 @@ def capacity_path(history, months: pd.DatetimeIndex, places: Any = None) -> Capa
     Parameters
     ----------
     history : History
-        Its inputs give the default: the latest ``coa_capacity`` row, held flat.
+        Its inputs give the default: the latest ``coa_capacity_regular`` row (regular places as
+        known, without noodopvang), held flat.
     months : pandas.DatetimeIndex
         The forecast months (month starts).
     places : None, number, array-like or pandas.Series, optional
-        A flat number of places (e.g. 75,000), one value per month, or a Series indexed by month
-        (every forecast month must be present); default ``None``: the latest ``coa_capacity``.
+        Regular places: a flat number (e.g. 75,000), one value per month, or a Series indexed by
+        month (every forecast month must be present); default ``None``: the latest
+        ``coa_capacity_regular``.
 
     Returns
     -------
@@ -170,16 +192,22 @@ def capacity_path(history, months: pd.DatetimeIndex, places: Any = None) -> Capa
     ------
     ScenarioError
         For a negative, non-finite or mis-sized path, a Series that lacks a forecast month, or
-        (default path) inputs without a ``coa_capacity`` row.
+        (default path) inputs without a ``coa_capacity_regular`` row.
     """
     H = len(months)
     if places is None:
-        row = _latest_input(history, "coa_capacity")
+        row = _latest_input(
+            history,
+            REGULAR_CAPACITY_SERIES,
+            " (regular COA places); pass capacity= (regular places, without noodopvang) explicitly",
+        )
         values = np.full(H, float(row[N.VALUE]))
+        announced = row.get(N.ANNOUNCED)
+        known = f", announced {pd.Timestamp(announced):%Y-%m-%d}" if pd.notna(announced) else ""
         desc = (
-            f"latest coa_capacity in the inputs, held flat: {row[N.VALUE]:,.0f} places on "
-            f"{pd.Timestamp(row[N.PERIOD_END]):%Y-%m-%d} ({row[N.DEFINITION]}, {row[N.QUALITY]}; "
-            f"{row[N.SOURCE_URL]})"
+            f"regular COA places (no noodopvang), the latest {REGULAR_CAPACITY_SERIES} in the inputs as "
+            f"known, held flat: {row[N.VALUE]:,.0f} places on {pd.Timestamp(row[N.PERIOD_END]):%Y-%m-%d} "
+            f"({row[N.DEFINITION]}, {row[N.QUALITY]}{known}; {row[N.SOURCE_URL]})"
         )
     elif np.ndim(places) == 0:
         values = np.full(H, float(places))
@@ -214,25 +242,35 @@ def reception_costs(history) -> ReceptionCosts:
     Parameters
     ----------
     history : History
-        Its inputs ``cost_per_resident_regular`` and ``cost_per_resident_emergency``; of each,
-        the row with the latest period end is used.
+        Its inputs ``cost_per_resident_regular`` and ``cost_per_resident_emergency`` (euro per
+        resident per year); of each, the row with the latest period end is used. Costs stated per
+        place (``cost_per_place_*``) are not used: need and noodopvang count persons.
 
     Returns
     -------
     ReceptionCosts
-        Both costs in euro per resident per year, with their sources.
+        Both costs in euro per resident per year, in nominal euros of the year each row covers
+        (its price year, stated in the description; the engine does not index them), with their
+        sources.
 
     Raises
     ------
     ScenarioError
         When the inputs lack either series.
     """
-    reg = _latest_input(history, "cost_per_resident_regular")
-    eme = _latest_input(history, "cost_per_resident_emergency")
+    reg, eme = (_latest_input(history, series) for series in COST_SERIES)
+
+    def year(row: pd.Series) -> str:
+        start, end = pd.Timestamp(row[N.PERIOD_START]), pd.Timestamp(row[N.PERIOD_END])
+        return str(end.year) if start.year == end.year else f"{start.year}-{end.year}"
+
     desc = (
-        f"regular {reg[N.VALUE]:,.0f} and noodopvang {eme[N.VALUE]:,.0f} euro per resident per year "
-        f"({reg[N.DEFINITION]} {pd.Timestamp(reg[N.PERIOD_END]):%Y-%m-%d}; {eme[N.DEFINITION]} "
-        f"{pd.Timestamp(eme[N.PERIOD_END]):%Y-%m-%d})"
+        f"regular {reg[N.VALUE]:,.0f} and noodopvang {eme[N.VALUE]:,.0f} euro per resident per year, "
+        f"nominal prices of {year(reg)} and {year(eme)} (not indexed) ({reg[N.DEFINITION]} "
+        f"{pd.Timestamp(reg[N.PERIOD_START]):%Y-%m-%d}..{pd.Timestamp(reg[N.PERIOD_END]):%Y-%m-%d}, "
+        f"{reg[N.SOURCE_URL]}; {eme[N.DEFINITION]} "
+        f"{pd.Timestamp(eme[N.PERIOD_START]):%Y-%m-%d}..{pd.Timestamp(eme[N.PERIOD_END]):%Y-%m-%d}, "
+        f"{eme[N.SOURCE_URL]})"
     )
     return ReceptionCosts(float(reg[N.VALUE]), float(eme[N.VALUE]), desc)
 
@@ -251,7 +289,8 @@ class ScenarioEngine:
     horizon_end : date-like, optional
         Last forecast month; default the end of the last fase (:data:`forecast.names.DEFAULT_HORIZON_END`).
     capacity : None, number, array-like or Series
-        Regular places before measures (:func:`capacity_path`).
+        Regular places before measures (:func:`capacity_path`); default the latest
+        ``coa_capacity_regular`` as known, held flat.
     random_seed : int
         Seed of the future's random numbers and of the effect draws: the same seed, fit and
         inputs give the same numbers.
@@ -259,6 +298,11 @@ class ScenarioEngine:
         One value per posterior draw (``chain x draw``, flattened chain-major, or shaped
         ``(chain, draw)``) for every effect of ``measures`` (e.g. the posterior of the effects after
         a phase evaluation). Default: one draw from each effect's prior per posterior draw.
+    stress : sequence of str, optional
+        Ids of stress scenarios of the measures file (:attr:`MeasureSet.stress`, e.g.
+        ``"einde_tijdelijke_bescherming"``) applied to every scenario, with one draw of each of their
+        effects per posterior draw from its prior (a random stream of their own); default none: the
+        default numbers.
 
     Examples
     --------
@@ -278,8 +322,17 @@ class ScenarioEngine:
         capacity: Any = None,
         random_seed: int = 2026,
         effect_draws: Mapping[str, Any] | None = None,
+        stress: Sequence[str] = (),
     ) -> None:
         self.measures = measures if measures is not None else load_measures()
+        if isinstance(stress, str):
+            stress = (stress,)
+        unknown = [s for s in stress if s not in self.measures.stress]
+        if unknown:
+            raise ScenarioError(
+                f"unknown stress scenario(s) {unknown}; the measures file has {sorted(self.measures.stress)}"
+            )
+        self.stress = tuple(self.measures.stress[s] for s in dict.fromkeys(stress))
         self.phases = phases or self.measures.phases or load_phases()
         if horizon_end is None:
             horizon_end = self.phases.end - pd.Timedelta(days=1)
@@ -310,6 +363,18 @@ class ScenarioEngine:
                 self.effect_draws[e] = v
             self.provenance_effects = "given effect draws"
         self._ramps = self.measures.ramps(self.months)  # (effect, H)
+        # stress scenarios: one draw of each of their effects per posterior draw (own seed offset, so that
+        # the measures' draws and the default numbers do not change), as terms (draw, H) per target
+        self.stress_draws: dict[str, np.ndarray] = {}
+        self._stress_terms: dict[str, np.ndarray] = {}
+        if self.stress:
+            stress_set = MeasureSet(self.stress, phases=self.measures.phases, file=self.measures.file)
+            self.stress_draws = stress_set.sample_prior(fw.n, seed=self.random_seed + 104729)
+            for e, r in zip(stress_set.effects, stress_set.ramps(self.months), strict=True):
+                if e.level:
+                    raise ScenarioError(f"stress effect {e.name}: a level of places is not supported")
+                term = self.stress_draws[e.name][:, None] * r[None, :]
+                self._stress_terms[e.target] = self._stress_terms.get(e.target, 0.0) + term
         self._col = {mid: j for j, mid in enumerate(self.measures.ids)}
         labels = self.phases.phase_of(self.months)
         self.phase_months = {p: np.flatnonzero(labels == p) for p in self.phases.names}
@@ -320,6 +385,7 @@ class ScenarioEngine:
             "costs": self.costs.description,
             "measures_file": self.measures.file,
             "effects": self.provenance_effects,
+            "stress": ", ".join(m.id for m in self.stress) or "none",
             "data_hash": history.data_hash,
             "model_config_hash": model.config_hash,
         }
@@ -389,13 +455,22 @@ class ScenarioEngine:
         axes, shape = self._activity(active)
         extra = len(shape)
         x: dict[str, Any] = {}
+        raised: Any = 0.0  # places added by level effects: ramp * max(0, level - C), the largest counts
         for i, e in enumerate(self.measures.effects):
             d = self.effect_draws[e.name][draws]
-            term = d.reshape(d.shape[0], *(1,) * extra, 1) * axes[self._col[e.measure]] * self._ramps[i]
+            d = d.reshape(d.shape[0], *(1,) * extra, 1)
+            if e.level:
+                gap = np.maximum(d - self.capacity.places, 0.0)
+                raised = np.maximum(raised, axes[self._col[e.measure]] * self._ramps[i] * gap)
+                continue
+            term = d * axes[self._col[e.measure]] * self._ramps[i]
             x[e.target] = term if e.target not in x else x[e.target] + term
+        for target, term in self._stress_terms.items():  # stress: the same in every scenario
+            t = term[draws].reshape(-1, *(1,) * extra, len(self.months))
+            x[target] = t if target not in x else x[target] + t
         mult = {t: np.exp(v) for t, v in x.items() if N.EFFECT_TARGETS[t] == N.EFFECT_LOG_MULTIPLIER}
         out = self.forward.simulate(mult, draws, extra)
-        cap = self.capacity.places + x.get(N.TARGET_REGULAR_CAPACITY, 0.0)
+        cap = self.capacity.places + raised + x.get(N.TARGET_REGULAR_CAPACITY, 0.0)
         m = len(range(*draws.indices(self.forward.n)))
         out[N.REGULAR_CAPACITY] = np.maximum(
             np.broadcast_to(

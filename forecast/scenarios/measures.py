@@ -23,12 +23,28 @@ effect on target ``T`` in month ``t`` is::
 * ``kind = "places"`` (``regular_capacity``): ``x_T(t)`` places are added to the
   capacity; 0 is no effect and effects add. Capacity acts on places and cost,
   never on need.
+* ``kind = "places"`` with ``level = true``: the draw ``L`` is a *level* of
+  regular places, not places added. The capacity ``C_t`` (regular places before
+  measures) is raised towards it: ``C_t + ramp_e(t) * max(0, L - C_t)``, so that
+  at full ramp it is ``max(C_t, L)``. A place already in ``C_t`` is never counted
+  twice: with ``C_t >= L`` the effect adds nothing. Of several level effects the
+  largest increment counts; places effects without ``level`` add on top.
 
 ``ramp_e(t)`` is 0 before the start month and rises linearly to 1: it is
 ``min(1, (k + 1) / R)`` in the ``k``-th month after the start (``k = 0`` is the
-start month) for a ramp of ``R`` months, and 1 from the start for ``R = 0``.
-:meth:`MeasureSet.effect_paths` computes every target's path at once, for any
-number of draws and scenarios.
+start month) for a ramp of ``R`` months, and 1 from the start for ``R = 0``. A
+measure with an ``end`` month has no effect from that month on (used by stress
+scenarios whose shock is temporary). :meth:`MeasureSet.effect_paths` computes
+every target's path at once, for any number of draws and scenarios.
+
+Stress scenarios
+----------------
+``[[stress]]`` tables of the measures file have the fields of a measure (and an
+optional ``end``) but are no policy: they are not in the grid of ``2**k``
+combinations, not in any bundle, and leave the default numbers unchanged.
+:class:`~forecast.scenarios.ScenarioEngine` applies the ones asked for
+(``stress=("einde_tijdelijke_bescherming",)``) to every scenario, with their own
+effect draws (:attr:`MeasureSet.stress`).
 """
 
 from __future__ import annotations
@@ -58,8 +74,9 @@ from forecast.scenarios.files import (
 from forecast.scenarios.phases import PhaseSchedule, load_phases
 
 _MEASURE_FIELDS = ("id", "name_nl", "description", "phase", "start", "ramp_months", "source", "effects")
+_MEASURE_OPTIONAL = ("end",)
 _EFFECT_FIELDS = ("target", "kind")
-_EFFECT_OPTIONAL = ("side_effect", "ramp_months")
+_EFFECT_OPTIONAL = ("side_effect", "ramp_months", "level")
 _BUNDLE_FIELDS = ("id", "name_nl", "description", "measures")
 #: Longest ramp accepted (months): a longer one is almost certainly a unit mistake (days, weeks).
 MAX_RAMP_MONTHS = 120
@@ -83,6 +100,9 @@ class Effect:
         Months to full effect (the measure's, unless the effect overrides it).
     side_effect : bool
         True for an unintended effect (e.g. extra procedures).
+    level : bool
+        Only for ``kind = "places"``: True when a draw is the level the regular capacity is raised to
+        (``max(capacity, level)`` at full ramp), False when it is a number of places added.
     """
 
     measure: str
@@ -91,6 +111,7 @@ class Effect:
     prior: Prior
     ramp_months: int
     side_effect: bool = False
+    level: bool = False
 
     @property
     def name(self) -> str:
@@ -116,7 +137,7 @@ def effect_name(measure: str, target: str) -> str:
     return f"{measure}.{target}"
 
 
-def ramp(months: Any, start: Any, ramp_months: int) -> np.ndarray:
+def ramp(months: Any, start: Any, ramp_months: int, end: Any = None) -> np.ndarray:
     """Linear ramp from 0 to 1 over a month index (see the module docstring).
 
     Parameters
@@ -127,6 +148,8 @@ def ramp(months: Any, start: Any, ramp_months: int) -> np.ndarray:
         The first month with any effect.
     ramp_months : int
         Months until the full effect (0: full from the start month).
+    end : date-like, optional
+        The first month without effect (the ramp is 0 from then on); default None: no end.
 
     Returns
     -------
@@ -143,8 +166,12 @@ def ramp(months: Any, start: Any, ramp_months: int) -> np.ndarray:
     k = (m.year - s.year) * 12 + (m.month - s.month)
     k = np.asarray(k, dtype=float)
     if ramp_months <= 0:
-        return (k >= 0).astype(float)
-    return np.where(k >= 0, np.minimum(1.0, (k + 1) / ramp_months), 0.0)
+        out = (k >= 0).astype(float)
+    else:
+        out = np.where(k >= 0, np.minimum(1.0, (k + 1) / ramp_months), 0.0)
+    if end is not None:
+        out = np.where(np.asarray(m >= pd.Timestamp(end)), 0.0, out)
+    return out
 
 
 @dataclass(frozen=True)
@@ -169,6 +196,8 @@ class Measure:
         Where the measure is described.
     effects : tuple of Effect
         Its effects, side effects included, at most one per target.
+    end : pandas.Timestamp or None
+        The first month without effect, or None (the effect lasts to the horizon).
     """
 
     id: str
@@ -179,6 +208,7 @@ class Measure:
     ramp_months: int
     source: str
     effects: tuple[Effect, ...]
+    end: pd.Timestamp | None = None
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -200,9 +230,11 @@ class Measure:
         -------
         numpy.ndarray
             Shape ``(month,)``, values in [0, 1]: 0 before :attr:`start`, rising linearly to 1
-            (see :func:`ramp`).
+            (see :func:`ramp`), and 0 again from :attr:`end` on when the measure has one.
         """
-        return ramp(months, self.start, effect.ramp_months if effect is not None else self.ramp_months)
+        return ramp(
+            months, self.start, effect.ramp_months if effect is not None else self.ramp_months, self.end
+        )
 
 
 @dataclass(frozen=True)
@@ -241,12 +273,16 @@ class MeasureSet:
         The phases the measures were checked against (``None`` when not known).
     file : str
         The file they were read from.
+    stress : dict of str to Measure
+        Optional stress scenarios (``[[stress]]`` tables) by id: not part of :attr:`measures`,
+        the grid or any bundle; the engine applies them on request.
     """
 
     measures: tuple[Measure, ...]
     bundles: dict[str, Bundle] = field(default_factory=dict)
     phases: PhaseSchedule | None = None
     file: str = ""
+    stress: dict[str, Measure] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ access
     def __iter__(self) -> Iterator[Measure]:
@@ -378,7 +414,7 @@ class MeasureSet:
         )
 
     def effect_paths(
-        self, draws: Mapping[str, Any], months: Any, active: Any = None
+        self, draws: Mapping[str, Any], months: Any, active: Any = None, capacity: Any = None
     ) -> dict[str, np.ndarray]:
         """The time-varying effect on every target, for draws of the effects and one or many scenarios.
 
@@ -393,14 +429,18 @@ class MeasureSet:
         active : see :meth:`active`, optional
             Which measures are on: default all. A ``(scenario, measure)`` matrix
             gives every scenario at once.
+        capacity : array-like, optional
+            Regular places before any measure, shape ``(month,)`` (or a number): the path a
+            ``level`` effect raises (see the module docstring). Default 0.
 
         Returns
         -------
         dict of str to numpy.ndarray
             For every target of :data:`forecast.names.EFFECT_TARGETS`: the
             multiplier ``exp(x_T)`` (log-multiplier targets; 1 = no effect) or the
-            places added ``x_T`` (places targets; 0 = no effect), of shape
-            ``(..., month)``, or ``(..., scenario, month)`` for a scenario matrix.
+            places added ``x_T`` (places targets; 0 = no effect; a ``level`` effect adds
+            ``ramp * max(0, level - capacity)``), of shape ``(..., month)``, or
+            ``(..., scenario, month)`` for a scenario matrix.
 
         Raises
         ------
@@ -416,9 +456,10 @@ class MeasureSet:
         ramps = self.ramps(months)
         n_months = ramps.shape[1]
         col = {mid: j for j, mid in enumerate(self.ids)}
+        base = np.broadcast_to(np.asarray(0.0 if capacity is None else capacity, dtype=float), (n_months,))
         out: dict[str, np.ndarray] = {}
         for target, kind in N.EFFECT_TARGETS.items():
-            idx = [i for i, e in enumerate(self.effects) if e.target == target]
+            idx = [i for i, e in enumerate(self.effects) if e.target == target and not e.level]
             shape = (*batch, *act.shape[:-1], n_months)
             if not idx:
                 x = np.zeros(shape)
@@ -427,6 +468,14 @@ class MeasureSet:
                 a = act[..., [col[self.effects[i].measure] for i in idx]].astype(float)  # ([s,] e)
                 r = ramps[idx]  # (e, t)
                 x = np.einsum("...e,se,et->...st" if act.ndim == 2 else "...e,e,et->...t", d, a, r)
+            raised = np.zeros(shape)
+            for i, e in enumerate(self.effects):
+                if e.target != target or not e.level:
+                    continue
+                lvl = values[i].reshape(*batch, *(1,) * (act.ndim - 1), 1)  # (..., [1,] 1)
+                a = act[..., col[e.measure]].astype(float).reshape(*act.shape[:-1], 1)  # ([s,] 1)
+                raised = np.maximum(raised, a * ramps[i] * np.maximum(lvl - base, 0.0))
+            x = x + raised
             out[target] = np.exp(x) if kind == N.EFFECT_LOG_MULTIPLIER else x
         return out
 
@@ -463,7 +512,8 @@ class MeasureSet:
         pandas.DataFrame
             One row per effect, measures in file order, with columns ``measure``, ``name_nl``,
             ``phase``, ``start``, ``ramp_months`` (the effect's), ``target``, ``kind``,
-            ``side_effect``, ``distribution``, ``parameters`` (``"name=value, ..."``), the
+            ``side_effect``, ``level`` (a places level, not places added), ``distribution``,
+            ``parameters`` (``"name=value, ..."``), the
             prior's ``mean`` and ``sd``, ``unit``, ``rationale`` and ``source``.
         """
         rows = []
@@ -480,6 +530,7 @@ class MeasureSet:
                         "target": e.target,
                         "kind": e.kind,
                         "side_effect": e.side_effect,
+                        "level": e.level,
                         "distribution": e.prior.distribution,
                         "parameters": ", ".join(f"{k}={v:g}" for k, v in e.prior.params.items()),
                         "mean": mean,
@@ -528,22 +579,31 @@ def _effect(raw: Any, measure_id: str, measure_ramp: int, number: int, file: str
     side = raw.get("side_effect", False)
     if not isinstance(side, bool):
         raise PolicyConfigError(f"{where}: 'side_effect' must be true or false, got {side!r}")
+    level = raw.get("level", False)
+    if not isinstance(level, bool):
+        raise PolicyConfigError(f"{where}: 'level' must be true or false, got {level!r}")
+    if level and kind != N.EFFECT_PLACES:
+        raise PolicyConfigError(
+            f"{where}: 'level = true' (a level of places) needs kind {N.EFFECT_PLACES!r}, not {kind!r}"
+        )
     ramp_months = _ramp_months(raw["ramp_months"], where) if "ramp_months" in raw else measure_ramp
     prior_raw = {k: v for k, v in raw.items() if k not in _EFFECT_FIELDS + _EFFECT_OPTIONAL}
     try:
         prior = _check_entry(effect_name(measure_id, target), prior_raw, file)
     except PriorConfigError as exc:
         raise PolicyConfigError(f"invalid effect prior: {exc}") from None
-    return Effect(measure_id, target, kind, prior, ramp_months, side)
+    return Effect(measure_id, target, kind, prior, ramp_months, side, level)
 
 
-def _measure(raw: Any, number: int, file: str, phases: PhaseSchedule, seen: set[str]) -> Measure:
-    label = raw.get("id") if isinstance(raw.get("id"), str) else f"measure {number}"
+def _measure(
+    raw: Any, number: int, file: str, phases: PhaseSchedule, seen: set[str], table: str = "measure"
+) -> Measure:
+    label = raw.get("id") if isinstance(raw.get("id"), str) else f"{table} {number}"
     where = f"{file} [{label}]"
-    check_fields(raw, where, _MEASURE_FIELDS)
+    check_fields(raw, where, _MEASURE_FIELDS, _MEASURE_OPTIONAL)
     mid = identifier_field(raw, "id", where)
     if mid in seen:
-        raise PolicyConfigError(f"{where}: duplicate measure id {mid!r}")
+        raise PolicyConfigError(f"{where}: duplicate measure or stress id {mid!r}")
     phase = raw["phase"]
     if phase not in phases:
         raise PolicyConfigError(f"{where}: unknown phase {phase!r}; the phases are {', '.join(phases.names)}")
@@ -556,6 +616,9 @@ def _measure(raw: Any, number: int, file: str, phases: PhaseSchedule, seen: set[
             f"({p.start:%Y-%m-%d} to {p.end:%Y-%m-%d}, end exclusive)"
         )
     ramp_months = _ramp_months(raw["ramp_months"], where)
+    end = month_start(raw["end"], where, "end") if "end" in raw else None
+    if end is not None and end <= start:
+        raise PolicyConfigError(f"{where}: end {end:%Y-%m-%d} must lie after start {start:%Y-%m-%d}")
     effects_raw = raw["effects"]
     if not isinstance(effects_raw, list) or not effects_raw:
         raise PolicyConfigError(
@@ -578,6 +641,7 @@ def _measure(raw: Any, number: int, file: str, phases: PhaseSchedule, seen: set[
         ramp_months=ramp_months,
         source=text_field(raw, "source", where),
         effects=tuple(effects),
+        end=end,
     )
 
 
@@ -623,17 +687,19 @@ def load_measures(path: str | Path | None = None, *, phases: PhaseSchedule | Non
     Returns
     -------
     MeasureSet
-        The measures in file order, the bundles by id, and the phases they were checked against.
+        The measures in file order, the bundles by id, the phases they were checked against, and
+        the optional stress scenarios by id.
 
     Raises
     ------
     PolicyConfigError
         For a missing file, invalid TOML, a missing or unknown field, a duplicate
-        measure or bundle id, an unknown phase, a start outside the stated phase or
-        not on the first of a month, a bad ramp, no effects, an unknown target or
-        kind, a kind that does not fit the target, two effects on one target, an
-        invalid effect prior (as the model prior loader judges it), or a bundle
-        naming an unknown measure.
+        measure, stress or bundle id, an unknown phase, a start outside the stated phase or
+        not on the first of a month, an end not after the start, a bad ramp, no effects, an
+        unknown target or kind, a kind that does not fit the target, ``level`` on an effect
+        that is not a places effect, two effects on one target, an invalid effect prior (as
+        the model prior loader judges it), or a bundle naming an unknown measure (a stress
+        scenario is never a bundle member).
 
     Examples
     --------
@@ -644,20 +710,24 @@ def load_measures(path: str | Path | None = None, *, phases: PhaseSchedule | Non
     path = Path(path) if path is not None else default_policy_path(N.MEASURES_FILE)
     phases = phases if phases is not None else load_phases()
     data, file = read_toml(path)
-    extra = sorted(set(data) - {"measure", "bundle"})
+    extra = sorted(set(data) - {"measure", "bundle", "stress"})
     if extra:
         raise PolicyConfigError(
-            f"{file}: unknown top-level key(s) {extra}; expected [[measure]] and [[bundle]]"
+            f"{file}: unknown top-level key(s) {extra}; expected [[measure]], [[bundle]] and [[stress]]"
         )
     measures: list[Measure] = []
     for number, raw in enumerate(table_array(data, "measure", file), start=1):
         measures.append(_measure(raw, number, file, phases, {m.id for m in measures}))
     ids = tuple(m.id for m in measures)
+    stress: dict[str, Measure] = {}
+    for number, raw in enumerate(table_array(data, "stress", file, required=False), start=1):
+        m = _measure(raw, number, file, phases, set(ids) | set(stress), table="stress")
+        stress[m.id] = m
     bundles: dict[str, Bundle] = {}
     for number, raw in enumerate(table_array(data, "bundle", file, required=False), start=1):
         b = _bundle(raw, number, file, ids, set(bundles))
         bundles[b.id] = b
-    return MeasureSet(tuple(measures), bundles, phases, file)
+    return MeasureSet(tuple(measures), bundles, phases, file, stress)
 
 
 def select(measures: MeasureSet, ids: Iterable[str]) -> MeasureSet:
@@ -674,7 +744,7 @@ def select(measures: MeasureSet, ids: Iterable[str]) -> MeasureSet:
     -------
     MeasureSet
         The kept measures in the original file order (not the order of ``ids``); every bundle
-        is kept, with only its kept measures; same phases and file.
+        is kept, with only its kept measures; same phases, file and stress scenarios.
 
     Raises
     ------
@@ -690,4 +760,4 @@ def select(measures: MeasureSet, ids: Iterable[str]) -> MeasureSet:
         b.id: Bundle(b.id, b.name_nl, b.description, tuple(m for m in b.measures if m in wanted))
         for b in measures.bundles.values()
     }
-    return MeasureSet(kept, bundles, measures.phases, measures.file)
+    return MeasureSet(kept, bundles, measures.phases, measures.file, measures.stress)

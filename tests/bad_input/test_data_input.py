@@ -56,6 +56,21 @@ def inputs(*rows: str) -> Call:
     return call
 
 
+INPUT_HEADER = ",".join(N.INPUT_COLUMNS)
+
+
+def dated_inputs(*rows: str) -> Call:
+    """Load good observations with an ``inputs.csv`` that has the ``announced`` column: a good row
+    (line 2, not dated) and then ``rows``."""
+
+    def call(tmp: Path, _: pytest.MonkeyPatch) -> History:
+        obs = _write(tmp, "obs.csv", RECORD_HEADER, (GOOD_OBS,))
+        dated = _write(tmp, "inputs.csv", INPUT_HEADER, (GOOD_INPUT + ",", *rows))
+        return History.from_csv(obs, inputs=dated)
+
+    return call
+
+
 def events(*rows: str) -> Call:
     """Load good observations with ``events.csv`` holding a good row (line 2) and then ``rows``."""
 
@@ -228,6 +243,54 @@ CASES = [
         DVE,
         r"events\.csv, line 3: event 'forever': end 9999-12-31 is after the latest accepted date 2050-12-31",
     ),
+    # ------------------------------------------------------------------ input vintages
+    Case(
+        "vintage-same-day",
+        dated_inputs(f"taakstelling,2024-01-01,2024-06-30,13000,persons,vastgesteld,exact,{URL},,2024-01-01"),
+        DVE,
+        INP3.format("taakstelling")
+        + r"two different values of one input known from the same day 2024-01-01: 13000 here and 12500 at "
+        r"inputs\.csv:2 .*a revision needs a later announced date",
+    ),
+    Case(
+        "vintage-same-announced",
+        dated_inputs(
+            f"taakstelling,2024-01-01,2024-06-30,13000,persons,vastgesteld,exact,{URL},,2023-10-01",
+            f"taakstelling,2024-01-01,2024-06-30,14000,persons,vastgesteld,exact,{URL},,2023-10-01",
+        ),
+        DVE,
+        r"inputs\.csv, line 4 \(series 'taakstelling'\): conflicts with line 3: same series, period "
+        r"2024-01-01\.\.2024-06-30 and announced 2023-10-01 .*value 14000 vs 13000",
+    ),
+    Case(
+        "announced-2099",
+        dated_inputs(f"taakstelling,2024-01-01,2024-06-30,13000,persons,vastgesteld,exact,{URL},,2099-01-01"),
+        DVE,
+        INP3.format("taakstelling") + r"announced 2099-01-01 is after the latest accepted date 2050-12-31",
+    ),
+    Case(
+        "announced-in-the-future",
+        dated_inputs(
+            f"taakstelling,2024-01-01,2024-06-30,13000,persons,vastgesteld,exact,{URL},,{NEXT_YEAR}-01-01"
+        ),
+        DVE,
+        INP3.format("taakstelling")
+        + rf"announced {NEXT_YEAR}-01-01 is after today \(\d{{4}}-\d\d-\d\d\): an announcement cannot lie "
+        r"in the future",
+    ),
+    Case(
+        "announced-not-a-date",
+        dated_inputs(f"taakstelling,2024-01-01,2024-06-30,13000,persons,vastgesteld,exact,{URL},,1-4-2024"),
+        DVE,
+        INP3.format("taakstelling")
+        + r"unparseable announced date: '1-4-2024' is not a date in YYYY-MM-DD form",
+    ),
+    Case(
+        "announced-on-observations",
+        lambda tmp, _: History.from_csv(_write(tmp, "obs.csv", INPUT_HEADER, (GOOD_OBS + ",2024-04-01",))),
+        DVE,
+        r"obs\.csv, line 1: unknown column\(s\): 'announced'",
+    ),
     # ------------------------------------------------------------------ encodings
     Case("utf-16", encoded("utf-16"), DVE, r"obs\.csv: file is UTF-16 encoded; save it as UTF-8"),
     Case("utf-16-be", encoded("utf-16-be"), DVE, r"obs\.csv: file is UTF-16 encoded \(no byte-order mark\)"),
@@ -279,6 +342,13 @@ def test_a_utf8_byte_order_mark_just_works(tmp_path: Path):
     assert len(History.from_csv(path)) == 1
 
 
+def test_a_revision_announced_after_its_period_ended_is_accepted(tmp_path: Path):
+    late = f"taakstelling,2024-01-01,2024-06-30,11000,persons,vastgesteld,exact,{URL},,2024-09-16"
+    h = dated_inputs(late)(tmp_path, pytest.MonkeyPatch())
+    assert h.input_series("taakstelling")[N.VALUE].tolist() == [11000]
+    assert h.until("2024-09-15").input_series("taakstelling")[N.VALUE].tolist() == [12500]
+
+
 def test_inputs_may_point_ahead_where_observations_may_not(tmp_path: Path):
     ahead = f"taakstelling,{NEXT_YEAR}-01-01,{NEXT_YEAR}-06-30,12500,persons,vastgesteld,exact,{URL},"
     h = inputs(ahead)(tmp_path, pytest.MonkeyPatch())
@@ -300,13 +370,13 @@ def test_a_file_at_the_size_limit_is_read(tmp_path: Path, monkeypatch: pytest.Mo
 def _bundled_rows() -> list[tuple[str, str, dict[str, N.SeriesSpec]]]:
     return [
         (N.OBSERVATIONS_FILE, "observations", N.OBSERVATION_SERIES),
-        (N.INPUTS_FILE, "inputs", N.INPUT_SERIES),
+        (N.INPUTS_FILE, "input_vintages", N.INPUT_SERIES),
     ]
 
 
 def test_bundled_history_loads_and_every_value_is_within_a_tenth_of_its_bounds():
     h = load_history()
-    assert len(h) == 778 and len(h.inputs) == 70 and len(h.events) == 11
+    assert len(h) == 778 and len(h.inputs) == 69 and len(h.events) == 11
     for file, table, registry in _bundled_rows():
         df = getattr(h, table)
         for row in df.itertuples():

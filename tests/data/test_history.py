@@ -49,7 +49,8 @@ def test_bundled_history_holds_known_real_values(history):
 
 def test_bundled_history_is_complete_and_sourced(history):
     assert len(history) == 778
-    assert len(history.inputs) == 70
+    assert len(history.inputs) == 69  # one current value per input
+    assert len(history.input_vintages) == 74  # with the superseded vintages (revisions)
     assert len(history.events) == 11
     obs = history.observations
     assert obs[N.SOURCE_URL].str.len().min() > 0
@@ -58,12 +59,34 @@ def test_bundled_history_is_complete_and_sourced(history):
     assert bundled_dir().is_relative_to(Path(forecast.__file__).parent)
 
 
-def test_bundled_files_equal_the_curated_source():
+#: Input rows of the curated source that the bundle keeps under another series or definition: the first
+#: announcements became vintages of the ``vastgesteld`` input, and costs stated per place moved to the
+#: ``cost_per_place_*`` series (figures and sources unchanged).
+_RENAMED = {
+    ("taakstelling", "initial_announcement"): ("taakstelling", "vastgesteld"),
+    ("cost_per_resident_regular", "coa"): ("cost_per_place_regular", "coa"),
+    ("cost_per_resident_emergency", "coa"): ("cost_per_place_emergency", "coa"),
+}
+
+
+def test_bundled_files_extend_the_curated_source():
+    """Observations, events and official forecasts are the curated files; every curated input is kept."""
     shared = Path(__file__).resolve().parents[3] / "shared" / "data"
     if not shared.exists():
         pytest.skip("the curated source folder is not beside this checkout")
-    for name in (N.OBSERVATIONS_FILE, N.INPUTS_FILE, N.EVENTS_FILE):
+    for name in (N.OBSERVATIONS_FILE, N.EVENTS_FILE, N.OFFICIAL_FORECASTS_FILE):
         assert (bundled_dir() / name).read_bytes() == (shared / name).read_bytes(), name
+    curated = pd.read_csv(shared / N.INPUTS_FILE, dtype=str, keep_default_na=False)
+    bundled = pd.read_csv(bundled_dir() / N.INPUTS_FILE, dtype=str, keep_default_na=False)
+    have = {
+        (r.series, r.definition, r.period_start, r.period_end, float(r.value), r.source_url)
+        for r in bundled.itertuples()
+    }
+    for r in curated.itertuples():
+        key = (r.series, r.definition, r.period_start, r.period_end, float(r.value), r.source_url)
+        moved = (*_RENAMED.get((r.series, r.definition), (r.series, r.definition)), *key[2:])
+        assert key in have or moved in have, key
+    assert len(bundled) >= len(curated)
 
 
 def test_repr_is_a_readable_summary(history):
@@ -93,7 +116,8 @@ def test_until_never_returns_a_later_observation(date):
     h = load_history().until(date)
     ts = pd.Timestamp(date)
     assert (h.observations[N.PERIOD_END] <= ts).all()
-    assert (h.inputs[N.PERIOD_START] <= ts).all()
+    assert (h.inputs[N.KNOWN_FROM] <= ts).all()
+    assert (h.input_vintages[N.KNOWN_FROM] <= ts).all()
     ev = h.events
     assert (ev[N.EVENT_START] <= ts).all()
     assert not (ev[N.EVENT_END] > ts).any()
@@ -227,7 +251,8 @@ def test_own_observations_use_bundled_inputs(tmp_path):
     _quarter_update().to_csv(path, index=False)
     own = forecast.load_history(path)
     assert len(own) == 3
-    assert len(own.inputs) == 70 and len(own.events) == 11
+    assert len(own.inputs) == 69 and len(own.events) == 11
+    assert own.input_vintage_hash == load_history().input_vintage_hash
 
 
 # ---------------------------------------------------------------- round trip (hypothesis)

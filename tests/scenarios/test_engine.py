@@ -45,7 +45,8 @@ def test_the_full_grid_and_every_bundle(engine, draws):
     k = len(engine.measures)
     kinds = pd.Series(draws["scenario_kind"].values).value_counts()
     assert kinds["combination"] == 2**k and kinds["bundle"] == len(engine.measures.bundles)
-    assert draws.sizes[N.DIM_PHASE] == 3 and draws.sizes[N.DIM_DRAW] * draws.sizes[N.DIM_CHAIN] == 2000
+    assert draws.sizes[N.DIM_PHASE] == 3
+    assert draws.sizes[N.DIM_DRAW] * draws.sizes[N.DIM_CHAIN] == engine.forward.n
     assert set(PHASE_STATISTICS) <= set(draws.data_vars)
     # the phases' months: voorbereiding from 2025-07, normalisatie to the end of 2030
     assert '"voorbereiding": ["2025-07", "2026-06"]' in draws.attrs["phases"]
@@ -116,7 +117,7 @@ def test_an_effect_fixed_at_zero_gives_exactly_the_baseline(fitted, engine):
     with pytest.raises(ScenarioError, match="lacks"):
         ScenarioEngine(fitted, random_seed=SEED, effect_draws={})
     bad = dict(zero, **{engine.measures.effect_names[0]: np.zeros(3)})
-    with pytest.raises(ScenarioError, match="2000 finite values"):
+    with pytest.raises(ScenarioError, match=f"{engine.forward.n} finite values"):
         ScenarioEngine(fitted, random_seed=SEED, effect_draws=bad)
 
 
@@ -177,8 +178,12 @@ def test_capacity_noodopvang_and_cost(fitted, engine):
 
 def test_capacity_path_default_and_bad_input(fitted, engine):
     months = engine.months
+    # the default is REGULAR places as known (no noodopvang): coa_capacity_regular, 30,000 in Sep 2021;
+    # it was the total COA capacity (60,000 in Oct 2023, noodopvang included) before issue #14
     default = capacity_path(fitted.history, months)
-    assert np.all(default.places == 60000) and "2023-10-15" in default.description
+    assert np.all(default.places == 30000) and "2021-09-15" in default.description
+    assert "coa_capacity_regular" in default.description and "no noodopvang" in default.description
+    assert engine.provenance["capacity"] == default.description
     series = pd.Series(np.linspace(60000, 80000, len(months)), index=months)
     np.testing.assert_allclose(capacity_path(fitted.history, months, series).places, series.to_numpy())
     with pytest.raises(ScenarioError, match="one value per month"):
@@ -187,8 +192,10 @@ def test_capacity_path_default_and_bad_input(fitted, engine):
         capacity_path(fitted.history, months, np.full(len(months), -5.0))
     with pytest.raises(ScenarioError, match="no value for"):
         capacity_path(fitted.history, months, series.iloc[:-3])
+    # per resident (COA jaarverslag 2023); the Nov 2024 rounded figures (30,000 / 70,000) are per place
     costs = reception_costs(fitted.history)
-    assert (costs.regular, costs.emergency) == (30000.0, 70000.0)
+    assert (costs.regular, costs.emergency) == (30400.0, 69400.0)
+    assert "nominal prices of 2023" in costs.description
 
 
 def test_unknown_scenarios_and_variables_are_refused(engine):
@@ -225,3 +232,40 @@ def test_measures_from_another_file(fitted, tmp_path):
     eng = ScenarioEngine(fitted, two, random_seed=SEED)
     d = eng.phase_draws()
     assert (d["scenario_kind"] == "combination").sum() == 4
+
+
+def test_stable_places_never_count_a_place_twice(fitted, engine):
+    """stabiele_opvangplekken raises the regular path to its level; a path already above it gets nothing."""
+    draws = {e: np.zeros(engine.forward.n) for e in engine.measures.effect_names}
+    draws["stabiele_opvangplekken.regular_capacity"] = np.full(engine.forward.n, 75000.0)
+    only = "stabiele_opvangplekken"
+    grid = engine.grid()
+    one = grid.isel(scenario=[0, int(np.flatnonzero(grid.scenario.values == only)[0])])
+    for capacity, expected in ((80000.0, 80000.0), (75000.0, 75000.0), (None, 75000.0)):
+        eng = ScenarioEngine(fitted, random_seed=SEED, capacity=capacity, effect_draws=draws)
+        cap = eng.simulate(one, variables=[N.REGULAR_CAPACITY])[N.REGULAR_CAPACITY]
+        late = eng.months >= "2028-01-01"  # the 24-month ramp from 2026-01 is complete
+        np.testing.assert_allclose(cap.isel(scenario=1, month=np.flatnonzero(late)), expected)
+        np.testing.assert_allclose(cap.isel(scenario=0), eng.capacity.places[0])
+
+
+def test_stress_scenario_on_request_leaves_the_default_unchanged(fitted, engine):
+    stressed = ScenarioEngine(fitted, random_seed=SEED, stress=("einde_tijdelijke_bescherming",))
+    assert stressed.provenance["stress"] == "einde_tijdelijke_bescherming"
+    assert engine.provenance["stress"] == "none"
+    np.testing.assert_array_equal(
+        stressed.effect_draws["verbod_op_voorrang.housing_rate"],
+        engine.effect_draws["verbod_op_voorrang.housing_rate"],
+    )
+    a = stressed.simulate(N.BUNDLE_GEEN_NIEUW_BELEID, variables=["instroom"])["instroom"].isel(scenario=0)
+    b = engine.simulate(N.BUNDLE_GEEN_NIEUW_BELEID, variables=["instroom"])["instroom"].isel(scenario=0)
+    months = pd.DatetimeIndex(a[N.DIM_MONTH].values)
+    before, during = months < "2027-03-01", (months >= "2027-03-01") & (months < "2028-03-01")
+    np.testing.assert_array_equal(a.values[..., before], b.values[..., before])
+    assert (a.values[..., during] >= b.values[..., during] - 1e-9).all()
+    assert a.values[..., during].mean() > b.values[..., during].mean()
+    # the grid keeps its 2**9 combinations; the default engine's numbers are those of the fixture
+    d = stressed.phase_draws(N.BUNDLE_KABINETSBELEID)
+    assert d.sizes[N.DIM_SCENARIO] == 1 and d.attrs["stress"] == "einde_tijdelijke_bescherming"
+    with pytest.raises(ScenarioError, match="unknown stress scenario"):
+        ScenarioEngine(fitted, random_seed=SEED, stress=("no_such_stress",))

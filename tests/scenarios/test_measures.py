@@ -63,19 +63,50 @@ def test_directions_follow_domain_table(measures):
     for law in ("asielnoodmaatregelenwet", "tweestatusstelsel"):
         side = [e for e in measures[law].effects if e.side_effect]
         assert [e.target for e in side] == [N.TARGET_DECISION_RATE]
-        assert side[0].prior.mean_sd()[0] < 0  # extra procedures: fewer decisions, longer stays
         assert mean(law, N.TARGET_NAREIS) <= 0
+    # tweestatusstelsel: extra procedures, fewer decisions; asielnoodmaatregelenwet: either sign (it also
+    # ends the voornemenprocedure, which could raise throughput), so centred on no effect
+    assert mean("tweestatusstelsel", N.TARGET_DECISION_RATE) < 0
+    assert mean("asielnoodmaatregelenwet", N.TARGET_DECISION_RATE) == 0
 
 
 def test_priors_are_honest(measures):
     """Inflow effects cannot be quantified in advance: |mu| < sigma; no effect inside every 95% interval."""
     for e in measures.effects:
         assert e.prior.distribution == "Normal"
+        if e.level:  # a level of places: "no effect" is a level at or below the places as known
+            continue
         mu, sigma = e.prior.params["mu"], e.prior.params["sigma"]
         assert mu - 1.96 * sigma < 0 < mu + 1.96 * sigma, e.name
         if e.target in INFLOW_TARGETS:
             assert abs(mu) < sigma, e.name
             assert sigma >= 0.1, e.name
+
+
+def test_the_stable_places_are_a_level_not_an_increment(measures):
+    """The note expects 75,000 places: the capacity is raised to that level, never added on top."""
+    (e,) = measures["stabiele_opvangplekken"].effects
+    assert (e.target, e.kind, e.level) == (N.TARGET_REGULAR_CAPACITY, N.EFFECT_PLACES, True)
+    mu, sd = e.prior.mean_sd()
+    assert mu == 75000 and sd >= 0.1 * mu
+    assert "75.000" in e.prior.rationale and "counted twice" in e.prior.rationale
+    assert [x.name for x in measures.effects if x.level] == [e.name]
+
+
+def test_measure_facts_cite_rows_that_exist_or_external_sources(measures):
+    """Every observations.csv row a measure cites exists (no IND backlog of Jan 2025, no 66,000 nareis)."""
+    text = " ".join(
+        [m.description + " " + m.source for m in measures]
+        + [e.prior.rationale + " " + e.prior.source for e in measures.effects]
+    )
+    assert "ind_backlog (ind, Jan 2025)" not in text and "66,000" not in text and "51,000 pending" not in text
+    assert "12,100 on 1 Jan 2025" in text  # taakstelling_backlog 2025-01-01 (12,105) exists
+    law = measures["asielnoodmaatregelenwet"]
+    for part in ("voornemenprocedure", "3 instead of 5 years", "repeat", "36 704"):
+        assert part in law.description + law.source, part
+    terugkeer = measures["terugkeer_oekraine_syrie"]
+    assert set(terugkeer.targets) == {N.TARGET_DEPARTURE_RATE, N.TARGET_INSTROOM}
+    assert "REJECTED" in terugkeer.description
 
 
 def test_analogues_are_cited(measures):
@@ -349,7 +380,7 @@ def test_custom_file_loads(tmp_path):
         ('ramp_months = 6\nsource = "note"\n', "ramp_months = 6\n", r"\[law\]: missing field\(s\) 'source'"),
         ('id = "law"\n', 'id = "law"\nowner = "x"\n', r"\[law\]: unknown field\(s\) 'owner'"),
         ('id = "law"', 'id = "Law!"', r"\[Law!\]: 'id' must be a snake_case identifier"),
-        ('id = "places"', 'id = "law"', r"\[law\]: duplicate measure id 'law'"),
+        ('id = "places"', 'id = "law"', r"\[law\]: duplicate measure or stress id 'law'"),
         ('name_nl = "Wet"\n', 'name_nl = ""\n', r"\[law\]: 'name_nl' must be a non-empty string"),
         ('phase = "implementatie"', 'phase = "uitvoering"', r"\[law\]: unknown phase 'uitvoering'"),
         (
@@ -382,6 +413,17 @@ def test_custom_file_loads(tmp_path):
             r"\[law\]: two effects on target 'nareis'",
         ),
         ("side_effect = true", 'side_effect = "yes"', r"'side_effect' must be true or false"),
+        (
+            "side_effect = true",
+            "side_effect = true\n  level = true",
+            r"effect 2 \(decision_rate\): 'level = true' \(a level of places\) needs kind 'places'",
+        ),
+        ('kind = "places"', 'kind = "places"\n  level = "yes"', r"'level' must be true or false"),
+        (
+            'ramp_months = 6\nsource = "note"',
+            'ramp_months = 6\nend = "2026-01-01"\nsource = "note"',
+            r"\[law\]: end 2026-01-01 must lie after start 2026-07-01",
+        ),
         ("ramp_months = 12", "ramp_months = -12", r"effect 2 \(decision_rate\): 'ramp_months' must be"),
         # effect priors, judged by the model prior validator
         (
@@ -448,3 +490,91 @@ def test_measures_are_checked_against_the_given_phases(tmp_path):
             phases=phases,
         )
     assert load_measures(write(tmp_path, GOOD), phases=phases).phases is phases
+
+
+# ---------------------------------------------------------------------- level effects: no place twice
+
+
+def test_a_level_effect_never_counts_a_place_twice(measures):
+    """With a regular path already at 75,000 the stable places add nothing; below it they fill the gap."""
+    draws = {n: np.zeros(()) for n in measures.effect_names}
+    draws["stabiele_opvangplekken.regular_capacity"] = np.array(75000.0)
+    full = measures["stabiele_opvangplekken"].ramp(MONTHS)
+    for base in (75000.0, 80000.0):
+        paths = measures.effect_paths(draws, MONTHS, ["stabiele_opvangplekken"], capacity=base)
+        np.testing.assert_allclose(paths[N.TARGET_REGULAR_CAPACITY], 0.0)
+    path = np.linspace(30000, 90000, len(MONTHS))
+    added = measures.effect_paths(draws, MONTHS, ["stabiele_opvangplekken"], capacity=path)
+    capacity = path + added[N.TARGET_REGULAR_CAPACITY]
+    np.testing.assert_allclose(capacity, path + full * np.maximum(75000 - path, 0))
+    at_full = full == 1
+    np.testing.assert_allclose(capacity[at_full], np.maximum(path[at_full], 75000))
+    assert (capacity <= np.maximum(path, 75000) + 1e-9).all()  # never above the larger of the two
+    # a places effect without level still adds, on top of the raised path
+    draws["intrekking_spreidingswet.regular_capacity"] = np.array(-2000.0)
+    both = measures.effect_paths(
+        draws, MONTHS, ["stabiele_opvangplekken", "intrekking_spreidingswet"], capacity=path
+    )
+    withdraw = measures["intrekking_spreidingswet"].ramp(MONTHS)
+    np.testing.assert_allclose(
+        both[N.TARGET_REGULAR_CAPACITY], full * np.maximum(75000 - path, 0) - 2000 * withdraw
+    )
+
+
+# ---------------------------------------------------------------------- stress scenarios
+
+STRESS = """
+[[stress]]
+id = "shock"
+name_nl = "Schok"
+description = "a temporary extra inflow"
+phase = "implementatie"
+start = "2027-03-01"
+end = "2028-03-01"
+ramp_months = 3
+source = "note"
+
+  [[stress.effects]]
+  target = "instroom"
+  kind = "log_multiplier"
+  distribution = "TruncatedNormal"
+  mu = 0.1
+  sigma = 0.3
+  lower = 0.0
+  unit = "log multiplier"
+  rationale = "why"
+  source = "where"
+"""
+
+
+def test_the_bundled_stress_scenario_is_outside_the_grid(measures):
+    assert set(measures.stress) == {"einde_tijdelijke_bescherming"}
+    st = measures.stress["einde_tijdelijke_bescherming"]
+    assert st.id not in measures.ids and len(measures) == 9 and len(scenario_grid(measures)) == 2**9
+    assert all(st.id not in b.measures for b in measures.bundles.values())
+    (e,) = st.effects
+    assert e.target == N.TARGET_INSTROOM and e.prior.distribution == "TruncatedNormal"
+    assert e.prior.params["lower"] == 0.0 and e.prior.params["sigma"] >= 0.2  # wide, never negative
+    assert (st.start, st.end) == (pd.Timestamp("2027-03-01"), pd.Timestamp("2028-03-01"))
+    assert "4 maart 2027" in st.source
+    r = st.ramp(MONTHS)
+    assert r[MONTHS < "2027-03-01"].max() == 0 and r[MONTHS >= "2028-03-01"].max() == 0
+    assert r[(MONTHS >= "2027-05-01") & (MONTHS < "2028-03-01")].min() == 1
+
+
+def test_stress_entries_load_and_are_checked(tmp_path):
+    ms = load_measures(write(tmp_path, GOOD + STRESS))
+    assert ms.ids == ("law", "places") and set(ms.stress) == {"shock"}
+    assert select(ms, ["law"]).stress == ms.stress
+    with pytest.raises(PolicyConfigError, match=r"\[law\]: duplicate measure or stress id 'law'"):
+        load_measures(write(tmp_path, GOOD + STRESS.replace('id = "shock"', 'id = "law"')))
+    with pytest.raises(PolicyConfigError, match=r"\[shock\]: end 2027-03-01 must lie after start"):
+        load_measures(write(tmp_path, GOOD + STRESS.replace('end = "2028-03-01"', 'end = "2027-03-01"')))
+    with pytest.raises(PolicyConfigError, match=r"unknown measure\(s\) 'shock'"):
+        bundled = GOOD.replace('measures = ["law"]', 'measures = ["law", "shock"]')
+        load_measures(write(tmp_path, bundled + STRESS))
+
+
+def test_ramp_with_an_end():
+    months = pd.date_range("2026-04-01", periods=6, freq="MS")
+    np.testing.assert_allclose(ramp(months, "2026-05-01", 2, "2026-08-01"), [0, 0.5, 1, 1, 0, 0])
