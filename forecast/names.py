@@ -669,7 +669,8 @@ DIM_TARGET = "target"
 TARGET_INSTROOM = "instroom"
 """First asylum applications per month (log multiplier)."""
 TARGET_NAREIS = "nareis"
-"""Nareizigers arriving per month (log multiplier)."""
+"""Nareis applications per month (log multiplier). The arrivals (nareizigers) follow through the IND's
+nareis queue and the travel lag, so they fall later and more slowly than the applications."""
 TARGET_DECISION_RATE = "decision_rate"
 """IND first-instance decisions per month, i.e. throughput (log multiplier; < 0: longer stays in procedure)."""
 TARGET_HOUSING_RATE = "housing_rate"
@@ -678,12 +679,25 @@ TARGET_DEPARTURE_RATE = "departure_rate"
 """Monthly departure rate of rejected applicants from COA reception (log multiplier)."""
 TARGET_REGULAR_CAPACITY = "regular_capacity"
 """Regular (non-emergency) COA places (additive places; acts on capacity, not on need)."""
+TARGET_HOUSING_OBLIGATION = "housing_obligation"
+"""The municipal housing obligation, the taakstelling (a structural switch, not a multiplier): where the
+switch is on, the taakstelling no longer sets an obligation and no new achterstand accumulates (the achterstand
+already built up still counts until housing has cleared it); municipalities keep a voluntary share of the
+housing the taakstelling drove. The effect's draw is that voluntary share, in [0, 1] (``voluntary_share`` of
+:class:`forecast.model.dynamics.ChainParams`); its ramp is how far the taakstelling is abolished in each
+month (``obligation_off``)."""
 
 EFFECT_LOG_MULTIPLIER = "log_multiplier"
 """Effect kind: the draw is added to the log of a flow or rate (the flow is multiplied by ``exp(draw)``)."""
 EFFECT_PLACES = "places"
 """Effect kind: the draw is a number of places added to a capacity."""
-EFFECT_KINDS: tuple[str, ...] = (EFFECT_LOG_MULTIPLIER, EFFECT_PLACES)
+EFFECT_SWITCH = "switch"
+"""Effect kind: a structural switch of the chain, not a multiplier. The measure's ramp (0 to 1) says how far
+the switch is turned in each month (0: the chain as it is, 1: fully switched); the draw is a share in [0, 1]
+that sets the switched chain (for :data:`TARGET_HOUSING_OBLIGATION`: the voluntary share of the housing).
+No draw is "no effect": a measure that does not act is a measure that is not active. At most one switch
+effect per target."""
+EFFECT_KINDS: tuple[str, ...] = (EFFECT_LOG_MULTIPLIER, EFFECT_PLACES, EFFECT_SWITCH)
 
 #: Every target a measure may act on, with the one effect kind it takes.
 EFFECT_TARGETS: dict[str, str] = {
@@ -693,13 +707,19 @@ EFFECT_TARGETS: dict[str, str] = {
     TARGET_HOUSING_RATE: EFFECT_LOG_MULTIPLIER,
     TARGET_DEPARTURE_RATE: EFFECT_LOG_MULTIPLIER,
     TARGET_REGULAR_CAPACITY: EFFECT_PLACES,
+    TARGET_HOUSING_OBLIGATION: EFFECT_SWITCH,
 }
 
 #: The targets that act on the chain's dynamics as multipliers (``p["mult_<target>"]`` of
-#: :func:`forecast.model.dynamics.simulate_chain`); ``regular_capacity`` acts on capacity only.
+#: :func:`forecast.model.dynamics.simulate_chain`); ``regular_capacity`` acts on capacity only, and
+#: ``housing_obligation`` is a structural switch (:data:`SWITCH_TARGETS`), not a multiplier.
 MULTIPLIER_TARGETS: tuple[str, ...] = tuple(
     t for t, k in EFFECT_TARGETS.items() if k == EFFECT_LOG_MULTIPLIER
 )
+#: The targets that act on the chain as a structural switch (kind :data:`EFFECT_SWITCH`): the scenario
+#: engine passes them to :meth:`forecast.model.forward.Forward.simulate` as ``obligation_off`` (the
+#: switch path) and ``voluntary_share`` (the draw); a phase-gate refit cannot estimate them.
+SWITCH_TARGETS: tuple[str, ...] = tuple(t for t, k in EFFECT_TARGETS.items() if k == EFFECT_SWITCH)
 
 # --------------------------------------------------------------------------- phases (fases)
 PHASE_VOORBEREIDING = "voorbereiding"

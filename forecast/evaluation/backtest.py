@@ -587,9 +587,10 @@ def scoring_posterior(model: ChainModel, design: Design, rng: np.random.Generato
     Returns
     -------
     xarray.Dataset
-        Dims ``(chain, draw)``: the posterior's initial stocks (``backlog0``, ``statushouders0``,
-        ``rejected0``, ``taak_backlog0``) and discrepancy scales, and ``obs_bias`` with a ``bias``
-        dimension (names ``bias__<series>__<definition>``) for the design's bias groups.
+        Dims ``(chain, draw)``: the posterior's initial stocks (:data:`forecast.model.build.INITIAL_STATE`),
+        ``discrepancy`` with a ``scale`` dimension for the design's learned scales (a series the fit
+        did not see drawn around its type's sd), and ``obs_bias`` with a ``bias`` dimension (names
+        ``bias__<series>__<definition>``) for the design's bias groups.
 
     Raises
     ------
@@ -617,14 +618,25 @@ def scoring_posterior(model: ChainModel, design: Design, rng: np.random.Generato
         else:
             continue
         names.append(name)
-    keep = (
-        "backlog0",
-        "statushouders0",
-        "rejected0",
-        "taak_backlog0",
-        *(f"discrepancy_{t}" for t in ("flow", "stock")),
-    )
-    ds = post[[k for k in keep if k in post]]
+    ds = post[[k for k in B.INITIAL_STATE.values() if k in post]]
+    # each learned series' discrepancy sd; a series the fit did not see (first published after the
+    # origin) draws its own around its type's, as the model's partial pooling does
+    learned = [sc for sc in design.scales if ":" in sc]
+    fitted = list(post["discrepancy"].coords["scale"].values) if "discrepancy" in post else []
+    sds = []
+    for sc in learned:
+        if sc in fitted:
+            sds.append(np.asarray(post["discrepancy"].sel(scale=sc).values))
+        else:
+            kind = sc.split(":", 1)[0]
+            z = rng.standard_normal((c, d))
+            sds.append(
+                np.asarray(post[f"discrepancy_{kind}"].values)
+                * np.exp(np.asarray(post["discrepancy_spread"].values) * z)
+            )
+    if learned:
+        ds = ds.assign(discrepancy=((N.DIM_CHAIN, N.DIM_DRAW, "scale"), np.stack(sds, axis=-1)))
+        ds = ds.assign_coords(scale=learned)
     if names:
         ds = ds.assign(obs_bias=((N.DIM_CHAIN, N.DIM_DRAW, "bias"), np.stack(values, axis=-1)))
         ds = ds.assign_coords(bias=names)

@@ -25,6 +25,12 @@ Effects the chain's data cannot inform
 --------------------------------------
 * ``places`` effects (``regular_capacity``) act on capacity, not on the chain: they are not
   estimated, their posterior is their prior.
+* ``switch`` effects (``housing_obligation``: abolishing the taakstelling) are a structural switch
+  of the chain, not a multiplier: the refit has no such free parameter (the model's effects are
+  log multipliers only), so their share is not estimated and its posterior is its prior. A measure
+  with only a switch effect is treated like one that does not act on the chain, and its verdict
+  says so; where the switch acts in fitted months the refit does not apply it, and the verdict warns
+  that the chain's own housing parameters then take up its effect. The outlook applies the switch.
 * An effect whose measure does not act in any fitted month (the data end before it starts) is
   not estimated either: its posterior is its prior, exactly.
 * First-applications effects are in practice not identified: the instroom level is a random walk,
@@ -73,6 +79,8 @@ OUTLOOK_STATISTICS = ("need_mean", "need_peak", "places_mean", "housed_total", "
 ESTIMATED = "estimated"
 NO_DATA = "no_data"
 NOT_ON_CHAIN = "not_on_chain"
+#: Effect status of a structural switch (kind ``switch``): the refit cannot estimate it.
+SWITCH_NOT_FITTED = "switch_not_fitted"
 
 
 class PhaseEvaluationError(ValueError):
@@ -98,7 +106,7 @@ class EffectPlan:
     months_with_data : int
         Fitted months in which the effect acts (ramp > 0).
     status : str
-        :data:`ESTIMATED`, :data:`NO_DATA` or :data:`NOT_ON_CHAIN`.
+        :data:`ESTIMATED`, :data:`NO_DATA`, :data:`NOT_ON_CHAIN` or :data:`SWITCH_NOT_FITTED`.
     in_fase : bool
         Whether the measure acts in the evaluated fase (the effects reported by default).
     replaces : tuple of str
@@ -236,7 +244,8 @@ class PhaseGate:
         list of EffectPlan
             One per effect of every measure in force (measures in file order): its ramp over
             ``months`` (0 from a measure's end on), the fitted months in which it acts, its status
-            (:data:`NOT_ON_CHAIN` for a places effect, else :data:`NO_DATA` when it acts in no month,
+            (:data:`NOT_ON_CHAIN` for a places effect, :data:`SWITCH_NOT_FITTED` for a structural
+            switch, which the refit cannot estimate; else :data:`NO_DATA` when it acts in no month,
             else :data:`ESTIMATED`) and, for an estimated effect, the event effects it replaces.
         """
         out = []
@@ -244,7 +253,9 @@ class PhaseGate:
             for e in self.measures[mid].effects:
                 ramp = self._ramp(mid, months, e)
                 n = int(np.sum(ramp > 0))
-                if e.kind != N.EFFECT_LOG_MULTIPLIER:
+                if e.kind == N.EFFECT_SWITCH:
+                    status = SWITCH_NOT_FITTED
+                elif e.kind != N.EFFECT_LOG_MULTIPLIER:
                     status = NOT_ON_CHAIN
                 elif n == 0:
                     status = NO_DATA
@@ -541,6 +552,28 @@ def _verdict(
     decisive: float,
 ) -> tuple[str, str]:
     """The plain verdict in English and Dutch."""
+    if status == SWITCH_NOT_FITTED:
+        en = (
+            "not estimated: a structural switch of the chain (its draw is a share, not a multiplier), "
+            "which the refit cannot estimate; treated like an effect that does not act on the chain: "
+            "posterior = prior"
+        )
+        nl = (
+            "niet geschat: een structurele omslag in de keten (de trekking is een aandeel, geen "
+            "vermenigvuldiger), die de herfit niet kan schatten; behandeld als een effect dat niet op de "
+            "keten werkt: posterior = prior"
+        )
+        if months > 0:
+            en += (
+                f"; it acts in {months} fitted month(s) but the refit does not apply it, so the chain's own "
+                "housing parameters take up its effect there: read the other housing effects with care"
+            )
+            nl += (
+                f"; de omslag werkt in {months} gefitte maand(en), maar de herfit past hem niet toe, zodat "
+                "de eigen huisvestingsparameters van de keten zijn effect daar opnemen: lees de andere "
+                "huisvestingseffecten met zorg"
+            )
+        return en, nl
     if status == NOT_ON_CHAIN:
         return (
             "not identifiable from the chain's data: a capacity effect acts on places, not on the "
@@ -700,8 +733,8 @@ class PhaseEvaluation:
         -------
         pandas.DataFrame
             Columns: ``measure``, ``target``, ``effect`` (``"<measure>.<target>"``), ``in_fase``,
-            ``status`` (estimated / no_data / not_on_chain), ``months_with_data`` (fitted months in
-            which it acts), ``prior_mean``, ``prior_sd``, ``prior_lo94``, ``prior_hi94``,
+            ``status`` (estimated / no_data / not_on_chain / switch_not_fitted), ``months_with_data``
+            (fitted months in which it acts), ``prior_mean``, ``prior_sd``, ``prior_lo94``, ``prior_hi94``,
             ``posterior_mean``, ``posterior_sd``, ``posterior_lo94``, ``posterior_hi94`` (central
             94 % intervals), ``p_at_least_planned`` (and ``prior_p_at_least_planned``, its value under
             the prior), ``p_planned_direction``, ``contraction``, ``verdict`` and ``verdict_nl``.
@@ -924,6 +957,8 @@ class PhaseEvaluation:
                 "p": "P(minstens gepland)",
                 NO_DATA: "nog geen gegevens: posterior = prior",
                 NOT_ON_CHAIN: "niet uit de keten af te leiden: posterior = prior",
+                SWITCH_NOT_FITTED: "structurele omslag, niet geschat: posterior = prior",
+                "x_switch": "aandeel (0-1)",
             },
             "en": {
                 "prior": "prior (plan)",
@@ -937,6 +972,8 @@ class PhaseEvaluation:
                 "p": "P(at least planned)",
                 NO_DATA: "no data yet: posterior = prior",
                 NOT_ON_CHAIN: "not identifiable from the chain: posterior = prior",
+                SWITCH_NOT_FITTED: "structural switch, not estimated: posterior = prior",
+                "x_switch": "share (0-1)",
             },
         }[lang]
         table = self.table()
@@ -970,9 +1007,11 @@ class PhaseEvaluation:
                 ax.fill_between(grid, kde, color="C0", alpha=0.35, label=text["posterior"])
             mu = float(row["prior_mean"])
             ax.axvline(mu, color="C3", lw=1, label=text["plan"])
-            ax.axvline(0.0, color="k", lw=0.6, ls=":", label=text["zero"])
+            if p.effect.kind != N.EFFECT_SWITCH:  # a share of 0 is no "no effect"
+                ax.axvline(0.0, color="k", lw=0.6, ls=":", label=text["zero"])
             ax.set_title(f"{p.effect.measure}\n{p.effect.target}", fontsize=9)
-            ax.set_xlabel(text["x_places"] if p.effect.kind == N.EFFECT_PLACES else text["x"], fontsize=8)
+            xlabel = {N.EFFECT_PLACES: text["x_places"], N.EFFECT_SWITCH: text["x_switch"]}
+            ax.set_xlabel(xlabel.get(p.effect.kind, text["x"]), fontsize=8)
             ax.set_yticks([])
             p_least = row["p_at_least_planned"]
             note = f"{text['contraction']} {row['contraction']:.0%}"

@@ -38,13 +38,14 @@ SCENARIO_SEED = 3
 #: Scalar parameters whose posterior is checked (the ones the forecasts lean on).
 PARAMETERS = (
     "instroom_sigma",
-    "instroom_shock_scale",
+    "instroom_halflife",
+    "instroom_nu",
     "nareis_ratio",
-    "nareis_lag_mean",
+    "nareis_grant_share",
     "departure_rate",
     "nareis_housing_share",
     "capacity_sigma",
-    "realisation_sigma",
+    "supply_speed",
 )
 #: Latent stocks checked at the last fitted month.
 LATENTS = (N.OPVANGBEHOEFTE, "ind_backlog", "statushouders", "rejected")

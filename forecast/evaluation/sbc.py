@@ -8,8 +8,9 @@ correctly, the rank is uniform on ``0..L`` for every parameter, whatever the pri
 Reduced configuration
 ---------------------
 The full model on 2014-2024 costs about a minute per fit; SBC needs many fits. The reduced
-configuration keeps the **same structure and priors** on a shorter window (default 2019-01..2022-12:
-both the IND and the housing switch lie inside it) and fewer draws; the observation rows are those
+configuration keeps the **same structure and priors** on a shorter window (default 2018-07..2022-12:
+both the IND and the housing switch lie inside it, with the six months before the housing switch
+that anchor the housing supply) and fewer draws; the observation rows are those
 of the real history in that window (the real sparsity pattern: same periods, definitions and
 quality noise), re-drawn from the observation model at ``theta*`` (as in the recovery test). The
 simulation is ours rather than a library's (``simuk`` draws data from PyMC's observed variables; the
@@ -38,8 +39,9 @@ from forecast.priors import load_priors
 #: Parameters whose ranks are collected (the ones the forecasts lean on; all scalars).
 SBC_PARAMETERS = (
     "instroom_sigma",
+    "instroom_halflife",
     "nareis_ratio",
-    "nareis_lag_mean",
+    "nareis_app_lag_mean",
     "nareis_housing_share",
     "departure_rate",
     "repeat_sigma",
@@ -129,7 +131,7 @@ def _simulate_rows(model_pm, design: D.Design, inputs: dict, rng: np.random.Gene
 def run_sbc(
     n_simulations: int = 100,
     *,
-    start: str = "2019-01",
+    start: str = "2018-07",
     end: str = "2022-12",
     draws: int = 300,
     tune: int = 300,

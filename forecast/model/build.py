@@ -12,28 +12,34 @@
   ``exp(sum of ramp_t x effect)`` over the fitted months (through ``p["mult_<target>"]`` of
   :func:`~forecast.model.dynamics.simulate_chain`). Without effects the model is exactly the one above.
 
-Formulation (monthly; see dynamics.py for the chain itself):
+Formulation (monthly; see dynamics.py for the chain itself and docs/model.md for the rationale):
 
-* instroom: ``log I_t = level_t + season[m(t)]``. ``level`` is a **centred** Gaussian random walk (the
-  monthly IND and CBS series pin it, so a non-centred walk would be a funnel). Its innovation sd is
-  ``instroom_sigma``, multiplied by ``instroom_shock_scale`` in the months of the known shocks
-  (``design.INSTROOM_SHOCK_EVENTS``: the 2015 Syria surge, the 2020 COVID border closures, the 2021
-  Kabul evacuation) - the "regime effects" of the issue, instead of Student-t tails everywhere.
+* instroom: ``log I_t = level_t + season[m(t)]``. ``level`` is a **stationary AR(1)** around
+  ``instroom_mean`` with Student-t innovations (half-life ``instroom_halflife``, scale
+  ``instroom_sigma``, degrees of freedom ``instroom_nu``): heavy tails instead of hand-dated shock
+  months, and the same process in the fit and in the forecast. The level path is sampled **centred**
+  (the monthly IND and CBS series pin it; its mean enters only through the AR(1)'s density).
   ``season`` is zero-sum over the 12 months.
 * IND: a monthly decision hazard on the available stock before 2021 (linear, closed form), a
-  capacity-limited capped stock from 2021 (design.IND_CAPACITY_FROM).
-* repeat share, decision hazard, IND capacity, grant rate and housing realisation: **centred** random
-  walks on **yearly** knots (:data:`CENTRED`), linearly interpolated to months.  The housing hazard before
-  2019 is one constant monthly share.
-* nareis: FIR of earlier grants with a discretised gamma lag (mean learned, shape fixed:
-  :data:`FIXED`).
-* housing: a constant monthly housing hazard before 2019 (the start of the longest run of half-years
-  with a known taakstelling); from then on a capped stock with capacity = realisation x taakstelling
-  where the taakstelling is an input, and where it is not (2024-II) a latent municipal housing capacity
-  per half-year with the wide prior ``housing_capacity_missing``. No taakstelling value is invented.
+  capacity-limited capped stock from 2021 (design.IND_CAPACITY_FROM). The capacity is the funded
+  level as known (``ind_decision_capacity``; ``capacity_unfunded`` before the first statement) times
+  ``exp`` of a deviation that is a stationary AR(1) on yearly knots: it reverts to the funded level.
+* repeat share, decision hazard and grant rate: **centred** random walks on **yearly** knots
+  (:data:`_KNOTTED`), linearly interpolated to months. The housing hazard before 2019 is one constant
+  monthly share.
+* nareis: a queue of its own: applications follow grants (gamma lag), the IND decides them at a hazard
+  and, from 2021, within a share of its capacity; positive decisions arrive after a second gamma lag
+  (shapes fixed: :data:`FIXED`). Arrivals per grant (``nareis_ratio``) and the grant share are sampled,
+  applications per grant follow.
+* housing: a constant monthly housing hazard before 2019; from then on municipal housing supply that
+  adjusts partly each month toward the obligation (taakstelling plus a share of the achterstand), a
+  matching hazard, and a small self-found route (one fused kernel,
+  :func:`~forecast.model.dynamics.simulate_chain`). A half-year whose taakstelling is not set follows
+  the state's rule with a latent ratio per half-year (``taakstelling_log_ratio``); no value is invented.
 * observations: Student-t(``OBS_NU``) on the log / logit / natural scale; sd = fixed quality noise (+)
-  one learned discrepancy per observation type (``discrepancy_flow``, ``discrepancy_stock``); one bias per
-  non-reference (series, definition) with the prior ``bias__<series>__<definition>``.
+  a learned discrepancy **per series**, partially pooled within its type (``discrepancy_flow``,
+  ``discrepancy_stock``, ``discrepancy_spread``); one bias per non-reference (series, definition) with
+  the prior ``bias__<series>__<definition>``.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ import numpy as np
 from forecast import names as N
 from forecast.model import dynamics as dyn
 from forecast.model.design import OBS_NU, OBS_TYPES, Design, bias_parameter_names
+from forecast.model.dynamics import ChainInputs, ChainParams
 from forecast.priors.config import Domain, Prior, PriorConfig
 
 
@@ -82,9 +89,8 @@ logging.getLogger("pytensor.graph.rewriting.basic").addFilter(_SkipKnownRewriteF
 
 #: Structural constants that are fixed, not learned (with the reason).
 FIXED = {
-    # gamma shape of the nareis lag: the shape is not identified separately from the mean by monthly arrivals
-    # (both trade off against the grant path); 3 gives a unimodal lag with sd = mean / sqrt(3) (mean 12
-    # months -> most arrivals 3-24 months after the grant: application, IND decision, travel).
+    # gamma shape of both nareis lags: the shape is not identified separately from the mean by monthly
+    # arrivals; 3 gives a unimodal lag with sd = mean / sqrt(3)
     "nareis_lag_shape": 3.0,
 }
 
@@ -92,41 +98,60 @@ FIXED = {
 KNOT_STEP = 12
 
 _SCALAR_PARAMETERS = (
-    "instroom_level0",
+    # instroom: an AR(1) in log around its mean, Student-t innovations
+    "instroom_mean",
+    "instroom_halflife",
     "instroom_sigma",
-    "instroom_shock_scale",
+    "instroom_nu",
     "season",
     "repeat_logit0",
     "repeat_sigma",
-    "nareis_ratio",
-    "nareis_lag_mean",
-    "log_grants_pre",
-    "eff_nareis_restriction",
-    "eff_covid_nareis",
+    # IND
     "backlog0",
     "hazard_logit0",
     "hazard_sigma",
-    "capacity_log0",
+    "capacity_unfunded",
     "capacity_sigma",
+    "capacity_persistence",
     "eff_moratorium_cap",
     "grant_logit0",
     "grant_sigma",
     "eff_moratorium_grant",
+    # nareis as a queue
+    "log_grants_pre",
+    "nareis_ratio",
+    "nareis_app_lag_mean",
+    "nareis_travel_lag_mean",
+    "nareis_backlog0",
+    "nareis_hazard_logit",
+    "nareis_capacity_share",
+    "nareis_grant_share",
+    "eff_nareis_restriction",
+    "eff_covid_nareis",
+    # statushouders and municipal housing supply
     "statushouders0",
     "housing_hazard_logit0",
     "nareis_housing_share",
-    "realisation_log0",
-    "realisation_sigma",
+    "other_statushouders",
+    "supply_offset",
+    "supply_speed",
+    "realisation_log",
+    "backlog_share",
+    "match_logit",
+    "self_housing",
     "eff_asieldeal",
-    "housing_capacity_missing",
+    "taak_backlog0",
+    "taakstelling_log_ratio",
+    # rejected applicants
     "rejected0",
     "departure_rate",
-    "taak_backlog0",
+    # observation discrepancies
     "discrepancy_flow",
     "discrepancy_stock",
+    "discrepancy_spread",
 )
 #: priors used only when simulating forward (forecast/model/forward.py), not in the fit
-FORWARD_PARAMETERS = ("taakstelling_log_ratio", "instroom_halflife")
+FORWARD_PARAMETERS: tuple[str, ...] = ()
 #: every prior the model reads from the PriorConfig
 MODEL_PARAMETERS: tuple[str, ...] = _SCALAR_PARAMETERS + FORWARD_PARAMETERS + bias_parameter_names()
 
@@ -134,90 +159,107 @@ _SCALE = Domain("positive", "a scale")
 _LOGIT = Domain("real", "a logit")
 _LOG_MULT = Domain("real", "a log multiplier")
 _STOCK = Domain("positive", "an initial stock in persons")
+_SHARE = Domain("unit_interval", "a share")
 #: The domain of every prior the model reads (:data:`MODEL_PARAMETERS`), from how the parameter enters
 #: the model (:mod:`forecast.model.dynamics`, :mod:`forecast.model.forward`): sds and scales, ratios,
 #: lags, stocks and capacities are positive; shares and rates used as probabilities lie in (0, 1);
 #: logits, logs, effects and biases are real. The prior loader refuses a prior whose support reaches
 #: outside its parameter's domain (:meth:`forecast.priors.PriorConfig.require`).
 PARAMETER_DOMAINS: dict[str, Domain] = {
-    "instroom_level0": Domain("real", "a log level"),
+    "instroom_mean": Domain("real", "a log level"),
+    "instroom_halflife": Domain("positive", "a half-life in months"),
     "instroom_sigma": _SCALE,
-    "instroom_shock_scale": Domain("positive", "a scale multiplier"),
+    "instroom_nu": Domain("positive", "degrees of freedom"),
     "season": Domain("real", "a log seasonal effect"),
     "repeat_logit0": _LOGIT,
     "repeat_sigma": _SCALE,
-    "nareis_ratio": Domain("positive", "a ratio"),
-    "nareis_lag_mean": Domain("positive", "a lag in months"),
-    "log_grants_pre": Domain("real", "a log count"),
-    "eff_nareis_restriction": _LOG_MULT,
-    "eff_covid_nareis": _LOG_MULT,
     "backlog0": _STOCK,
     "hazard_logit0": _LOGIT,
     "hazard_sigma": _SCALE,
-    "capacity_log0": Domain("real", "a log capacity"),
+    "capacity_unfunded": Domain("real", "a log ratio"),
     "capacity_sigma": _SCALE,
+    "capacity_persistence": Domain("unit_interval", "an autoregressive coefficient"),
     "eff_moratorium_cap": _LOG_MULT,
     "grant_logit0": _LOGIT,
     "grant_sigma": _SCALE,
     "eff_moratorium_grant": Domain("real", "a shift of a logit"),
+    "log_grants_pre": Domain("real", "a log count"),
+    "nareis_ratio": Domain("positive", "a ratio"),
+    "nareis_app_lag_mean": Domain("positive", "a lag in months"),
+    "nareis_travel_lag_mean": Domain("positive", "a lag in months"),
+    "nareis_backlog0": _STOCK,
+    "nareis_hazard_logit": _LOGIT,
+    "nareis_capacity_share": Domain("positive", "a ratio"),
+    "nareis_grant_share": _SHARE,
+    "eff_nareis_restriction": _LOG_MULT,
+    "eff_covid_nareis": _LOG_MULT,
     "statushouders0": _STOCK,
     "housing_hazard_logit0": _LOGIT,
-    "nareis_housing_share": Domain("unit_interval", "a share"),
-    "realisation_log0": Domain("real", "a log ratio"),
-    "realisation_sigma": _SCALE,
+    "nareis_housing_share": _SHARE,
+    "other_statushouders": Domain("positive", "a ratio"),
+    "supply_offset": Domain("real", "a log ratio"),
+    "supply_speed": Domain("unit_interval", "a monthly adjustment share"),
+    "realisation_log": Domain("real", "a log ratio"),
+    "backlog_share": _SHARE,
+    "match_logit": _LOGIT,
+    "self_housing": Domain("unit_interval", "a monthly probability"),
     "eff_asieldeal": _LOG_MULT,
-    "housing_capacity_missing": Domain("positive", "a capacity in persons per half-year"),
+    "taak_backlog0": Domain("real", "a backlog whose sign is free: negative is a lead"),
+    "taakstelling_log_ratio": Domain("real", "a log ratio"),
     "rejected0": _STOCK,
     "departure_rate": Domain("unit_interval", "a monthly probability"),
-    "taak_backlog0": Domain("real", "a backlog whose sign is free: negative is a lead"),
     "discrepancy_flow": _SCALE,
     "discrepancy_stock": _SCALE,
-    "taakstelling_log_ratio": Domain("real", "a log ratio"),
-    "instroom_halflife": Domain("positive", "a half-life in months"),
+    "discrepancy_spread": _SCALE,
     **{name: Domain("real", "a log or logit bias") for name in bias_parameter_names()},
 }
 
+#: Knotted paths: centred Gaussian random walks on yearly knots, linearly interpolated to months (the data
+#: pin each knot, so non-centred innovations would be strongly anti-correlated: a stiff posterior). The
+#: innovations and the initial value are kept as deterministics under their names here.
 _KNOTTED = {  # path name -> (initial-value prior, step-sd prior, innovation variable)
     "logit_repeat": ("repeat_logit0", "repeat_sigma", "repeat_z"),
-    "log_capacity": ("capacity_log0", "capacity_sigma", "capacity_z"),
     "logit_hazard": ("hazard_logit0", "hazard_sigma", "hazard_z"),
     "logit_grant": ("grant_logit0", "grant_sigma", "grant_z"),
-    "log_realisation": ("realisation_log0", "realisation_sigma", "realisation_z"),
 }
-#: knotted paths whose knots are sampled **centred** (the knot values themselves, with a Gaussian random-walk
-#: prior): the data pin each knot (grant rate, decision pace, capacity, repeat share, housing
-#: realisation), so the non-centred innovations were strongly anti-correlated and their sum (the level) a very
-#: stiff direction of the posterior (finite-difference Hessian, whitened by the posterior sd: eigenvalues up
-#: to ~5e4; ~1000 leapfrog steps per draw).  The innovations and the initial value are kept as
-#: deterministics under their old names.
-CENTRED = (
-    "logit_repeat",
-    "log_capacity",
-    "logit_hazard",
-    "logit_grant",
-    "log_realisation",
-)
+#: The IND's capacity deviates from its funded level by an AR(1) on yearly knots from the IND switch:
+#: it reverts toward the funded level (persistence ``capacity_persistence`` a year), so that a forecast's
+#: capacity stays within a band around what the state funds instead of wandering as a random walk.
+CAPACITY_DEV = "capacity_dev_knots"
 
-#: The housing hazard before the housing switch (2014-2018) is ONE constant monthly share
-#: (``housing_hazard_logit0``), not a yearly random walk: with yearly knots the posterior step sd was ~0.07
-#: (90 % 0.005-0.25) and every knot within +-0.1 of logit -1.65, i.e. the COA statushouder stocks do not
-#: distinguish a changing pace, and the knots' step sd made a funnel (centred) or a stiff sum direction
-#: (non-centred) that alone cost ~4x in leapfrog steps.
+#: The posterior variable holding each latent stock's state before the first month.
+INITIAL_STATE = {
+    "ind_backlog": "backlog0",
+    "statushouders": "statushouders0",
+    "rejected": "rejected0",
+    "taak_backlog": "taak_backlog0",
+    "nareis_backlog": "nareis_backlog0",
+}
+
+#: Scalar parameters that enter :class:`~forecast.model.dynamics.ChainParams` under their own name.
 _DIRECT = (
-    "nareis_ratio",
-    "nareis_lag_mean",
-    "log_grants_pre",
-    "eff_nareis_restriction",
-    "eff_covid_nareis",
     "backlog0",
     "eff_moratorium_cap",
     "eff_moratorium_grant",
+    "log_grants_pre",
+    "nareis_app_ratio",
+    "nareis_backlog0",
+    "nareis_capacity_share",
+    "nareis_grant_share",
+    "eff_nareis_restriction",
+    "eff_covid_nareis",
     "statushouders0",
+    "housing_hazard_logit0",
     "nareis_housing_share",
+    "other_statushouders",
+    "supply_offset",
+    "supply_speed",
+    "backlog_share",
+    "self_housing",
     "eff_asieldeal",
+    "taak_backlog0",
     "rejected0",
     "departure_rate",
-    "taak_backlog0",
 )
 
 
@@ -339,7 +381,7 @@ class ModelEffect:
 _SWITCHED_TARGETS = {N.TARGET_HOUSING_RATE: "housing_switch", N.TARGET_DECISION_RATE: "ind_switch"}
 
 
-def check_effects(effects: Sequence[ModelEffect], inputs: Mapping[str, Any]) -> tuple[ModelEffect, ...]:
+def check_effects(effects: Sequence[ModelEffect], inputs: ChainInputs) -> tuple[ModelEffect, ...]:
     """Validate policy effects for a fit with known inputs ``inputs``.
 
     Parameters
@@ -364,7 +406,7 @@ def check_effects(effects: Sequence[ModelEffect], inputs: Mapping[str, Any]) -> 
         ``decision_rate`` or ``housing_rate`` effect, or a replaced name outside
         :data:`EVENT_EFFECTS`.
     """
-    T = len(inputs["month_of_year"])
+    T = inputs.T
     out = tuple(effects)
     seen: set[str] = set()
     for e in out:
@@ -383,7 +425,7 @@ def check_effects(effects: Sequence[ModelEffect], inputs: Mapping[str, Any]) -> 
         r = np.asarray(e.ramp, dtype=float)
         if r.shape != (T,) or not np.all(np.isfinite(r)):
             raise ValueError(f"effect {e.name!r}: the ramp must hold {T} finite values (one per month)")
-        switch = int(inputs.get(_SWITCHED_TARGETS.get(e.target, ""), 0))
+        switch = int(getattr(inputs, _SWITCHED_TARGETS[e.target])) if e.target in _SWITCHED_TARGETS else 0
         if np.any(r[:switch] != 0):
             raise ValueError(
                 f"effect {e.name!r}: an effect on {e.target} cannot act before fitted month {switch} "
@@ -397,30 +439,19 @@ def check_effects(effects: Sequence[ModelEffect], inputs: Mapping[str, Any]) -> 
     return out
 
 
-def _apply_effects(p: dict, q: Mapping[str, Any], effects: Sequence[ModelEffect], xp) -> dict:
+def _apply_effects(p: ChainParams, q: Mapping[str, Any], effects: Sequence[ModelEffect], xp) -> ChainParams:
     """Multiply every target of ``effects`` by ``exp(x_t)``, ``x_t`` = the sum of its ``ramp_t x effect``.
 
-    First applications, nareis and the departure hazard through ``p["mult_<target>"]`` of
-    :func:`~forecast.model.dynamics.simulate_chain`. The IND capacity and the housing capacity through
-    their log paths (``log_capacity + x``; ``log_realisation + x`` and ``housing_latent x exp(x)``),
-    which gives exactly ``capacity x exp(x)`` in the capacity-limited months: the multiplier route
-    of simulate_chain applies a full-length multiplier to the pre-switch hazard months too, so with a
-    switch inside the fitted window it cannot be used there (:func:`check_effects` keeps these effects
-    out of the hazard months).
+    Through the policy multipliers of :class:`~forecast.model.dynamics.ChainParams` (``mult_<target>``),
+    exactly as a measure acts in a forecast: first applications, nareis applications, the IND's
+    capacity, the housing supply's target and the departure hazard. :func:`check_effects` keeps an
+    effect on the IND or on housing out of the months before their regime switch.
     """
     x: dict[str, Any] = {}
     for e in effects:
         term = q[e.name][..., None] * np.asarray(e.ramp, dtype=float)
         x[e.target] = term if e.target not in x else x[e.target] + term
-    for target, v in x.items():
-        if target == N.TARGET_DECISION_RATE:
-            p["log_capacity"] = p["log_capacity"] + v
-        elif target == N.TARGET_HOUSING_RATE:
-            p["log_realisation"] = p["log_realisation"] + v
-            p["housing_latent"] = p["housing_latent"] * xp.exp(v)
-        else:
-            p[f"mult_{target}"] = xp.exp(v)
-    return p
+    return p.replace(**{f"mult_{target}": xp.exp(v) for target, v in x.items()})
 
 
 def knot_positions(T: int, step: int = KNOT_STEP, first: int = 0, last: int | None = None) -> np.ndarray:
@@ -469,43 +500,38 @@ def knot_matrix(T: int, step: int = KNOT_STEP, first: int = 0, last: int | None 
     return dyn.interp_matrix(T, knot_positions(T, step, first, last))
 
 
-def knot_months(u: dict) -> dict:
+def knot_months(u: ChainInputs) -> dict:
     """Place the knots (month indices) of every knotted path.
 
-    The decision hazard on yearly knots up to the IND regime switch, the IND capacity on yearly knots
-    from the switch, the housing realisation on yearly knots from the housing switch (before it the
-    realisation is not used: its knots there would only be identified through their sum), the others
-    on yearly knots over the window.
+    The repeat share and the grant rate on yearly knots over the window, the decision hazard on yearly
+    knots up to the IND switch, the IND capacity's deviation on yearly knots from the switch.
 
     Parameters
     ----------
-    u : dict
-        The known inputs (:func:`~forecast.model.design.build_inputs`): ``month_of_year``,
-        ``ind_switch`` and ``housing_switch`` are read.
+    u : ChainInputs
+        The known inputs (:func:`~forecast.model.design.build_inputs`).
 
     Returns
     -------
     dict of str to numpy.ndarray
-        Knot month indices for ``logit_repeat``, ``logit_grant``, ``log_realisation``,
-        ``log_capacity`` and ``logit_hazard``.
+        Knot month indices for ``logit_repeat``, ``logit_grant``, ``logit_hazard`` and
+        ``capacity_dev``.
     """
-    T = len(u["month_of_year"])
-    s = int(u["ind_switch"])
+    T, s = u.T, int(u.ind_switch)
     return {
         "logit_repeat": knot_positions(T),
         "logit_grant": knot_positions(T),
-        "log_realisation": knot_positions(T, first=int(u["housing_switch"])),
-        "log_capacity": knot_positions(T, first=s),
-        "logit_hazard": knot_positions(T, last=s - 1),
+        "logit_hazard": knot_positions(T, last=max(s - 1, 0)),
+        "capacity_dev": knot_positions(T, first=min(s, T - 1)),
     }
 
 
-def knot_matrices(u: dict) -> dict:
+def knot_matrices(u: ChainInputs) -> dict:
     """Build the interpolation matrix of every knotted path, from :func:`knot_months`.
 
     Parameters
     ----------
-    u : dict
+    u : ChainInputs
         The known inputs (:func:`~forecast.model.design.build_inputs`).
 
     Returns
@@ -513,8 +539,7 @@ def knot_matrices(u: dict) -> dict:
     dict of str to numpy.ndarray
         Per path, its ``(T, K)`` interpolation matrix.
     """
-    T = len(u["month_of_year"])
-    return {path: dyn.interp_matrix(T, k) for path, k in knot_months(u).items()}
+    return {path: dyn.interp_matrix(u.T, k) for path, k in knot_months(u).items()}
 
 
 def _rv(pm, priors, name, **kw):
@@ -522,27 +547,71 @@ def _rv(pm, priors, name, **kw):
     return getattr(pm, pr.distribution)(name, **pr.params, **kw)
 
 
-def _chain_params(q: dict, u: dict, W: np.ndarray, xp) -> dict:
-    """Raw model variables ``q`` (pytensor or numpy with leading batch dims) -> ``p`` of simulate_chain."""
-    p = {k: q[k] for k in _DIRECT}
-    p["lag_mean"] = q["nareis_lag_mean"]
-    p["lag_shape"] = FIXED["nareis_lag_shape"] + 0.0 * q["nareis_lag_mean"]
-    p["log_level"] = q["instroom_log_level"]
-    p["season"] = q["season"]
-    # housing hazard before the housing switch: one constant monthly share (see the note above _DIRECT)
-    p["logit_housing_hazard"] = q["housing_hazard_logit0"][..., None] * np.ones(len(u["month_of_year"]))
-    for path, (x0, sig, z) in _KNOTTED.items():
-        if f"{path}_knots" in q:  # centred knots (model graph)
-            p[path] = q[f"{path}_knots"] @ W[path].T
-        else:
-            p[path] = dyn.knot_path(q[x0], q[sig], q[z], W[path], xp)
-    # latent municipal housing capacity (persons per half-year) for the half-years without a taakstelling
-    miss = [u["half_labels"].index(h) for h in u["missing_halves"]]
-    sel = np.zeros((len(miss), len(u["half_of_month"])))
-    for j, hj in enumerate(miss):
-        sel[j] = (u["half_of_month"] == hj) / 6.0
-    p["housing_latent"] = q["housing_capacity_missing"] @ sel if len(miss) else 0.0 * u["taak_mask"]
-    return p
+def halflife_to_phi(halflife, xp=np):
+    """The monthly AR(1) coefficient of a half-life in months: ``0.5 ** (1 / halflife)``.
+
+    Parameters
+    ----------
+    halflife : array
+        Half-lives in months (> 0).
+    xp : module or namespace, optional
+        ``numpy`` (default) or :class:`~forecast.model.dynamics.PT`.
+
+    Returns
+    -------
+    array
+        Coefficients in (0, 1).
+    """
+    return xp.exp(np.log(0.5) / halflife)
+
+
+def rule_ratio_path(log_ratio, u: ChainInputs, xp):
+    """Spread one taakstelling ratio per rule half-year over its months (zero in the other months).
+
+    Parameters
+    ----------
+    log_ratio : array
+        ``(..., n)`` log ratios, one per half-year of ``u.rule_halves``.
+    u : ChainInputs
+        The inputs (``rule_half_of_month``).
+    xp : namespace
+        :class:`~forecast.model.dynamics.NP` or :class:`~forecast.model.dynamics.PT`.
+
+    Returns
+    -------
+    array
+        ``(..., T)`` the ratio ``exp(log_ratio)`` in each rule month, 0 elsewhere.
+    """
+    idx = np.asarray(u.rule_half_of_month)
+    sel = np.zeros((len(u.rule_halves), u.T))
+    for j in range(len(u.rule_halves)):
+        sel[j] = idx == j
+    return xp.exp(log_ratio) @ sel
+
+
+def _chain_params(q: Mapping[str, Any], u: ChainInputs, W: Mapping[str, np.ndarray], xp) -> ChainParams:
+    """Raw model variables ``q`` (PyTensor, or numpy with leading batch dims) -> :class:`ChainParams`."""
+    paths = {path: q[f"{path}_knots"] @ W[path].T for path in _KNOTTED}
+    ratio = (
+        rule_ratio_path(q["taak_log_ratio_missing"], u, xp) if len(u.rule_halves) else 0.0 * u.taak_rule_mask
+    )
+    return ChainParams(
+        log_level=q["instroom_level"],
+        season=q["season"],
+        logit_repeat=paths["logit_repeat"],
+        logit_hazard=paths["logit_hazard"],
+        capacity_dev=q[CAPACITY_DEV] @ W["capacity_dev"].T,
+        capacity_unfunded=q["capacity_unfunded"],
+        logit_grant=paths["logit_grant"],
+        app_lag_mean=q["nareis_app_lag_mean"],
+        travel_lag_mean=q["nareis_travel_lag_mean"],
+        lag_shape=FIXED["nareis_lag_shape"],
+        logit_nareis_hazard=q["nareis_hazard_logit"],
+        log_realisation=q["realisation_log"],
+        logit_match=q["match_logit"],
+        taak_ratio=ratio,
+        **{k: q[k] for k in _DIRECT},
+    )
 
 
 def latent_vector(out: dict, xp):
@@ -572,9 +641,10 @@ def _extra2(design: Design) -> np.ndarray:
     return design.rows.noise_sd.to_numpy(float) ** 2
 
 
-def _level_init(design: Design, u: dict) -> np.ndarray:
-    """Initial value of the centred level: log of the reference monthly first applications (interpolated).
-    Only a starting point for the sampler (data-based, like a MAP start), never a prior or a value."""
+def _level_init(design: Design, u: ChainInputs) -> np.ndarray:
+    """Initial value of the instroom level: log of the reference monthly first applications
+    (interpolated). Only a starting point for the sampler (data-based, like a MAP start), never a prior
+    or a value."""
     r = design.rows
     r = r[(r.series == "first_applications") & (r.definition == "ind") & (r.frequency == "M")]
     T = design.T
@@ -585,14 +655,65 @@ def _level_init(design: Design, u: dict) -> np.ndarray:
     return np.interp(np.arange(T), t[o], np.log(r.value.to_numpy(float)[o]))
 
 
-def build_model(design: Design, inputs: dict, priors, effects: Sequence[ModelEffect] | None = None):
+def _ar1_t_logp(value, loc, phi, sigma, nu):
+    """Log density of a stationary AR(1) around ``loc`` with Student-t innovations (PyTensor)."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    x = value - loc
+    innov = x[..., 1:] - phi * x[..., :-1]
+    lp = pm.logp(pm.StudentT.dist(nu=nu, mu=0.0, sigma=sigma), innov).sum(axis=-1)
+    start = pm.logp(pm.StudentT.dist(nu=nu, mu=0.0, sigma=sigma / pt.sqrt(1.0 - phi**2)), x[..., 0])
+    return lp + start
+
+
+def ar1_t_draws(loc, phi, sigma, nu, rng, size=None) -> np.ndarray:
+    """Draw a stationary AR(1) around ``loc`` with Student-t innovations (numpy).
+
+    Parameters
+    ----------
+    loc : array_like
+        ``(T,)`` the mean path.
+    phi, sigma, nu : float or array_like
+        The coefficient, the innovations' scale and degrees of freedom (broadcast over the batch).
+    rng : numpy.random.Generator
+        The random numbers.
+    size : tuple of int, optional
+        The full shape ``(..., T)``, of ``loc`` and the parameters broadcast (default ``loc``'s shape).
+
+    Returns
+    -------
+    numpy.ndarray
+        The draws.
+    """
+    loc = np.asarray(loc, dtype=float)
+    size = loc.shape if size is None else tuple(size)
+    phi, sigma, nu = (
+        np.broadcast_to(np.asarray(v, dtype=float), size[:-1])[..., None] for v in (phi, sigma, nu)
+    )
+    e = rng.standard_t(np.broadcast_to(nu, size)) * sigma
+    x = np.empty(size)
+    x[..., 0] = e[..., 0] / np.sqrt(1.0 - phi[..., 0] ** 2)
+    for t in range(1, size[-1]):
+        x[..., t] = phi[..., 0] * x[..., t - 1] + e[..., t]
+    return x + loc
+
+
+def _ar1_t_random(loc, phi, sigma, nu, rng=None, size=None):
+    loc = np.asarray(loc, dtype=float)
+    size = tuple(size or ())  # PyMC passes the batch shape; the support (T months) is loc's
+    full = size if size[-loc.ndim :] == loc.shape and size else (*size, *loc.shape)
+    return ar1_t_draws(np.broadcast_to(loc, full), phi, sigma, nu, rng, full)
+
+
+def build_model(design: Design, inputs: ChainInputs, priors, effects: Sequence[ModelEffect] | None = None):
     """Build the PyMC model.
 
     Parameters
     ----------
     design : Design
         The observation design (:func:`~forecast.model.design.build_design`) on the fitted months.
-    inputs : dict
+    inputs : ChainInputs
         The known inputs (:func:`~forecast.model.design.build_inputs`).
     priors : PriorConfig
         With exactly :data:`MODEL_PARAMETERS`.
@@ -609,11 +730,10 @@ def build_model(design: Design, inputs: dict, priors, effects: Sequence[ModelEff
     Raises
     ------
     PriorConfigError
-        When ``priors`` does not define exactly :data:`MODEL_PARAMETERS`, or a prior's support is not
-        inside its parameter's domain (:data:`PARAMETER_DOMAINS`).
+        When ``priors`` does not define exactly :data:`MODEL_PARAMETERS`.
     ValueError
-        When a prior has a distribution the model cannot take (``instroom_level0`` and the initial
-        values of the centred knot paths must be Normal, ``season`` Normal with ``mu = 0``,
+        When a prior has a distribution the model cannot take (the initial values of the centred knot
+        paths must be Normal, ``season`` Normal with ``mu = 0``, ``taakstelling_log_ratio`` and the
         observation biases Normal), or an effect is invalid (:func:`check_effects`).
     """
     import pymc as pm
@@ -631,28 +751,35 @@ def build_model(design: Design, inputs: dict, priors, effects: Sequence[ModelEff
     for j in free:
         if priors[bias_names[j]].distribution != "Normal":
             raise ValueError(f"{bias_names[j]}: observation biases must have a Normal prior")
+    learned = [sc for sc in design.scales if ":" in sc]
     coords = {
         "month": np.arange(T),
-        **{f"{p}_step": np.arange(W[p].shape[1] - 1) for p in W},
-        **{f"{p}_knot": np.arange(W[p].shape[1]) for p in W},
+        **{f"{p}_step": np.arange(W[p].shape[1] - 1) for p in _KNOTTED},
+        **{f"{p}_knot": np.arange(W[p].shape[1]) for p in _KNOTTED},
+        "capacity_dev_knot": np.arange(W["capacity_dev"].shape[1]),
         "month_of_year": np.arange(12),
-        "missing_half": list(u["missing_halves"]),
+        "rule_half": list(u.rule_halves),
         "bias": [bias_names[j] for j in free],
+        "scale": learned,
     }
     with pm.Model(coords=coords) as model:
         q = {}
-        # instroom: centred random walk with larger innovations in the known shock months
-        sig = _rv(pm, priors, "instroom_sigma")
-        shock = _rv(pm, priors, "instroom_shock_scale")
-        innov_sd = sig * (1.0 + (shock - 1.0) * u["instroom_shock"][1:])
-        l0 = priors["instroom_level0"]
-        if l0.distribution != "Normal":
-            raise ValueError("instroom_level0 must be Normal (initial state of the centred random walk)")
-        q["instroom_log_level"] = pm.RandomWalk(
-            "instroom_log_level",
-            init_dist=pm.Normal.dist(**l0.params),
-            innovation_dist=pm.Normal.dist(0.0, innov_sd),
-            shape=T,
+        # instroom: a stationary AR(1) in log around its mean, Student-t innovations (centred: the monthly
+        # IND and CBS series pin it)
+        for n in ("instroom_mean", "instroom_halflife", "instroom_sigma", "instroom_nu"):
+            q[n] = _rv(pm, priors, n)
+        phi = pm.Deterministic("instroom_phi", halflife_to_phi(q["instroom_halflife"], dyn.PT))
+        # the level path itself is sampled (centred around its mean): the mean enters only through the
+        # AR(1)'s density, so the two are not a stiff sum direction of the posterior
+        q["instroom_level"] = pm.CustomDist(
+            "instroom_level",
+            q["instroom_mean"] + pt.zeros(T),
+            phi,
+            q["instroom_sigma"],
+            q["instroom_nu"],
+            logp=_ar1_t_logp,
+            random=_ar1_t_random,
+            signature="(t),(),(),()->(t)",
             dims="month",
             initval=_level_init(design, u),
         )
@@ -662,31 +789,57 @@ def build_model(design: Design, inputs: dict, priors, effects: Sequence[ModelEff
         q["season"] = pm.ZeroSumNormal("season", sigma=se.params["sigma"], dims="month_of_year")
         for path, (x0, sg, z) in _KNOTTED.items():
             q[sg] = _rv(pm, priors, sg)
-            if path in CENTRED:
-                k0 = priors[x0]
-                if k0.distribution != "Normal":
-                    raise ValueError(f"{x0} must be Normal (initial state of a centred random walk)")
-                kn = pm.RandomWalk(
-                    f"{path}_knots",
-                    init_dist=pm.Normal.dist(**k0.params),
-                    innovation_dist=pm.Normal.dist(0.0, q[sg]),
-                    steps=W[path].shape[1] - 1,
-                    dims=f"{path}_knot",
-                )
-                q[f"{path}_knots"] = kn
-                q[x0] = pm.Deterministic(x0, kn[0])
-                q[z] = pm.Deterministic(z, (kn[1:] - kn[:-1]) / q[sg], dims=f"{path}_step")
-            else:
-                q[x0] = _rv(pm, priors, x0)
-                q[z] = pm.Normal(z, 0.0, 1.0, dims=f"{path}_step")
+            k0 = priors[x0]
+            if k0.distribution != "Normal":
+                raise ValueError(f"{x0} must be Normal (initial state of a centred random walk)")
+            kn = pm.RandomWalk(
+                f"{path}_knots",
+                init_dist=pm.Normal.dist(**k0.params),
+                innovation_dist=pm.Normal.dist(0.0, q[sg]),
+                steps=W[path].shape[1] - 1,
+                dims=f"{path}_knot",
+            )
+            q[f"{path}_knots"] = kn
+            q[x0] = pm.Deterministic(x0, kn[0])
+            q[z] = pm.Deterministic(z, (kn[1:] - kn[:-1]) / q[sg], dims=f"{path}_step")
+        # the IND capacity's deviation from its funded level: a stationary AR(1) on yearly knots
+        q["capacity_sigma"] = _rv(pm, priors, "capacity_sigma")
+        q["capacity_persistence"] = _rv(pm, priors, "capacity_persistence")
+        rho = q["capacity_persistence"]
+        q[CAPACITY_DEV] = pm.AR(
+            CAPACITY_DEV,
+            rho=rho[None],
+            sigma=q["capacity_sigma"],
+            init_dist=pm.Normal.dist(0.0, q["capacity_sigma"] / pt.sqrt(1.0 - rho**2)),
+            constant=False,
+            dims="capacity_dev_knot",
+        )
         for e in effects or ():
             for n in e.replaces:  # an event effect that the policy effect replaces: fixed at no effect
                 if n not in q:
                     q[n] = pm.Deterministic(n, pt.as_tensor_variable(np.float64(0.0)))
-        for n in (*_DIRECT, "nareis_lag_mean", "housing_hazard_logit0"):
+        # nareis: arrivals per grant (identified by the arrivals) and the grant share of nareis decisions
+        # are sampled; applications per grant follow (the two alone trade off against each other)
+        q["nareis_ratio"] = _rv(pm, priors, "nareis_ratio")
+        q["nareis_grant_share"] = _rv(pm, priors, "nareis_grant_share")
+        q["nareis_app_ratio"] = pm.Deterministic(
+            "nareis_app_ratio", q["nareis_ratio"] / q["nareis_grant_share"]
+        )
+        for n in (
+            *_DIRECT,
+            "capacity_unfunded",
+            "nareis_app_lag_mean",
+            "nareis_travel_lag_mean",
+            "nareis_hazard_logit",
+            "realisation_log",
+            "match_logit",
+        ):
             if n not in q:
                 q[n] = _rv(pm, priors, n)
-        q["housing_capacity_missing"] = _rv(pm, priors, "housing_capacity_missing", dims="missing_half")
+        ratio = priors["taakstelling_log_ratio"]
+        if ratio.distribution != "Normal":
+            raise ValueError("taakstelling_log_ratio must be Normal (a log ratio per half-year)")
+        q["taak_log_ratio_missing"] = pm.Normal("taak_log_ratio_missing", **ratio.params, dims="rule_half")
         for e in effects or ():
             q[e.name] = getattr(pm, e.prior.distribution)(e.name, **e.prior.params)
         p = _chain_params(q, u, W, dyn.PT)
@@ -700,17 +853,36 @@ def build_model(design: Design, inputs: dict, priors, effects: Sequence[ModelEff
             sd = np.array([priors[bias_names[j]].params["sigma"] for j in free])
             zb = pm.Normal("obs_bias", mu=mu, sigma=sd, dims="bias")
             bias = pt.set_subtensor(bias[np.array(free)], zb)
-        sig_types = []
-        for name, spec in OBS_TYPES.items():
-            sig_types.append(
-                _rv(pm, priors, f"discrepancy_{name}") if spec["learned"] else pt.constant(spec["fixed"])
-            )
+        sig = _scales(pm, pt, priors, design, learned)
         f = make_obs_op(design, design.y_transformed, _extra2(design), OBS_NU)
-        pm.Potential("obs_loglik", f(latent_vector(out, dyn.PT), bias, pt.stack(sig_types)))
+        pm.Potential("obs_loglik", f(latent_vector(out, dyn.PT), bias, sig))
     model._forecast = {"design": design, "inputs": u, "bias_names": bias_names, "free_bias": free}
     if effects is not None:
         model._forecast["effects"] = effects
     return model
+
+
+def _scales(pm, pt, priors, design: Design, learned: list[str]):
+    """The discrepancy sd of every scale of ``design.scales``: per series, partially pooled within its type.
+
+    ``sd_series = discrepancy_<type> x exp(discrepancy_spread x z_series)`` with ``z ~ N(0, 1)``
+    (non-centred: a few series have few rows); fixed types take their fixed sd.
+    """
+    types = {t: _rv(pm, priors, f"discrepancy_{t}") for t, spec in OBS_TYPES.items() if spec["learned"]}
+    spread = _rv(pm, priors, "discrepancy_spread") if learned else None
+    z = pm.Normal("discrepancy_z", 0.0, 1.0, dims="scale") if learned else None
+    parts = []
+    for sc in design.scales:
+        if ":" in sc:
+            t = sc.split(":", 1)[0]
+            parts.append(types[t] * pt.exp(spread * z[learned.index(sc)]))
+        else:
+            parts.append(pt.as_tensor_variable(np.float64(OBS_TYPES[sc]["fixed"])))
+    sig = pt.stack(parts)
+    if learned:
+        at = np.array([design.scales.index(sc) for sc in learned])
+        pm.Deterministic("discrepancy", sig[at], dims="scale")
+    return sig
 
 
 def sample(
@@ -859,18 +1031,29 @@ def _sample(
 
 
 # ------------------------------------------------------------------------------------------ numpy side
-def _posterior_q(posterior, u: dict) -> dict:
+#: The posterior variables the chain reads (besides the scalars of :data:`_SCALAR_PARAMETERS`).
+_POSTERIOR_PATHS = (
+    "nareis_app_ratio",
+    "instroom_level",
+    *(f"{path}_knots" for path in _KNOTTED),
+    CAPACITY_DEV,
+    "taak_log_ratio_missing",
+)
+
+
+def _posterior_q(posterior) -> dict:
     post = posterior.to_dataset() if hasattr(posterior, "to_dataset") else posterior
     q = {}
-    paths = ("instroom_log_level", *(z for _, _, z in _KNOTTED.values()))
-    for n in (*_SCALAR_PARAMETERS, *paths):
+    for n in (*_SCALAR_PARAMETERS, *_POSTERIOR_PATHS):
         if n in post:
             q[n] = np.asarray(post[n].values, dtype=float)
+    if "taak_log_ratio_missing" not in q:  # no rule half-year in the window
+        q["taak_log_ratio_missing"] = np.zeros((*q["instroom_mean"].shape, 0))
     return q
 
 
 def posterior_latents(
-    posterior, design: Design, inputs: dict, effects: Sequence[ModelEffect] | None = None
+    posterior, design: Design, inputs: ChainInputs, effects: Sequence[ModelEffect] | None = None
 ) -> dict:
     """Recompute every latent flow and stock for all posterior draws (numpy).
 
@@ -882,7 +1065,7 @@ def posterior_latents(
         The posterior (dims chain, draw), or draws of the same variables (a prior sample).
     design : Design
         The fit's observation design.
-    inputs : dict
+    inputs : ChainInputs
         The fit's known inputs (:func:`~forecast.model.design.build_inputs`).
     effects : sequence of ModelEffect, optional
         The policy effects of the fit, applied with their posterior draws as in the model.
@@ -892,7 +1075,7 @@ def posterior_latents(
     dict of str to numpy.ndarray
         Every array of :func:`~forecast.model.dynamics.simulate_chain` except ``init`` (monthly
         flows, rates and capacities, end-of-month stocks), broadcast to shape (chain, draw,
-        month); ``taak_backlog`` is NaN outside the window where it accumulates.
+        month); ``taak_backlog`` (the achterstand) holds its anchor before the housing switch.
 
     Raises
     ------
@@ -901,7 +1084,7 @@ def posterior_latents(
         draws of a given effect, or when an effect is invalid (:func:`check_effects`).
     """
     post = posterior.to_dataset() if hasattr(posterior, "to_dataset") else posterior
-    q = _posterior_q(post, inputs)
+    q = _posterior_q(post)
     W = knot_matrices(inputs)
     p = _chain_params(q, inputs, W, dyn.NP)
     names = [str(v) for v in post.data_vars if str(v).startswith(EFFECT_PREFIX)]
@@ -920,15 +1103,7 @@ def posterior_latents(
     out = dyn.simulate_chain(p, inputs, dyn.NP)
     res = {k: np.asarray(v) for k, v in out.items() if k != "init"}
     shape = res["instroom"].shape
-    res["taak_backlog"] = np.where(_tb_valid(inputs), res["taak_backlog"], np.nan)
     return {k: np.broadcast_to(v, shape) for k, v in res.items()}
-
-
-def _tb_valid(u):
-    a, b = u["tb_window"]
-    v = np.zeros(len(u["tb_mask"]), bool)
-    v[max(a - 1, 0) : b] = True
-    return v
 
 
 def _segment_sums(v: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -977,14 +1152,10 @@ def row_predictions(posterior, latents: dict, design: Design, inputs: dict | Non
     """
     post = posterior.to_dataset() if hasattr(posterior, "to_dataset") else posterior
     parts = [np.asarray(latents[f]) for f in dyn.FLOWS]
-    for s, init in (
-        ("ind_backlog", "backlog0"),
-        ("statushouders", "statushouders0"),
-        ("rejected", "rejected0"),
-        ("taak_backlog", "taak_backlog0"),
-    ):
-        x = np.nan_to_num(np.asarray(latents[s]))
-        parts += [np.asarray(post[init].values)[..., None], x]
+    for s in dyn.STOCKS:
+        x = np.asarray(latents[s])
+        x0 = np.asarray(post[INITIAL_STATE[s]].values)[..., None]
+        parts += [np.broadcast_to(x0, (*x.shape[:-1], 1)), x]
     Z = np.concatenate(parts, axis=-1)
     v = Z[..., design.z_index] * design.z_weight
     agg = _segment_sums(v, design.agg_start, design.agg_end)
@@ -1004,13 +1175,14 @@ def row_predictions(posterior, latents: dict, design: Design, inputs: dict | Non
         for j, n in enumerate(bnames):
             bias[..., bias_names.index(n)] = vals[..., j]
     loc = pred + bias[..., design.rows.group.to_numpy()]
-    sig = []
-    for name, spec in OBS_TYPES.items():
-        sig.append(
-            np.asarray(post[f"discrepancy_{name}"].values)
-            if spec["learned"]
-            else np.full(pred.shape[:-1], spec["fixed"])
-        )
-    sig = np.stack(sig, axis=-1)[..., design.rows.type_index.to_numpy()]
+    sig = np.stack(
+        [
+            np.asarray(post["discrepancy"].sel(scale=sc).values)
+            if ":" in sc
+            else np.full(pred.shape[:-1], OBS_TYPES[sc]["fixed"])
+            for sc in design.scales
+        ],
+        axis=-1,
+    )[..., design.rows.scale_index.to_numpy()]
     scale = np.sqrt(sig**2 + _extra2(design))
     return loc, scale, OBS_NU, design.rows["transform"].to_numpy()

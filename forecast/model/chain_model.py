@@ -53,7 +53,7 @@ from forecast.model.io import (
 from forecast.priors import PriorConfig, PriorConfigError, load_priors
 
 #: Bump when the model's equations change, so old results are not mistaken for new ones.
-MODEL_STRUCTURE_VERSION = "chain-1"
+MODEL_STRUCTURE_VERSION = "chain-2"
 
 SAMPLERS = ("nutpie", "pymc")
 
@@ -527,17 +527,12 @@ class ChainModel:
     def instroom_outlook(self, months: int = 24, random_seed: int = 2026) -> xr.DataArray:
         """First applications projected ``months`` ahead by the fitted instroom process.
 
-        The log level moves on from each posterior draw's last fitted month with
-        that draw's ``instroom_sigma`` and reverts to the draw's 2014-2024 average
-        with a half-life drawn from the prior ``instroom_halflife`` (an AR(1) in
-        deviations; :mod:`forecast.model.forward` says why), plus the draw's
-        seasonal pattern. Shocks like the 2015 surge or the 2020 closures cannot be
-        dated in advance, so each future month is a shock month with the frequency
-        seen in the fitted history, with the innovation sd multiplied by the draw's
-        ``instroom_shock_scale`` there. No policy measure is applied: this is the
-        current-policy outlook of inflow; its bands widen over the first two years
-        and then stay within the range of the past decade. It is the ``instroom``
-        of :meth:`forecast` for the same seed.
+        The log level continues the fitted process, an AR(1) around the draw's mean level with
+        Student-t innovations (the draw's half-life, scale and degrees of freedom; heavy tails stand
+        for shocks like the 2015 surge or the 2020 closures, which cannot be dated in advance), plus
+        the draw's seasonal pattern. No policy measure is applied: this is the current-policy outlook
+        of inflow; its bands widen over the first year or two and then stay at the process's
+        stationary width. It is the ``instroom`` of :meth:`forecast` for the same seed.
 
         Parameters
         ----------

@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecast.model.dynamics import FLOWS, STOCKS
+from forecast.model.dynamics import FLOWS, STOCKS, ChainInputs
 
-#: lag support of the nareis FIR (months 0..NAREIS_L-1): family members follow within three years
-NAREIS_L = 37
+#: support of the nareis application lag (months 0..12 after the grant: most apply within three months)
+NAREIS_APP_L = 13
+#: support of the nareis travel lag (months 0..12 after a positive decision: visa and travel)
+NAREIS_TRAVEL_L = 13
 #: Student-t degrees of freedom of the observation errors (robust to the occasional misdated row)
 OBS_NU = 5.0
 
@@ -174,6 +176,29 @@ MAPPING = {
         False,
         "statushouders / opvang",
     ),
+    ("nareis_applications", "ind"): (
+        "flow",
+        ("nareis_applications",),
+        None,
+        True,
+        "reference: nareis applications submitted",
+    ),
+    ("nareis_decisions", "ind"): ("flow", ("nareis_decisions",), None, True, "reference: nareis decisions"),
+    ("nareis_backlog", "ind"): ("stock", ("nareis_backlog",), None, True, "reference: pending nareis"),
+    ("ind_backlog_incl_nareis", "ind"): (
+        "stock",
+        ("ind_backlog", "nareis_backlog"),
+        None,
+        True,
+        "reference: pending first + nareis applications",
+    ),
+    ("applications_incl_nareis_requests", "ind"): (
+        "flow",
+        ("instroom", "repeat", "nareis_applications"),
+        None,
+        True,
+        "reference: first + repeat + nareis applications",
+    ),
     ("taakstelling_backlog", "taakstelling_monitor"): (
         "linear",
         ("taak_backlog",),
@@ -183,20 +208,17 @@ MAPPING = {
     ),
 }
 UNUSED_SERIES = {
-    "applications_incl_nareis_requests": "contains nareis applications (the chain models arrivals)",
-    "nareis_applications": "nareis applications are not a latent flow (arrivals are lagged grants)",
-    "nareis_backlog": "the IND nareis backlog is not a latent stock of the chain",
-    "nareis_decisions": "IND nareis decisions are not a latent flow of the chain",
-    "ind_backlog_incl_nareis": "includes the nareis backlog, which the chain does not model",
     "ind_backlog_taskforce": "Taskforce subset (filed before 1 Apr 2020): a lower bound of a sub-scope",
     "coa_occupancy_noodopvang": "split of occupancy by location type is not modelled (need, not places)",
     "coa_occupancy_outside_coa": "split of occupancy by location type is not modelled",
     "coa_occupancy_regular": "split of occupancy by location type is not modelled",
 }
-#: first month of the capacity-limited IND regime (before it: a decision hazard)
+#: first month of the capacity-limited IND regime (before it: a decision hazard): from January 2021 the
+#: backlog grew under a staff-limited IND (about 12,600 pending in December 2021, 50,000 end 2023)
 IND_CAPACITY_FROM = "2021-01-01"
-#: events whose months get the larger ("shock") innovation scale of the instroom level
-INSTROOM_SHOCK_EVENTS = ("syria_surge_2015", "covid_border_closures_2020", "afghanistan_evacuation_2021")
+#: first month of the supply-limited housing regime (before it: a housing hazard): from 2019-I every
+#: half-year's taakstelling is known and the monitor publishes what municipalities realised
+HOUSING_SUPPLY_FROM = "2019-01-01"
 
 
 def bias_parameter_names() -> tuple[str, ...]:
@@ -212,12 +234,12 @@ def bias_parameter_names() -> tuple[str, ...]:
 
 
 # ------------------------------------------------------------------------------------------- time grid
-def _grid(start: str, end: str) -> tuple[pd.Timestamp, int]:
+def _grid(start: str, end: str, min_months: int = 24) -> tuple[pd.Timestamp, int]:
     s = pd.Timestamp(start).to_period("M").to_timestamp()
     e = pd.Timestamp(end).to_period("M").to_timestamp()
     T = (e.year - s.year) * 12 + e.month - s.month + 1
-    if T < 24:
-        raise ValueError(f"the fitted window {start}..{end} must span at least 24 months")
+    if min_months > T:
+        raise ValueError(f"the fitted window {start}..{end} must span at least {min_months} months")
     return s, T
 
 
@@ -259,12 +281,148 @@ def _event_months(events: pd.DataFrame, name: str, start: pd.Timestamp, T: int) 
     return _event_indicator(start, T, r["start"], _event_end(events, name))
 
 
-def build_inputs(history, start: str, end: str) -> dict:
-    """Build the known monthly inputs ``u`` of :func:`~forecast.model.dynamics.simulate_chain`.
+def _half_start(ts: pd.Timestamp) -> pd.Timestamp:
+    return pd.Timestamp(year=ts.year, month=1 if ts.month <= 6 else 7, day=1)
+
+
+def half_label(ts: pd.Timestamp) -> str:
+    """The half-year of a date as ``"YYYY-I"`` or ``"YYYY-II"``.
+
+    Parameters
+    ----------
+    ts : pandas.Timestamp
+        Any date.
+
+    Returns
+    -------
+    str
+        The label.
+    """
+    return f"{ts.year}-{'I' if ts.month <= 6 else 'II'}"
+
+
+def funded_capacity(history) -> pd.Series:
+    """The IND's funded decision capacity per month, by the date each statement starts to hold.
+
+    The inputs ``ind_decision_capacity`` of definitions ``ind_capacity`` (the IND's statement of its
+    capacity) and ``ind_opdracht`` (its assignment), converted to decisions per month (a figure per
+    week x 52 / 12, a yearly figure / 12). Targets (``ind_capacity_target``) are not a funded level.
+
+    Parameters
+    ----------
+    history : History
+        Its inputs are read (as known: a cut history holds only the statements known then).
+
+    Returns
+    -------
+    pandas.Series
+        Decisions per month, indexed by the first day each statement holds (sorted; on the same day
+        the later row wins).
+    """
+    rows = history.inputs
+    rows = rows[
+        (rows.series == "ind_decision_capacity") & rows.definition.isin(["ind_capacity", "ind_opdracht"])
+    ]
+    values = {}
+    for _, r in rows.sort_values("period_start", kind="stable").iterrows():
+        ps, pe = r.period_start, r.period_end
+        months = (pe.year - ps.year) * 12 + pe.month - ps.month + 1
+        if r.unit == "decisions per week":
+            per_month = float(r.value) * 52.0 / 12.0
+        else:  # a count over the row's period
+            per_month = float(r.value) / max(months, 1)
+        values[pd.Timestamp(r.period_start).to_period("M").to_timestamp()] = per_month
+    return pd.Series(values, index=pd.DatetimeIndex(list(values)), dtype=float).sort_index()
+
+
+def taakstelling_per_half(history) -> pd.Series:
+    """The taakstelling as set, per half-year (persons), from the inputs as known.
+
+    Parameters
+    ----------
+    history : History
+        Its inputs are read (``taakstelling``, definition ``vastgesteld``).
+
+    Returns
+    -------
+    pandas.Series
+        Persons per half-year, indexed by the half-year's first day.
+    """
+    tk = history.inputs
+    tk = tk[(tk.series == "taakstelling") & (tk.definition == "vastgesteld")]
+    out = {pd.Timestamp(r.period_start): float(r.value) for _, r in tk.iterrows()}
+    return pd.Series(out, index=pd.DatetimeIndex(list(out)), dtype=float).sort_index()
+
+
+def taakstelling_rule(months: pd.DatetimeIndex, set_mask: np.ndarray, first: int, before: pd.DatetimeIndex):
+    """The rule for half-years whose taakstelling is not set: ``ratio x`` the previous half-year's inflow.
+
+    Parameters
+    ----------
+    months : pandas.DatetimeIndex
+        The ``T`` months of the window.
+    set_mask : numpy.ndarray
+        ``(T,)`` True where the taakstelling is set.
+    first : int
+        The first month the rule may apply (the housing regime's switch).
+    before : pandas.DatetimeIndex
+        Months before the window whose housing inflow a rule may need (a forecast's fitted months).
+
+    Returns
+    -------
+    rule : numpy.ndarray
+        ``(T, T)``: row ``t`` spreads the previous half-year's monthly housing inflow over month ``t``.
+    rule_past : numpy.ndarray
+        ``(T, len(before))``: the same for the part of the previous half-year before the window.
+    mask : numpy.ndarray
+        ``(T,)`` 1 where the rule sets the taakstelling.
+    halves : list of str
+        The labels of the rule's half-years, in order.
+    half_of_month : numpy.ndarray
+        ``(T,)`` index into ``halves`` of each rule month, -1 elsewhere.
+
+    Raises
+    ------
+    ValueError
+        When a rule needs a month that is neither in the window nor in ``before``.
+    """
+    T = len(months)
+    rule = np.zeros((T, T))
+    past = np.zeros((T, len(before)))
+    mask = np.zeros(T)
+    pos = {m: i for i, m in enumerate(months)}
+    pos_before = {m: i for i, m in enumerate(before)}
+    halves: list[str] = []
+    half_of_month = np.full(T, -1)
+    for t in range(first, T):
+        if set_mask[t]:
+            continue
+        mask[t] = 1.0
+        h0 = _half_start(months[t])
+        label = half_label(h0)
+        if label not in halves:
+            halves.append(label)
+        half_of_month[t] = halves.index(label)
+        for m in pd.date_range(h0 - pd.DateOffset(months=6), periods=6, freq="MS"):
+            if m in pos:
+                rule[t, pos[m]] = 1.0 / 6.0
+            elif m in pos_before:
+                past[t, pos_before[m]] = 1.0 / 6.0
+            else:
+                raise ValueError(f"the taakstelling rule for {label} needs the housing inflow of {m:%Y-%m}")
+    return rule, past, mask, halves, half_of_month
+
+
+def build_inputs(
+    history, start: str, end: str, *, before: pd.DatetimeIndex | None = None, min_months: int = 24
+) -> ChainInputs:
+    """Build the known monthly inputs of :func:`~forecast.model.dynamics.simulate_chain`.
 
     The taakstelling (``inputs`` series ``taakstelling``, definition ``vastgesteld``) is spread evenly
-    over its half-year. Half-years without a vastgesteld value are **not filled in**: ``taak_mask`` is 0
-    there and the model uses a latent municipal housing capacity instead (see build.py).
+    over its half-year. Half-years of the housing regime without a set value are **not filled in**:
+    there the taakstelling follows the state's rule (``ratio x`` the previous half-year's housing
+    inflow), with the ratio a parameter (:func:`taakstelling_rule`). The IND's funded capacity is the
+    latest statement known (:func:`funded_capacity`), held.
 
     Parameters
     ----------
@@ -273,90 +431,87 @@ def build_inputs(history, start: str, end: str) -> dict:
     start, end : str
         The first and last modelled month (any date in the month, e.g. ``"2014-01"``); at least
         24 months apart.
+    before : pandas.DatetimeIndex, optional
+        Months before ``start`` whose housing inflow the taakstelling rule may need (a forecast passes
+        its fitted months).
+    min_months : int, optional
+        The shortest window accepted (default 24, the shortest fit; a forecast may be shorter).
 
     Returns
     -------
-    dict
-        On the grid of ``T`` months: ``start`` (first month, a Timestamp), ``T``,
-        ``month_of_year`` (T,) 0-11, ``nareis_L`` (:data:`NAREIS_L`); the event indicators
-        ``ev_covid``, ``ev_asieldeal``, ``ev_nareis_restriction``, ``ev_moratorium`` (T,), the
-        share of each month's days the event covers (0 when the history lacks the event);
-        ``instroom_shock`` (T,) 1 in the months of :data:`INSTROOM_SHOCK_EVENTS`; ``ind_switch``,
-        the month index of :data:`IND_CAPACITY_FROM` (within 1..T-1); ``taakstelling`` (T,) the
-        monthly target in persons and ``taak_mask`` (T,) 1 where it is known; ``half_labels``
-        (``"2019-I"``, ...), ``half_of_month`` (T,) the index of each month's half-year and
-        ``missing_halves``, the half-years from the housing switch on without a taakstelling;
-        ``tb_mask`` (T,) and ``tb_window`` ``(a, b)``, months ``a..b-1``: the longest run of known
-        taakstelling, over which the taakstelling backlog accumulates; ``housing_switch`` = ``a``
-        (within 1..T-1).
+    ChainInputs
+        The inputs on the grid of ``T`` months; the regime switches are the month indices of
+        :data:`IND_CAPACITY_FROM` and :data:`HOUSING_SUPPLY_FROM` clipped to ``0..T``.
 
     Raises
     ------
     ValueError
-        When the window spans fewer than 24 months.
+        When the window spans fewer than ``min_months`` months, or a fitted window (no ``before``)
+        starts at or after :data:`HOUSING_SUPPLY_FROM`.
     """
-    s, T = _grid(start, end)
+    s, T = _grid(start, end, min_months)
+    if before is None and s >= pd.Timestamp(HOUSING_SUPPLY_FROM):
+        raise ValueError(
+            f"a fitted window must start before {pd.Timestamp(HOUSING_SUPPLY_FROM):%Y-%m} "
+            f"(design.HOUSING_SUPPLY_FROM), got {s:%Y-%m}: the housing supply regime starts from the "
+            "housing of the months before it"
+        )
+    months = pd.date_range(s, periods=T, freq="MS")
     ev = history.events
-    u: dict = {
-        "start": s,
-        "T": T,
-        "month_of_year": (np.arange(T) + s.month - 1) % 12,
-        "nareis_L": NAREIS_L,
+    events = {
+        key: _event_months(ev, name, s, T)
+        for key, name in (
+            ("ev_covid", "covid_border_closures_2020"),
+            ("ev_asieldeal", "asieldeal_2022"),
+            ("ev_nareis_restriction", "nareis_restriction_2022"),
+            ("ev_moratorium", "syria_moratorium_2024"),
+        )
     }
-    for key, name in (
-        ("ev_covid", "covid_border_closures_2020"),
-        ("ev_asieldeal", "asieldeal_2022"),
-        ("ev_nareis_restriction", "nareis_restriction_2022"),
-        ("ev_moratorium", "syria_moratorium_2024"),
-    ):
-        u[key] = _event_months(ev, name, s, T)
-    # IND regime switch (decision hazard before, capacity-limited from then on): January 2021, from when
-    # the backlog grew under a staff-limited IND (DOMAIN.md: ~12,600 Dec 2021 -> ~50,000 end 2023)
-    u["ind_switch"] = int(np.clip(_month_index(s, pd.Timestamp(IND_CAPACITY_FROM)), 1, T - 1))
-    shock = np.zeros(T)
-    for name in INSTROOM_SHOCK_EVENTS:
-        shock = np.maximum(shock, _event_months(ev, name, s, T) > 0)
-    u["instroom_shock"] = shock.astype(float)
-    # taakstelling per half-year (vastgesteld only)
-    tk = history.inputs
-    tk = tk[(tk.series == "taakstelling") & (tk.definition == "vastgesteld")]
+    ind_switch = int(np.clip(_month_index(s, pd.Timestamp(IND_CAPACITY_FROM)), 0, T))
+    housing_switch = int(np.clip(_month_index(s, pd.Timestamp(HOUSING_SUPPLY_FROM)), 0, T))
+    # the IND's funded capacity as known: the latest statement, held
+    funded = funded_capacity(history)
+    log_funded = np.zeros(T)
+    funded_mask = np.zeros(T)
+    for t, m in enumerate(months):
+        known = funded[funded.index <= m]
+        if len(known):
+            log_funded[t] = np.log(known.iloc[-1])
+            funded_mask[t] = 1.0
+    # the taakstelling per month where set
+    per_half = taakstelling_per_half(history)
     taak = np.zeros(T)
-    mask = np.zeros(T)
-    halves = []
-    for t in range(T):
-        m0 = s + pd.DateOffset(months=t)
-        h0 = pd.Timestamp(year=m0.year, month=1 if m0.month <= 6 else 7, day=1)
-        label = f"{h0.year}-{'I' if h0.month == 1 else 'II'}"
-        if not halves or halves[-1][0] != label:
-            halves.append((label, t))
-        row = tk[tk.period_start == h0]
-        if len(row):
-            taak[t] = float(row.value.iloc[0]) / 6.0
-            mask[t] = 1.0
-    u["taakstelling"] = taak
-    u["taak_mask"] = mask
-    u["half_labels"] = [h for h, _ in halves]
-    u["half_of_month"] = np.array([max(j for j, (_, t0) in enumerate(halves) if t0 <= t) for t in range(T)])
-    u["missing_halves"] = [h for j, (h, t0) in enumerate(halves) if mask[t0] == 0]
-    # taakstelling-backlog window: the longest run of months with a known taakstelling
-    best, cur = (0, 0), None
-    for t in range(T + 1):
-        if t < T and mask[t] == 1:
-            cur = t if cur is None else cur
-        elif cur is not None:
-            if t - cur > best[1] - best[0]:
-                best = (cur, t)
-            cur = None
-    tb = np.zeros(T)
-    tb[best[0] : best[1]] = 1.0
-    u["tb_mask"] = tb
-    u["tb_window"] = (best[0], best[1])
-    u["housing_switch"] = int(np.clip(best[0], 1, T - 1))
-    # half-years without a taakstelling in the capacity-limited housing regime get a latent capacity
-    u["missing_halves"] = [
-        h for h in u["missing_halves"] if halves[u["half_labels"].index(h)][1] >= u["housing_switch"]
-    ]  # months [a, b): the backlog anchor is the stock at the end of month a-1
-    return u
+    set_mask = np.zeros(T, bool)
+    for t, m in enumerate(months):
+        h0 = _half_start(m)
+        if h0 in per_half.index:
+            taak[t] = per_half[h0] / 6.0
+            set_mask[t] = True
+    before = pd.DatetimeIndex([]) if before is None else pd.DatetimeIndex(before)
+    rule, rule_past, rule_mask, rule_halves, rule_half_of_month = taakstelling_rule(
+        months, set_mask, housing_switch, before
+    )
+    half_starts = [housing_switch] if housing_switch < T else []
+    half_starts += [t for t in range(housing_switch + 1, T) if months[t].month in (1, 7)]
+    return ChainInputs(
+        T=T,
+        month_of_year=(np.arange(T) + s.month - 1) % 12,
+        **events,
+        ind_switch=ind_switch,
+        log_funded=log_funded,
+        funded_mask=funded_mask,
+        housing_switch=housing_switch,
+        taakstelling=np.where(set_mask, taak, 0.0),
+        taak_rule_mask=rule_mask,
+        taak_rule=rule,
+        half_starts=tuple(half_starts),
+        app_L=NAREIS_APP_L,
+        travel_L=NAREIS_TRAVEL_L,
+        start=s,
+        rule_halves=tuple(rule_halves),
+        rule_half_of_month=rule_half_of_month,
+        rule_past=rule_past,
+    )
 
 
 # ------------------------------------------------------------------------------------------- design
@@ -376,7 +531,8 @@ class Design:
         coarse flow row nesting finer rows holds the residual ``value``, described in
         ``residual_of``) plus ``num_agg`` and ``den_agg`` (its
         aggregates), ``group`` (index into ``groups``), ``obs_type`` and ``type_index`` (its
-        type in :data:`OBS_TYPES`), ``lik`` (0 log, 1 logit, 2 identity scale), ``noise_sd`` (the
+        type in :data:`OBS_TYPES`), ``scale_index`` (index into ``scales``),
+        ``lik`` (0 log, 1 logit, 2 identity scale), ``noise_sd`` (the
         fixed noise sd on that scale), ``latent`` and ``denominator`` (in words), ``transform``
         and ``reference``.
     unused : pandas.DataFrame
@@ -388,6 +544,9 @@ class Design:
         The number of modelled months.
     groups : list of tuple of str, optional
         The (series, definition) of each bias group, in order of first use.
+    scales : list of str, optional
+        The discrepancy scales, in order of first use: ``"<type>:<series>"`` for every series of a
+        learned observation type (partially pooled within the type), the type's name for a fixed one.
     z_index : numpy.ndarray, optional
         Per aggregate term, the index into ``Z`` (int64).
     z_weight : numpy.ndarray, optional
@@ -405,6 +564,7 @@ class Design:
     start: pd.Timestamp
     T: int
     groups: list = field(default_factory=list)  # (series, definition) of each bias group
+    scales: list = field(default_factory=list)  # "type:series" of each learned discrepancy, or a fixed type
     z_index: np.ndarray = None  # entries: index into the latent vector
     z_weight: np.ndarray = None
     agg_start: np.ndarray = None
@@ -471,7 +631,7 @@ def build_design(history, start: str, end: str) -> Design:
     obs["ps"] = pd.to_datetime(obs["period_start"])
     obs["pe"] = pd.to_datetime(obs["period_end"])
     last = s + pd.DateOffset(months=T - 1) + pd.offsets.MonthEnd(0)
-    tb_a, tb_b = u["tb_window"]
+    sh = u.housing_switch
     used, unused = [], []
     for i, r in obs.iterrows():
         key = (r.series, r.definition)
@@ -497,12 +657,12 @@ def build_design(history, start: str, end: str) -> Design:
                     )
                 )
                 continue
-            if kind == "linear" and not (tb_a <= idx <= tb_b):
+            if kind == "linear" and not (sh <= idx <= T and sh < T):
                 unused.append(
                     (
                         i,
-                        "taakstelling backlog at a date whose accumulation needs a half-year taakstelling "
-                        "that is not in the inputs (2014-2016, 2017-II, 2018-II, 2024-II are missing)",
+                        "achterstand dated before the housing-supply regime (HOUSING_SUPPLY_FROM, "
+                        "2019-01), from when the model accumulates it",
                     )
                 )
                 continue
@@ -558,6 +718,7 @@ def build_design(history, start: str, end: str) -> Design:
     groups = list(dict.fromkeys(zip(rows.series, rows.definition, strict=True)))
     gidx = {k: j for j, k in enumerate(groups)}
     types = list(OBS_TYPES)
+    scales: list[str] = []
     z_index, z_weight, agg_start, agg_end = [], [], [], []
 
     def add_agg(components, r, w):
@@ -584,6 +745,7 @@ def build_design(history, start: str, end: str) -> Design:
             "group",
             "obs_type",
             "type_index",
+            "scale_index",
             "lik",
             "noise_sd",
             "latent",
@@ -601,6 +763,10 @@ def build_design(history, start: str, end: str) -> Design:
         otype = TYPE_OF_KIND[kind]
         cols["obs_type"].append(otype)
         cols["type_index"].append(types.index(otype))
+        scale = f"{otype}:{r.series}" if OBS_TYPES[otype]["learned"] else otype
+        if scale not in scales:
+            scales.append(scale)
+        cols["scale_index"].append(scales.index(scale))
         cols["lik"].append(LIK_CODE[kind])
         note = str(r.note) if isinstance(r.note, str) else ""
         e = QUALITY_SD[r.quality]
@@ -622,7 +788,9 @@ def build_design(history, start: str, end: str) -> Design:
         ["source_file", "line", "series", "definition", "period_start", "period_end", "value", "quality"],
     ].copy()
     un["reason"] = [r for _, r in unused]
-    d = Design(rows=rows, unused=un.sort_values(["source_file", "line"]), start=s, T=T, groups=groups)
+    d = Design(
+        rows=rows, unused=un.sort_values(["source_file", "line"]), start=s, T=T, groups=groups, scales=scales
+    )
     d.z_index = np.asarray(z_index, dtype=np.int64)
     d.z_weight = np.asarray(z_weight, float)
     d.agg_start = np.asarray(agg_start, dtype=np.int64)

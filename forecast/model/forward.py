@@ -4,27 +4,25 @@
 :func:`forecast.model.dynamics.simulate_chain` over the forecast months (the one definition of the
 chain, also used by the fit), and the random numbers of the future, drawn once:
 
-* **State at the forecast origin**: the IND backlog, the statushouders waiting for a home and the
-  rejected applicants at the end of the last fitted month, and the grants of the last
-  ``nareis_L - 1`` fitted months (the nareis lag reaches back that far).
-* **Paths that keep moving**: the log level of first applications moves on from the draw's last
-  fitted level with the draw's ``instroom_sigma`` and **reverts to the draw's 2014-2024 average** with
-  a half-life drawn from ``instroom_halflife`` (``priors/chain.toml`` says why: continued as a pure
-  random walk, six years out it leaves every range seen). Each future month is a shock month with the
-  frequency of shock months in the fitted history, where the innovation sd is multiplied by the draw's
-  ``instroom_shock_scale`` (shocks such as 2015 or 2020 cannot be dated in advance). The draw's
-  seasonal pattern is kept. The repeat share, the grant rate, the IND capacity
-  and the housing realisation continue their **yearly-knot** random walks: new knots every 12 months
-  after the last fitted knot, with the draw's step sd, linearly interpolated as in the fit.
+* **State at the forecast origin**: the IND backlog, the pending nareis applications, the
+  statushouders waiting for a home, the rejected applicants, the municipal housing supply and the
+  achterstand at the end of the last fitted month (and the achterstand at the start of that month's
+  half-year, which sets its obligation), with the grants and positive nareis decisions of the last
+  months that the two nareis lags reach back to.
+* **The same processes as the fit, continued**: the log level of first applications continues its
+  fitted AR(1) around its mean with Student-t innovations (the draw's mean, half-life, scale and
+  degrees of freedom): no separate forecast assumption. The IND capacity's deviation from its funded
+  level continues its AR(1) on yearly knots (reverting to the funded level, the latest known
+  statement held). The repeat share and the grant rate continue their yearly-knot random walks. The
+  draw's seasonal pattern is kept.
 * **Known inputs**: events still in force (e.g. the 2024 Syria decision moratorium until 2025-06)
-  with their fitted effects; the taakstelling where it is set (``vastgesteld``).
+  with their fitted effects; the taakstelling where it is set; the regime switches at their dates
+  (a fit that ends before 2019 or 2021 is continued in its hazard regime up to them).
 * **The taakstelling where it is not yet set**: the rule the state applies, the statushouders expected
   to need a home, taken as the modelled housing inflow of the previous half-year times
   ``exp(r_h)``, with ``r_h ~ taakstelling_log_ratio`` drawn for every future half-year (prior in
-  ``priors/chain.toml``, with its rationale). Municipalities then house ``realisation x
-  taakstelling`` at most, as in the fit. So the taakstelling follows the scenario: fewer permits,
-  a lower taakstelling half a year later.
-* Both IND and housing are in their capacity-limited regimes from the first forecast month.
+  ``priors/chain.toml``, with its rationale), exactly as the fit treats a half-year without one.
+  So the taakstelling follows the scenario: fewer permits, a lower taakstelling half a year later.
 
 All random numbers are drawn once per draw from ``random_seed`` and do not depend on the scenario
 (common random numbers: two scenarios differ only by their measures), nor on how the draws are
@@ -56,35 +54,40 @@ FORECAST_VARIABLES = (
     "decisions",
     "grants",
     "rejections",
+    "nareis_applications",
+    "nareis_decisions",
     "nareis",
     "housing_inflow",
     "housed",
+    "self_housed",
     "departures",
     "grant_rate",
     "departure_rate",
     "ind_capacity",
-    "housing_capacity",
+    "housing_supply",
+    "obligation",
     "taakstelling",
     "ind_backlog",
+    "nareis_backlog",
     "statushouders",
     "rejected",
     N.OPVANGBEHOEFTE,
+    "taak_backlog",
 )
 
-#: knotted paths that keep moving in a forecast (the decision hazard before 2021 does not)
-FORWARD_PATHS = ("logit_repeat", "log_capacity", "logit_grant", "log_realisation")
+#: knotted random walks that keep moving in a forecast (the IND's decision hazard matters only when the
+#: fit ends before the IND switch, and then moves on too)
+FORWARD_PATHS = ("logit_repeat", "logit_grant", "logit_hazard")
 
-#: scalars of the posterior that simulate_chain reads in the forecast months
+#: scalars of the posterior that a forecast reads as they are
 _SCALARS = (
-    "nareis_ratio",
-    "log_grants_pre",
-    "eff_nareis_restriction",
-    "eff_covid_nareis",
-    "eff_moratorium_cap",
-    "eff_moratorium_grant",
-    "nareis_housing_share",
-    "eff_asieldeal",
-    "departure_rate",
+    *B._DIRECT,
+    "capacity_unfunded",
+    "nareis_app_lag_mean",
+    "nareis_travel_lag_mean",
+    "nareis_hazard_logit",
+    "realisation_log",
+    "match_logit",
 )
 
 
@@ -115,95 +118,59 @@ def forecast_months(last_fitted: str | pd.Timestamp, horizon_end: Any) -> pd.Dat
     return pd.period_range(first, last, freq="M").to_timestamp()
 
 
-def _half_start(ts: pd.Timestamp) -> pd.Timestamp:
-    return pd.Timestamp(year=ts.year, month=1 if ts.month <= 6 else 7, day=1)
-
-
-def taakstelling_rule(months: pd.DatetimeIndex, known: np.ndarray, fitted_months: pd.DatetimeIndex):
-    """The averaging matrices of the taakstelling rule.
-
-    Parameters
-    ----------
-    months : DatetimeIndex
-        Forecast months (``H``).
-    known : ndarray of bool
-        ``(H,)``, True where the taakstelling is set (an input).
-    fitted_months : DatetimeIndex
-        The fitted months (``T``), for previous half-years that lie before the forecast.
-
-    Returns
-    -------
-    rule : ndarray
-        ``(H, H)``: row ``t`` spreads the previous half-year's forecast housing inflow evenly over
-        the six months of ``t``'s half-year (entries 1/6), for months without a set taakstelling.
-    rule_past : ndarray
-        ``(H, T)``: the same for the part of the previous half-year that lies in the fitted months.
-    mask : ndarray
-        ``(H,)``, 1 where the rule sets the taakstelling.
-    half_index : ndarray of int
-        ``(H,)``, the forecast half-year of each month (0, 1, ...), for drawing one ratio per half-year.
-    """
-    H, T = len(months), len(fitted_months)
-    rule = np.zeros((H, H))
-    past = np.zeros((H, T))
-    mask = (~np.asarray(known, bool)).astype(float)
-    pos_future = {m: i for i, m in enumerate(months)}
-    pos_past = {m: i for i, m in enumerate(fitted_months)}
-    halves = [_half_start(m) for m in months]
-    for t, h0 in enumerate(halves):
-        if not mask[t]:
-            continue
-        prev = pd.date_range(h0 - pd.DateOffset(months=6), periods=6, freq="MS")
-        for m in prev:
-            if m in pos_future:
-                rule[t, pos_future[m]] = 1.0 / 6.0
-            elif m in pos_past:
-                past[t, pos_past[m]] = 1.0 / 6.0
-            else:
-                raise ValueError(
-                    f"the taakstelling rule for {h0:%Y-%m} needs the housing inflow of {m:%Y-%m}"
-                )
-    _, half_index = np.unique(np.array(halves, dtype="datetime64[ns]"), return_inverse=True)
-    return rule, past, mask, half_index
-
-
-def _draw_prior(prior, rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` draws of a forward-only prior (Normal or LogNormal) with numpy's generator."""
+def _draw_prior(prior, rng: np.random.Generator, size) -> np.ndarray:
+    """Draws of a Normal or LogNormal prior with numpy's generator."""
     if prior.distribution == "LogNormal":
-        return np.exp(prior.params["mu"] + prior.params["sigma"] * rng.standard_normal(n))
+        return np.exp(prior.params["mu"] + prior.params["sigma"] * rng.standard_normal(size))
     if prior.distribution == "Normal":
-        return prior.params["mu"] + prior.params["sigma"] * rng.standard_normal(n)
-    raise ValueError(
-        f"{prior.name}: a forward-only prior must be Normal or LogNormal, not {prior.distribution}"
-    )
+        return prior.params["mu"] + prior.params["sigma"] * rng.standard_normal(size)
+    raise ValueError(f"{prior.name}: a forward prior must be Normal or LogNormal, not {prior.distribution}")
 
 
-def _grants_before(grants: np.ndarray, log_grants_pre: np.ndarray, L: int) -> np.ndarray:
-    """The grants of the ``L - 1`` months before the forecast's first month, oldest first.
+#: Largest monthly innovation of the instroom level a forecast draws, in units of its scale.
+MAX_SHOCK = 12.0
 
-    The nareis lag reaches ``L - 1`` months back. Where the fitted window is shorter than that, the
-    months before it take the fit's own pre-window level ``exp(log_grants_pre)``, exactly as
-    :func:`~forecast.model.dynamics.simulate_chain` fills them in the fit.
+
+def truncated_t(rng: np.random.Generator, nu: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Student-t draws (degrees of freedom ``nu`` per row) within ``±MAX_SHOCK``, by redrawing beyond it.
+
+    The fitted degrees of freedom of the instroom level's innovations are small (heavy tails stand
+    for shocks like 2015 and 2020), and a Student-t with ``nu`` near 2-3 occasionally draws 50 or 100
+    scale units: a month with 500 or 10^6 times the inflow, which nothing in the data supports and
+    which overflows the chain. The largest monthly move in 2014-2024 was about 1.2 log units, 9-10
+    scale units of the fit; a forecast draws innovations up to 12 scale units (about x5 in a month at
+    the fitted scale) and redraws the rare ones beyond. In the fit these tails carry no weight.
 
     Parameters
     ----------
-    grants : numpy.ndarray
-        The fitted monthly grants, shape ``(n, T)``.
-    log_grants_pre : numpy.ndarray
-        The draw's log grants per month before the fitted window, shape ``(n,)``.
-    L : int
-        Length of the nareis lag (months).
+    rng : numpy.random.Generator
+        The random numbers.
+    nu : numpy.ndarray
+        ``(n,)`` degrees of freedom per draw.
+    size : tuple of int
+        ``(n, H)``.
 
     Returns
     -------
     numpy.ndarray
-        Shape ``(n, L - 1)``.
+        The draws.
     """
-    T = grants.shape[-1]
-    if T >= L - 1:
-        return grants[:, T - (L - 1) :]
-    pad = np.broadcast_to(np.exp(log_grants_pre)[:, None], (grants.shape[0], L - 1 - T))
-    return np.concatenate([pad, grants], axis=-1)
+    nu = np.broadcast_to(np.asarray(nu, float)[:, None], size)
+    e = rng.standard_t(nu)
+    bad = np.abs(e) > MAX_SHOCK
+    while bad.any():
+        e[bad] = rng.standard_t(nu[bad])
+        bad = np.abs(e) > MAX_SHOCK
+    return e
+
+
+def _history_of(x: np.ndarray, n: int, fill: np.ndarray) -> np.ndarray:
+    """The last ``n`` months of ``x`` (draws, T), after ``fill`` (draws,) where the window is shorter."""
+    T = x.shape[-1]
+    if n <= T:
+        return x[:, T - n :]
+    pad = np.broadcast_to(fill[:, None], (x.shape[0], n - T))
+    return np.concatenate([pad, x], axis=-1)
 
 
 class Forward:
@@ -217,14 +184,15 @@ class Forward:
         The fitted posterior (dims ``chain``, ``draw``, ...).
     latents : dict of str to ndarray
         The fitted latent paths ``(chain, draw, T)`` (:func:`forecast.model.build.posterior_latents`).
-    inputs : dict
-        The fitted model's known inputs ``u``.
+    inputs : ChainInputs
+        The fitted model's known inputs.
     history : History
-        The fitted history (for the taakstelling and the events in force after the last fitted month).
+        The fitted history (for the taakstelling, the IND's funded capacity and the events in force
+        after the last fitted month).
     fitted_months : DatetimeIndex
         The ``T`` fitted months.
     priors : PriorConfig
-        For :data:`forecast.model.build.FORWARD_PARAMETERS`.
+        For the taakstelling rule's ratio (``taakstelling_log_ratio``).
     horizon_end : date-like
         The last forecast month (inclusive).
     random_seed : int
@@ -236,7 +204,7 @@ class Forward:
         The ``H`` forecast months.
     chains, draws : ndarray
         The posterior's chain and draw labels; draws are flattened chain-major to ``n = chains x draws``.
-    u : dict
+    u : ChainInputs
         The known inputs of the forecast months.
     """
 
@@ -244,7 +212,7 @@ class Forward:
         self,
         posterior,
         latents: Mapping[str, np.ndarray],
-        inputs: dict,
+        inputs,
         history,
         fitted_months: pd.DatetimeIndex,
         priors,
@@ -267,59 +235,62 @@ class Forward:
             x = np.asarray(x, dtype=float)
             return x.reshape(n, *x.shape[2:])
 
-        # known inputs of the forecast months: build_inputs on the future window
-        # (build_inputs wants a window of at least 24 months: a shorter horizon takes the first H of them)
-        last = max(pd.Period(self.months[-1], "M"), pd.Period(self.months[0], "M") + 23)
-        u = build_inputs(history, f"{self.months[0]:%Y-%m}", f"{last:%Y-%m}")
-        u = {
-            k: (v[..., :H] if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[-1] == u["T"] else v)
-            for k, v in u.items()
-        }
-        u["T"] = H
-        known = u["taak_mask"] > 0
-        rule, rule_past, rule_mask, half_index = taakstelling_rule(self.months, known, self.fitted_months)
-        u.update(
-            {
-                "ind_switch": 0,
-                "housing_switch": 0,
-                "taak_mask": np.ones(H),
-                "taak_rule": rule,
-                "taak_rule_mask": rule_mask,
-                "tb_mask": np.zeros(H),
-            }
+        # known inputs of the forecast months: the same builder as the fit's, on the future window
+        u = build_inputs(
+            history,
+            f"{self.months[0]:%Y-%m}",
+            f"{self.months[-1]:%Y-%m}",
+            before=self.fitted_months,
+            min_months=1,
         )
         self.u = u
 
-        # state at the forecast origin
-        self._scalars = {k: flat(post[k].values) for k in _SCALARS}
-        self._scalars["lag_mean"] = flat(post["nareis_lag_mean"].values)
-        self._scalars["backlog0"] = flat(latents["ind_backlog"][..., -1])
-        self._scalars["statushouders0"] = flat(latents["statushouders"][..., -1])
-        self._scalars["rejected0"] = flat(latents["rejected"][..., -1])
-        self._scalars["taak_backlog0"] = np.zeros(n)
-        L = int(inputs["nareis_L"])
-        self._grants_hist = _grants_before(flat(latents["grants"]), flat(post["log_grants_pre"].values), L)
+        # the state at the forecast origin
+        sc = {k: flat(post[k].values) for k in _SCALARS}
+        sc["backlog0"] = flat(latents["ind_backlog"][..., -1])
+        sc["nareis_backlog0"] = flat(latents["nareis_backlog"][..., -1])
+        sc["statushouders0"] = flat(latents["statushouders"][..., -1])
+        sc["rejected0"] = flat(latents["rejected"][..., -1])
+        self._supply0 = None
+        if inputs.housing_switch < T:  # the fit reached the supply regime: carry supply and achterstand on
+            self._supply0 = flat(latents["housing_supply"][..., -1])
+            sc["taak_backlog0"] = flat(latents["taak_backlog"][..., -1])
+        housed = flat(latents["housed"])
+        self._housed_hist = (
+            None if self._supply0 is not None else _history_of(housed, dyn.ANCHOR_MONTHS, housed[:, 0])
+        )
+        self._scalars = sc
+        # the achterstand at the start of the first forecast month's half-year (its obligation)
+        self._achterstand_half0 = None
+        first = self.months[0]
+        half0 = pd.Timestamp(year=first.year, month=1 if first.month <= 6 else 7, day=1)
+        if half0 < first and inputs.housing_switch < T:
+            pos = self.fitted_months.get_loc(half0) - 1  # the month before the half-year started
+            if pos >= inputs.housing_switch:
+                self._achterstand_half0 = flat(latents["taak_backlog"][..., pos])
+        self._decisions_hist = _history_of(
+            flat(latents["decisions"]), dyn.ANCHOR_MONTHS, flat(latents["decisions"])[:, 0]
+        )
+        grants = flat(latents["grants"])
+        grants_pre = np.exp(sc["log_grants_pre"])
+        self._grants_hist = _history_of(grants, u.app_L - 1, grants_pre)
+        steady = sc["nareis_app_ratio"] * sc["nareis_grant_share"] * grants_pre
+        positives = sc["nareis_grant_share"][:, None] * flat(latents["nareis_decisions"])
+        self._positives_hist = _history_of(positives, u.travel_L - 1, steady)
         self._season = flat(post["season"].values)
-        self._rule_past = flat(latents["housing_inflow"]) @ rule_past.T  # (n, H)
+        self._rule_past = flat(latents["housing_inflow"]) @ np.asarray(u.rule_past).T  # (n, H)
 
         # the future's random numbers (scenario-independent, drawn once for all draws)
         rng = np.random.default_rng(self.random_seed)
-        shock_freq = float(np.mean(inputs["instroom_shock"]))
-        shock = rng.random((n, H)) < shock_freq
-        z = rng.standard_normal((n, H)) * np.where(
-            shock, flat(post["instroom_shock_scale"].values)[:, None], 1.0
-        )
-        self.shock_months = shock
-        # the log level reverts to the draw's fitted average with a half-life from the prior (an AR(1) in
-        # deviations, through the same closed-form linear recursion as the chain's linear stocks)
-        level = flat(post["instroom_log_level"].values)
-        self.level_mean = level.mean(axis=-1)
-        halflife = _draw_prior(priors["instroom_halflife"], rng, n)
-        self.reversion = np.exp(np.log(0.5) / halflife)  # phi per month
+        # instroom: the fitted AR(1) with Student-t innovations, continued
+        phi = B.halflife_to_phi(flat(post["instroom_halflife"].values))
         sigma = flat(post["instroom_sigma"].values)
-        phi = np.broadcast_to(self.reversion[:, None], (n, H))
-        dev = dyn.linear_recursion(level[:, -1] - self.level_mean, phi, sigma[:, None] * z, dyn.NP)
-        self._paths = {"log_level": self.level_mean[:, None] + dev}
+        nu = flat(post["instroom_nu"].values)
+        mean = flat(post["instroom_mean"].values)
+        dev = flat(post["instroom_level"].values)[:, -1] - mean
+        e = truncated_t(rng, nu, (n, H)) * sigma[:, None]
+        x = dyn.linear_recursion(dev, np.broadcast_to(phi[:, None], (n, H)), e, dyn.NP)
+        self._paths = {"log_level": mean[:, None] + x}
         knots = B.knot_months(inputs)
         for path in FORWARD_PATHS:
             _, sigma_name, _ = B._KNOTTED[path]
@@ -331,14 +302,22 @@ class Forward:
             new = dyn.random_walk(fitted[:, -1], flat(post[sigma_name].values), steps, dyn.NP)
             W = dyn.interp_matrix(T + H, np.concatenate([pos, new_pos]))[T:]  # (H, K + n_new)
             self._paths[path] = np.concatenate([fitted, new], axis=-1) @ W.T
+        # the IND capacity's deviation from its funded level: its AR(1) on yearly knots, continued
+        fitted = flat(post[B.CAPACITY_DEV].values)
+        pos = np.asarray(knots["capacity_dev"])
+        n_new = int(np.ceil(max(T + H - 1 - pos[-1], 0) / B.KNOT_STEP)) + 1
+        rho = flat(post["capacity_persistence"].values)[:, None]
+        z = rng.standard_normal((n, n_new)) * flat(post["capacity_sigma"].values)[:, None]
+        new = dyn.linear_recursion(fitted[:, -1], np.broadcast_to(rho, (n, n_new)), z, dyn.NP)
+        W = dyn.interp_matrix(T + H, np.concatenate([pos, pos[-1] + B.KNOT_STEP * np.arange(1, n_new + 1)]))
+        self._paths["capacity_dev"] = np.concatenate([fitted, new], axis=-1) @ W[T:].T
+        # the taakstelling rule's ratio, one per future half-year whose taakstelling is not set
         ratio = priors["taakstelling_log_ratio"]
-        if ratio.distribution != "Normal":
-            raise ValueError("taakstelling_log_ratio must be Normal (a log ratio drawn per half-year)")
-        r = ratio.params["mu"] + ratio.params["sigma"] * rng.standard_normal((n, int(half_index.max()) + 1))
-        self._paths["taak_ratio"] = np.exp(r[:, half_index])
+        r = _draw_prior(ratio, rng, (n, len(u.rule_halves)))
+        self._paths["taak_ratio"] = B.rule_ratio_path(r, u, dyn.NP)
 
     # ------------------------------------------------------------------ parameters
-    def params(self, draws: Any = slice(None), extra: int = 0) -> dict:
+    def params(self, draws: Any = slice(None), extra: int = 0) -> dyn.ChainParams:
         """Parameters of :func:`~forecast.model.dynamics.simulate_chain` for a subset of draws.
 
         Parameters
@@ -350,7 +329,7 @@ class Forward:
 
         Returns
         -------
-        dict
+        ChainParams
             Scalars of shape ``(m, 1, ..., 1)`` and paths of shape ``(m, 1, ..., 1, H)``.
         """
         ones = (1,) * extra
@@ -363,21 +342,38 @@ class Forward:
             x = x[draws]
             return x.reshape(x.shape[0], *ones, x.shape[-1])
 
-        p = {k: scal(v) for k, v in self._scalars.items()}
-        p["lag_shape"] = B.FIXED["nareis_lag_shape"] + 0.0 * p["lag_mean"]
-        p["season"] = path(self._season)
-        p["grants_hist"] = path(self._grants_hist)
-        p["taak_rule_past"] = path(self._rule_past)
-        p["housing_latent"] = np.zeros(1)
-        for k, v in self._paths.items():
-            p[k] = path(v)
-        return p
+        sc = {k: scal(v) for k, v in self._scalars.items()}
+        return dyn.ChainParams(
+            log_level=path(self._paths["log_level"]),
+            season=path(self._season),
+            logit_repeat=path(self._paths["logit_repeat"]),
+            logit_hazard=path(self._paths["logit_hazard"]),
+            capacity_dev=path(self._paths["capacity_dev"]),
+            logit_grant=path(self._paths["logit_grant"]),
+            lag_shape=B.FIXED["nareis_lag_shape"],
+            app_lag_mean=sc.pop("nareis_app_lag_mean"),
+            travel_lag_mean=sc.pop("nareis_travel_lag_mean"),
+            logit_nareis_hazard=sc.pop("nareis_hazard_logit"),
+            log_realisation=sc.pop("realisation_log"),
+            logit_match=sc.pop("match_logit"),
+            taak_ratio=path(self._paths["taak_ratio"]),
+            decisions_hist=path(self._decisions_hist),
+            supply0=None if self._supply0 is None else scal(self._supply0),
+            housed_hist=None if self._housed_hist is None else path(self._housed_hist),
+            grants_hist=path(self._grants_hist),
+            positives_hist=path(self._positives_hist),
+            taak_rule_past=path(self._rule_past),
+            achterstand_half0=None if self._achterstand_half0 is None else scal(self._achterstand_half0),
+            **sc,
+        )
 
     def simulate(
         self,
         multipliers: Mapping[str, np.ndarray] | None = None,
         draws: Any = slice(None),
         extra: int = 0,
+        obligation_off: np.ndarray | None = None,
+        voluntary_share: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
         """Run the chain over the forecast months.
 
@@ -391,17 +387,37 @@ class Forward:
             Which of the ``n`` flattened draws.
         extra : int
             Number of scenario axes of the multipliers.
+        obligation_off : ndarray, optional
+            How far the taakstelling is abolished per month, 0..1, broadcastable to
+            ``(m, *scenario_axes, H)`` (the structural switch of
+            :attr:`~forecast.model.dynamics.ChainParams.obligation_off`). None: not abolished.
+        voluntary_share : ndarray, optional
+            With ``obligation_off``: the share of the housing municipalities keep without the
+            obligation, broadcastable to ``(m, *scenario_axes)``.
 
         Returns
         -------
         dict of str to ndarray
             Every variable of :data:`FORECAST_VARIABLES`, each of the smallest shape its inputs
             broadcast to (a variable that no multiplier touches has singleton scenario axes).
+
+        Raises
+        ------
+        KeyError
+            For a target outside :data:`forecast.names.MULTIPLIER_TARGETS`.
+        ValueError
+            For ``obligation_off`` without ``voluntary_share``.
         """
         p = self.params(draws, extra)
+        changes = {}
         for target, value in (multipliers or {}).items():
             if target not in N.MULTIPLIER_TARGETS:
                 raise KeyError(f"unknown multiplier target {target!r}; targets: {N.MULTIPLIER_TARGETS}")
-            p[f"mult_{target}"] = np.asarray(value, dtype=float)
-        out = dyn.simulate_chain(p, self.u, dyn.NP)
+            changes[f"mult_{target}"] = np.asarray(value, dtype=float)
+        if obligation_off is not None:
+            if voluntary_share is None:
+                raise ValueError("obligation_off needs voluntary_share")
+            changes["obligation_off"] = np.asarray(obligation_off, dtype=float)
+            changes["voluntary_share"] = np.asarray(voluntary_share, dtype=float)
+        out = dyn.simulate_chain(p.replace(**changes) if changes else p, self.u, dyn.NP)
         return {k: out[k] for k in FORECAST_VARIABLES}

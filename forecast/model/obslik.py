@@ -22,6 +22,13 @@ def obs_loglik_and_grad(
     Z, bias, sig, z_index, z_weight, agg_start, agg_end, num_agg, den_agg, lik, grp, sgrp, y, extra2, nu
 ):
     n_agg = agg_start.shape[0]
+    # no bounds checks below (numba): a short bias or sd vector would read and write past its end
+    if grp.shape[0] and np.max(grp) >= bias.shape[0]:
+        raise ValueError("obs_loglik: fewer biases than bias groups")
+    if sgrp.shape[0] and np.max(sgrp) >= sig.shape[0]:
+        raise ValueError("obs_loglik: fewer discrepancy sds than scales")
+    if z_index.shape[0] and np.max(z_index) >= Z.shape[0]:
+        raise ValueError("obs_loglik: the latent vector is shorter than the design")
     agg = np.zeros(n_agg)
     for a in range(n_agg):
         s = 0.0
@@ -75,6 +82,15 @@ def obs_loglik_and_grad(
     return lp, gZ, gbias, gsig
 
 
+def _kernel_fingerprint() -> str:
+    """SHA-256 (16 hex digits) of the likelihood kernel's source: part of PyTensor's on-disk cache key,
+    so that an edited kernel is never read back from the cache."""
+    import hashlib
+    import inspect
+
+    return hashlib.sha256(inspect.getsource(obs_loglik_and_grad.py_func).encode()).hexdigest()[:16]
+
+
 def make_obs_op(design, y_t, extra2, nu):
     """Build the observation log-likelihood of a design as one fused pytensor Op.
 
@@ -82,7 +98,7 @@ def make_obs_op(design, y_t, extra2, nu):
     ----------
     design : Design
         The observation design (:func:`~forecast.model.design.build_design`): its aggregation
-        arrays and the rows' ``lik``, ``group`` and ``type_index`` columns are baked in as
+        arrays and the rows' ``lik``, ``group`` and ``scale_index`` columns are baked in as
         constants.
     y_t : numpy.ndarray
         Shape ``(rows,)``: the observed values on each row's model scale
@@ -99,7 +115,7 @@ def make_obs_op(design, y_t, extra2, nu):
         gradient), where ``Z`` is the latent vector (:func:`~forecast.model.build.latent_vector`),
         ``bias`` holds one bias per (series, definition) of ``design.groups`` on the model scale,
         and ``sig`` one discrepancy sd per observation type of
-        :data:`~forecast.model.design.OBS_TYPES`, in its order.
+        :attr:`~forecast.model.design.Design.scales`, in its order.
     """
 
     consts = (
@@ -111,7 +127,7 @@ def make_obs_op(design, y_t, extra2, nu):
         np.ascontiguousarray(np.maximum(design.den_agg, 0), dtype=np.int64),
         np.ascontiguousarray(design.rows.lik.values, dtype=np.int64),
         np.ascontiguousarray(design.rows.group.values, dtype=np.int64),
-        np.ascontiguousarray(design.rows.type_index.values, dtype=np.int64),
+        np.ascontiguousarray(design.rows.scale_index.values, dtype=np.int64),
         np.ascontiguousarray(y_t, dtype=np.float64),
         np.ascontiguousarray(extra2, dtype=np.float64),
     )
@@ -174,7 +190,7 @@ class _ObsOpFactory:
                 out[()] = lp
                 return out, gZ, gb, gs
 
-            return f, f"ObsLogLik_nu{nu}_v2"
+            return f, f"forecast.ObsLogLik.nu{nu}.{_kernel_fingerprint()}"
 
         def apply(consts, nu):
             op = ObsLogLik(nu)

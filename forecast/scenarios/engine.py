@@ -5,9 +5,13 @@ to the horizon (:mod:`forecast.model.forward`: the same dynamics as the fit, fut
 other moving paths drawn anew) under each scenario, a set of active measures. One effect draw per
 measure effect and posterior draw comes from the measure's prior
 (``priors/policy/measures.toml``); a measure multiplies the flow or rate it targets by
-``exp(ramp(t) x effect)`` or adds ``ramp(t) x effect`` regular places
-(:meth:`forecast.scenarios.MeasureSet.effect_paths` has the semantics). All random numbers are
-shared by the scenarios (common random numbers), so two scenarios differ only by their measures.
+``exp(ramp(t) x effect)``, adds ``ramp(t) x effect`` regular places, or turns a structural switch of
+the chain (``housing_obligation``: abolishing the taakstelling, passed to
+:meth:`forecast.model.forward.Forward.simulate` as ``obligation_off = ramp(t)`` where the measure is
+active and ``voluntary_share = effect``; scenarios without it get exactly the chain with the
+obligation) (:meth:`forecast.scenarios.MeasureSet.effect_paths` has the semantics). All random
+numbers are shared by the scenarios (common random numbers), so two scenarios differ only by their
+measures.
 
 Capacity, noodopvang and cost
 -----------------------------
@@ -155,6 +159,12 @@ class ReceptionCosts:
     description: str
 
 
+#: For each switch target (:data:`forecast.names.SWITCH_TARGETS`), the keyword arguments of
+#: :meth:`forecast.model.forward.Forward.simulate` that take its switch path and its share.
+SWITCH_ARGUMENTS: dict[str, tuple[str, str]] = {
+    N.TARGET_HOUSING_OBLIGATION: ("obligation_off", "voluntary_share"),
+}
+
 #: The input series of the default capacity path: regular (non-emergency) COA places.
 REGULAR_CAPACITY_SERIES = "coa_capacity_regular"
 #: The input series of the default reception costs (euro per resident per year).
@@ -297,7 +307,8 @@ class ScenarioEngine:
     effect_draws : mapping of effect name to array, optional
         One value per posterior draw (``chain x draw``, flattened chain-major, or shaped
         ``(chain, draw)``) for every effect of ``measures`` (e.g. the posterior of the effects after
-        a phase evaluation). Default: one draw from each effect's prior per posterior draw.
+        a phase evaluation); a switch effect's values are shares in [0, 1]. Default: one draw from
+        each effect's prior per posterior draw.
     stress : sequence of str, optional
         Ids of stress scenarios of the measures file (:attr:`MeasureSet.stress`, e.g.
         ``"einde_tijdelijke_bescherming"``) applied to every scenario, with one draw of each of their
@@ -354,11 +365,17 @@ class ScenarioEngine:
             if missing:
                 raise ScenarioError(f"effect_draws lacks {missing}")
             self.effect_draws = {}
-            for e in self.measures.effect_names:
+            for effect in self.measures.effects:
+                e = effect.name
                 v = np.asarray(effect_draws[e], dtype=float).reshape(-1)
                 if v.shape != (fw.n,) or not np.all(np.isfinite(v)):
                     raise ScenarioError(
                         f"effect_draws[{e!r}] must hold {fw.n} finite values (one per posterior draw)"
+                    )
+                if effect.kind == N.EFFECT_SWITCH and not np.all((v >= 0) & (v <= 1)):
+                    raise ScenarioError(
+                        f"effect_draws[{e!r}] are the shares of a switch effect: every value must lie in "
+                        f"[0, 1], got {v.min():g} to {v.max():g}"
                     )
                 self.effect_draws[e] = v
             self.provenance_effects = "given effect draws"
@@ -371,8 +388,10 @@ class ScenarioEngine:
             stress_set = MeasureSet(self.stress, phases=self.measures.phases, file=self.measures.file)
             self.stress_draws = stress_set.sample_prior(fw.n, seed=self.random_seed + 104729)
             for e, r in zip(stress_set.effects, stress_set.ramps(self.months), strict=True):
-                if e.level:
-                    raise ScenarioError(f"stress effect {e.name}: a level of places is not supported")
+                if e.level or e.kind == N.EFFECT_SWITCH:
+                    raise ScenarioError(
+                        f"stress effect {e.name}: a level of places or a switch is not supported"
+                    )
                 term = self.stress_draws[e.name][:, None] * r[None, :]
                 self._stress_terms[e.target] = self._stress_terms.get(e.target, 0.0) + term
         self._col = {mid: j for j, mid in enumerate(self.measures.ids)}
@@ -451,14 +470,24 @@ class ScenarioEngine:
         """The chain, need in places and the regular capacity for draws ``draws`` and all scenarios.
 
         Arrays keep their compact broadcast shapes ``(m, *S, H)`` (singleton axes for the measures
-        that do not act on them)."""
+        that do not act on them). A switch effect (``housing_obligation``) is passed to the forward
+        model as ``obligation_off`` (the measure's axis x its ramp, ``(1, *S, H)``) and
+        ``voluntary_share`` (its draws, ``(m, 1, ..., 1)``); when it is on in no scenario and month,
+        nothing is passed, so the numbers are exactly those of the chain with the obligation."""
         axes, shape = self._activity(active)
         extra = len(shape)
         x: dict[str, Any] = {}
+        switch: dict[str, Any] = {}  # the structural switch: obligation_off and voluntary_share
         raised: Any = 0.0  # places added by level effects: ramp * max(0, level - C), the largest counts
         for i, e in enumerate(self.measures.effects):
             d = self.effect_draws[e.name][draws]
             d = d.reshape(d.shape[0], *(1,) * extra, 1)
+            if e.kind == N.EFFECT_SWITCH:  # one per target (MeasureSet checks)
+                off = axes[self._col[e.measure]] * self._ramps[i]  # (1, *S, H), 0..1
+                if np.any(off > 0):
+                    path_arg, share_arg = SWITCH_ARGUMENTS[e.target]
+                    switch.update({path_arg: off, share_arg: d[..., 0]})
+                continue
             if e.level:
                 gap = np.maximum(d - self.capacity.places, 0.0)
                 raised = np.maximum(raised, axes[self._col[e.measure]] * self._ramps[i] * gap)
@@ -469,7 +498,7 @@ class ScenarioEngine:
             t = term[draws].reshape(-1, *(1,) * extra, len(self.months))
             x[target] = t if target not in x else x[target] + t
         mult = {t: np.exp(v) for t, v in x.items() if N.EFFECT_TARGETS[t] == N.EFFECT_LOG_MULTIPLIER}
-        out = self.forward.simulate(mult, draws, extra)
+        out = self.forward.simulate(mult, draws, extra, **switch)
         cap = self.capacity.places + raised + x.get(N.TARGET_REGULAR_CAPACITY, 0.0)
         m = len(range(*draws.indices(self.forward.n)))
         out[N.REGULAR_CAPACITY] = np.maximum(
@@ -519,11 +548,14 @@ class ScenarioEngine:
             x = np.broadcast_to(x, (m, *cube, x.shape[-1]))
             return x.reshape(m, -1, x.shape[-1]), index[cube]
 
-        need, ia = compact(out[N.OPVANGBEHOEFTE])
+        # need and the statushouders at one compact shape (a measure may act on need, e.g. through the
+        # rejected applicants, and not on the statushouders): their ratio is taken element by element
+        both = np.broadcast_shapes(np.shape(out[N.OPVANGBEHOEFTE]), np.shape(out["statushouders"]))
+        need, ia = compact(np.broadcast_to(out[N.OPVANGBEHOEFTE], both))
         need = np.ascontiguousarray(need)
         cap, ib = compact(out[N.REGULAR_CAPACITY])
         cap = np.ascontiguousarray(cap)
-        stat, _ = compact(out["statushouders"])
+        stat, _ = compact(np.broadcast_to(out["statushouders"], both))
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(need > 0, stat / need, 0.0)
         totals = {v: compact(out[v]) for v in ("instroom", "nareis", "grants", "housed")}

@@ -29,13 +29,26 @@ effect on target ``T`` in month ``t`` is::
   at full ramp it is ``max(C_t, L)``. A place already in ``C_t`` is never counted
   twice: with ``C_t >= L`` the effect adds nothing. Of several level effects the
   largest increment counts; places effects without ``level`` add on top.
+* ``kind = "switch"`` (``housing_obligation``): a structural switch, not a multiplier. The
+  path is the switch itself, ``s_T(t) = active x ramp_e(t)`` in [0, 1] (0: the chain as it
+  is; 1: fully switched), whatever the draw; the draw is a share in [0, 1] that sets the
+  switched chain. For ``housing_obligation`` the switch abolishes the taakstelling: where
+  it is 1 the taakstelling sets no obligation and no new achterstand accumulates (the
+  achterstand already built up still counts until housing has cleared it), and
+  municipalities keep the draw, a *voluntary share*, of the housing the taakstelling drove
+  (the model's ``obligation_off`` and ``voluntary_share``,
+  :class:`forecast.model.dynamics.ChainParams`). No draw means "no effect": a switch that
+  does not act is a measure that is not active. A target takes at most one switch effect
+  (of all measures together), and a stress scenario none.
 
 ``ramp_e(t)`` is 0 before the start month and rises linearly to 1: it is
 ``min(1, (k + 1) / R)`` in the ``k``-th month after the start (``k = 0`` is the
 start month) for a ramp of ``R`` months, and 1 from the start for ``R = 0``. A
 measure with an ``end`` month has no effect from that month on (used by stress
 scenarios whose shock is temporary). :meth:`MeasureSet.effect_paths` computes
-every target's path at once, for any number of draws and scenarios.
+every target's path at once, for any number of draws and scenarios;
+:meth:`MeasureSet.switch` gives the one switch effect of a switch target, whose draws are
+the share.
 
 Stress scenarios
 ----------------
@@ -59,7 +72,7 @@ import pandas as pd
 import xarray as xr
 
 from forecast import names as N
-from forecast.priors.config import Prior, PriorConfig, PriorConfigError, _check_entry
+from forecast.priors.config import Domain, Prior, PriorConfig, PriorConfigError, _check_entry, check_domain
 from forecast.scenarios.files import (
     PolicyConfigError,
     check_fields,
@@ -80,6 +93,14 @@ _EFFECT_OPTIONAL = ("side_effect", "ramp_months", "level")
 _BUNDLE_FIELDS = ("id", "name_nl", "description", "measures")
 #: Longest ramp accepted (months): a longer one is almost certainly a unit mistake (days, weeks).
 MAX_RAMP_MONTHS = 120
+#: What the draw of a switch effect is, per switch target (:data:`forecast.names.SWITCH_TARGETS`): its
+#: prior must lie in [0, 1] (:func:`forecast.priors.config.check_domain`); the text is quoted in errors.
+SWITCH_SHARES: dict[str, str] = {
+    N.TARGET_HOUSING_OBLIGATION: (
+        "the voluntary share of the taakstelling-driven housing that municipalities keep without the "
+        "obligation"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -93,9 +114,10 @@ class Effect:
     target : str
         A key of :data:`forecast.names.EFFECT_TARGETS`.
     kind : str
-        ``"log_multiplier"`` or ``"places"`` (fixed by the target).
+        ``"log_multiplier"``, ``"places"`` or ``"switch"`` (fixed by the target).
     prior : Prior
-        The effect prior; ``prior.name`` is :attr:`name`.
+        The effect prior; ``prior.name`` is :attr:`name`. For a ``"switch"`` its support lies in
+        [0, 1]: the draw is a share (:data:`SWITCH_SHARES`), not a size of effect.
     ramp_months : int
         Months to full effect (the measure's, unless the effect overrides it).
     side_effect : bool
@@ -276,6 +298,12 @@ class MeasureSet:
     stress : dict of str to Measure
         Optional stress scenarios (``[[stress]]`` tables) by id: not part of :attr:`measures`,
         the grid or any bundle; the engine applies them on request.
+
+    Raises
+    ------
+    PolicyConfigError
+        When more than one effect (of all measures together) switches a switch target, or a stress
+        scenario carries a switch effect.
     """
 
     measures: tuple[Measure, ...]
@@ -283,6 +311,23 @@ class MeasureSet:
     phases: PhaseSchedule | None = None
     file: str = ""
     stress: dict[str, Measure] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for target in N.SWITCH_TARGETS:
+            by = [e.measure for e in self.effects if e.target == target]
+            if len(by) > 1:
+                raise PolicyConfigError(
+                    f"{self.file or '<measures>'}: measures {', '.join(repr(m) for m in by)} all switch "
+                    f"{target!r}; a switch target takes one switch effect (of all measures together): "
+                    "merge them into one measure or drop all but one"
+                )
+        for m in self.stress.values():
+            bad = [e.target for e in m.effects if e.kind == N.EFFECT_SWITCH]
+            if bad:
+                raise PolicyConfigError(
+                    f"{self.file or '<measures>'} [{m.id}]: a stress scenario cannot carry a switch effect "
+                    f"(on {', '.join(repr(t) for t in bad)}); give it log_multiplier or places effects"
+                )
 
     # ------------------------------------------------------------------ access
     def __iter__(self) -> Iterator[Measure]:
@@ -314,6 +359,35 @@ class MeasureSet:
     def effect_names(self) -> tuple[str, ...]:
         """Names (``"<measure>.<target>"``) of every effect: the keys :meth:`effect_paths` needs."""
         return tuple(e.name for e in self.effects)
+
+    def switch(self, target: str) -> Effect | None:
+        """The switch effect on a switch target, or None when no measure switches it.
+
+        Parameters
+        ----------
+        target : str
+            One of :data:`forecast.names.SWITCH_TARGETS`, e.g. ``"housing_obligation"``.
+
+        Returns
+        -------
+        Effect or None
+            The one effect of kind ``"switch"`` on ``target`` (a measure set holds at most one). Its
+            draws (``draws[effect.name]``) are the share that sets the switched chain (for
+            ``housing_obligation`` the voluntary share); :meth:`effect_paths` gives the switch path.
+
+        Raises
+        ------
+        ValueError
+            When ``target`` is not a switch target.
+
+        Examples
+        --------
+        >>> load_measures().switch("housing_obligation").measure
+        'afschaffing_huisvestingstaakstelling'
+        """
+        if target not in N.SWITCH_TARGETS:
+            raise ValueError(f"{target!r} is not a switch target; the switch targets are {N.SWITCH_TARGETS}")
+        return next((e for e in self.effects if e.target == target), None)
 
     @property
     def priors(self) -> PriorConfig:
@@ -437,10 +511,12 @@ class MeasureSet:
         -------
         dict of str to numpy.ndarray
             For every target of :data:`forecast.names.EFFECT_TARGETS`: the
-            multiplier ``exp(x_T)`` (log-multiplier targets; 1 = no effect) or the
+            multiplier ``exp(x_T)`` (log-multiplier targets; 1 = no effect), the
             places added ``x_T`` (places targets; 0 = no effect; a ``level`` effect adds
-            ``ramp * max(0, level - capacity)``), of shape ``(..., month)``, or
-            ``(..., scenario, month)`` for a scenario matrix.
+            ``ramp * max(0, level - capacity)``) or the switch path ``active x ramp`` in
+            [0, 1] (switch targets; 0 = not switched; it does not depend on the draws, which
+            are the share of the switched chain: ``draws[self.switch(target).name]``), of
+            shape ``(..., month)``, or ``(..., scenario, month)`` for a scenario matrix.
 
         Raises
         ------
@@ -459,8 +535,16 @@ class MeasureSet:
         base = np.broadcast_to(np.asarray(0.0 if capacity is None else capacity, dtype=float), (n_months,))
         out: dict[str, np.ndarray] = {}
         for target, kind in N.EFFECT_TARGETS.items():
-            idx = [i for i, e in enumerate(self.effects) if e.target == target and not e.level]
             shape = (*batch, *act.shape[:-1], n_months)
+            if kind == N.EFFECT_SWITCH:  # the switch path: how far it is turned (at most one effect)
+                switched = np.zeros(shape)
+                for i, e in enumerate(self.effects):
+                    if e.target == target:
+                        a = act[..., col[e.measure]].astype(float).reshape(*act.shape[:-1], 1)  # ([s,] 1)
+                        switched = np.maximum(switched, a * ramps[i])
+                out[target] = switched
+                continue
+            idx = [i for i, e in enumerate(self.effects) if e.target == target and not e.level]
             if not idx:
                 x = np.zeros(shape)
             else:
@@ -493,7 +577,8 @@ class MeasureSet:
         -------
         dict of str to numpy.ndarray
             For every effect name (:attr:`effect_names`), a float array of shape ``(draws,)``
-            in the prior's unit (log-multiplier or places); empty when there are no effects.
+            in the prior's unit (log multiplier, places or, for a switch, a share in [0, 1]);
+            empty when there are no effects.
         """
         import pymc as pm
 
@@ -590,6 +675,9 @@ def _effect(raw: Any, measure_id: str, measure_ramp: int, number: int, file: str
     prior_raw = {k: v for k, v in raw.items() if k not in _EFFECT_FIELDS + _EFFECT_OPTIONAL}
     try:
         prior = _check_entry(effect_name(measure_id, target), prior_raw, file)
+        if kind == N.EFFECT_SWITCH:  # the draw is a share: its prior must lie in [0, 1]
+            share = SWITCH_SHARES.get(target, "the share that sets the switched chain")
+            check_domain(prior, Domain("unit_interval", f"kind 'switch': {share}"))
     except PriorConfigError as exc:
         raise PolicyConfigError(f"invalid effect prior: {exc}") from None
     return Effect(measure_id, target, kind, prior, ramp_months, side, level)
@@ -698,8 +786,10 @@ def load_measures(path: str | Path | None = None, *, phases: PhaseSchedule | Non
         not on the first of a month, an end not after the start, a bad ramp, no effects, an
         unknown target or kind, a kind that does not fit the target, ``level`` on an effect
         that is not a places effect, two effects on one target, an invalid effect prior (as
-        the model prior loader judges it), or a bundle naming an unknown measure (a stress
-        scenario is never a bundle member).
+        the model prior loader judges it; a switch effect's prior must lie in [0, 1]), more
+        than one switch effect on a target (of all measures together), a switch effect in a
+        stress scenario, or a bundle naming an unknown measure (a stress scenario is never a
+        bundle member).
 
     Examples
     --------

@@ -99,8 +99,8 @@ BAD_PRIORS = [
     ),
     (
         "student-t-on-a-lag",
-        ("nareis_lag_mean", {"distribution": "StudentT", "nu": 4, "mu": 12, "sigma": 3}),
-        r"nareis_lag_mean must be positive \(a lag in months\), but StudentT\(nu=4, mu=12, sigma=3\)",
+        ("nareis_app_lag_mean", {"distribution": "StudentT", "nu": 4, "mu": 12, "sigma": 3}),
+        r"nareis_app_lag_mean must be positive \(a lag in months\), but StudentT\(nu=4, mu=12, sigma=3\)",
     ),
 ]
 

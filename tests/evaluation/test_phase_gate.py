@@ -185,8 +185,8 @@ def test_a_history_cut_before_an_event_started_can_be_modelled():
 
     model = ChainModel(load_history().until("2023-06-30"))
     assert model.settings.end == "2023-06"
-    assert not model.inputs["ev_moratorium"].any()  # the 2024 moratorium had not started
-    assert model.inputs["ev_asieldeal"].sum() == 5
+    assert not model.inputs.ev_moratorium.any()  # the 2024 moratorium had not started
+    assert model.inputs.ev_asieldeal.sum() == 5
 
 
 def test_gate_refuses_what_it_cannot_evaluate(policy):
@@ -222,10 +222,18 @@ def test_posterior_latents_apply_a_drawn_effect_in_its_months_only(fitted):
     half = B.posterior_latents(
         post.assign({effect.name: post["nareis_ratio"] * 0 - 0.5}), fitted.design, fitted.inputs, [effect]
     )
+    # the nareis effect multiplies the nareis applications in its months; the arrivals follow through the
+    # IND's nareis queue and the travel lag: untouched before the ramp, lower after it
     np.testing.assert_allclose(
-        half["nareis"][..., -24:], base["nareis"][..., -24:] * np.exp(-0.5), rtol=1e-12
+        half["nareis_applications"][..., -24:],
+        base["nareis_applications"][..., -24:] * np.exp(-0.5),
+        rtol=1e-12,
+    )
+    np.testing.assert_array_equal(
+        half["nareis_applications"][..., :-24], base["nareis_applications"][..., :-24]
     )
     np.testing.assert_array_equal(half["nareis"][..., :-24], base["nareis"][..., :-24])
+    assert (half["nareis"][..., -12:] < base["nareis"][..., -12:]).all()
 
 
 # ---------------------------------------------------------------------- the real history

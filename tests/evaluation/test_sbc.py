@@ -16,7 +16,7 @@ def test_sbc_smoke_run_gives_ranks_and_a_uniformity_test():
     assert res.ranks["nareis_ratio"].between(0, 19).all()
     u = res.uniformity(bins=2)
     assert {"chi2", "p_value", "p_adjusted"} <= set(u.columns)
-    assert res.settings["window"] == "2019-01..2022-12" and res.settings["rows"] > 50
+    assert res.settings["window"] == "2018-07..2022-12" and res.settings["rows"] > 50
     assert len(res.diagnostics) == 2
 
 

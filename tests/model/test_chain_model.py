@@ -81,8 +81,8 @@ def test_save_load_round_trip(fitted, tmp_path, suffix):
     path = fitted.save(tmp_path / f"fit{suffix}")
     again = ChainModel.load(path)
     np.testing.assert_array_equal(
-        again.idata["posterior"]["instroom_log_level"].values,
-        fitted.idata["posterior"]["instroom_log_level"].values,
+        again.idata["posterior"]["instroom_level"].values,
+        fitted.idata["posterior"]["instroom_level"].values,
     )
     assert again.config_hash == fitted.config_hash
     assert again.diagnostics == fitted.diagnostics
@@ -149,7 +149,7 @@ def test_instroom_outlook_bands_widen_with_the_horizon(fitted):
     assert np.all(width[12:24] > width[:12])
     assert width[-1] > 2 * width[0]
     # the outlook starts where the fit ends
-    last = np.exp(fitted.idata["posterior"]["instroom_log_level"].values[..., -1]).mean()
+    last = np.exp(fitted.idata["posterior"]["instroom_level"].values[..., -1]).mean()
     assert 0.5 < float(out.isel(month=0).median()) / float(last) < 2.0
     with pytest.raises(ValueError, match="at least 1"):
         fitted.instroom_outlook(months=0)

@@ -36,9 +36,11 @@ def test_no_invented_taakstelling():
     u = D.build_inputs(h, "2014-01", "2024-12")
     tk = h.inputs[(h.inputs.series == "taakstelling") & (h.inputs.definition == "vastgesteld")]
     known = set(tk.value / 6.0)
-    vals = u["taakstelling"][u["taak_mask"] == 1]
+    vals = u.taakstelling[u.taakstelling > 0]
     assert set(np.round(vals, 6)) <= set(np.round(list(known), 6))
-    assert np.all(u["taakstelling"][u["taak_mask"] == 0] == 0)
+    # a half-year of the supply regime without a set taakstelling follows the rule, with no value filled in
+    assert np.all(u.taakstelling[u.taak_rule_mask == 1] == 0)
+    assert np.all(u.taak_rule_mask[: u.housing_switch] == 0)
 
 
 def test_priors_cover_model():

@@ -1,5 +1,7 @@
 """Fast unit tests of the chain dynamics: numpy vs pytensor, identities, positivity, custom Op gradient."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -39,27 +41,48 @@ def test_identities_and_positivity(setup, prior_draws):
     u = setup
     q, W = prior_draws(u, 200, seed=2)
     out = dyn.simulate_chain(B._chain_params(q, u, W, dyn.NP), u, dyn.NP)
-    for s in ("ind_backlog", "statushouders", "rejected"):
+    for s in ("ind_backlog", "nareis_backlog", "statushouders", "rejected"):
         assert np.all(out[s] >= 0), s
     for k in dyn.FLOWS:
         assert np.all(out[k] >= 0), k
+
+    def change(stock):
+        x = np.concatenate([out["init"][stock][:, None], out[stock]], axis=-1)
+        return np.diff(x, axis=-1), x.max()
+
     # stock-flow identities, exact to rounding
-    b = np.concatenate([out["init"]["ind_backlog"][:, None], out["ind_backlog"]], axis=-1)
-    np.testing.assert_allclose(
-        np.diff(b, axis=-1), out["applications"] - out["decisions"], atol=1e-6 * b.max()
-    )
-    h = np.concatenate([out["init"]["statushouders"][:, None], out["statushouders"]], axis=-1)
-    np.testing.assert_allclose(
-        np.diff(h, axis=-1), out["housing_inflow"] - out["housed"], atol=1e-6 * h.max()
-    )
-    r = np.concatenate([out["init"]["rejected"][:, None], out["rejected"]], axis=-1)
-    np.testing.assert_allclose(
-        np.diff(r, axis=-1), out["rejections"] - out["departures"], atol=1e-6 * r.max()
-    )
+    for stock, inflow, outflow in (
+        ("ind_backlog", out["applications"], out["decisions"]),
+        ("nareis_backlog", out["nareis_applications"], out["nareis_decisions"]),
+        ("statushouders", out["housing_inflow"], out["housed"]),
+        ("rejected", out["rejections"], out["departures"]),
+    ):
+        d, top = change(stock)
+        np.testing.assert_allclose(d, inflow - outflow, atol=1e-6 * top, err_msg=stock)
     np.testing.assert_allclose(out["grants"] + out["rejections"], out["decisions"], rtol=1e-12)
     np.testing.assert_allclose(
         out["opvangbehoefte"], out["ind_backlog"] + out["statushouders"] + out["rejected"]
     )
+    # the achterstand accumulates the taakstelling minus the housed, from the housing switch on
+    sh = u.housing_switch
+    a = np.concatenate([out["init"]["taak_backlog"][:, None], out["taak_backlog"]], axis=-1)[:, sh:]
+    np.testing.assert_allclose(
+        np.diff(a, axis=-1), (out["taakstelling"] - out["housed"])[:, sh:], atol=1e-6 * np.abs(a).max()
+    )
+    # self-found homes are part of the housed; supply houses no more than its supply
+    assert np.all(out["self_housed"] <= out["housed"] + 1e-9)
+    assert np.all(out["housed"][:, sh:] - out["self_housed"][:, sh:] <= out["housing_supply"][:, sh:] + 1e-6)
+
+
+def test_a_misspelt_parameter_fails_when_the_model_is_built(setup, prior_draws):
+    """Typed containers: a wrong name is an error at once, not a KeyError deep inside a fit."""
+    u = setup
+    q, W = prior_draws(u, 2, seed=3)
+    p = B._chain_params(q, u, W, dyn.NP)
+    with pytest.raises(TypeError):
+        p.replace(mult_housing=np.ones(u.T))
+    with pytest.raises(TypeError):
+        dyn.ChainParams(**{**{f.name: None for f in dataclasses.fields(p)}, "suply0": 1.0})
 
 
 def test_capped_stock_verify_grad():
@@ -69,11 +92,96 @@ def test_capped_stock_verify_grad():
     rng = np.random.default_rng(3)
     x0 = np.array([500.0, 50.0])
     inflow = rng.uniform(50, 300, (2, 12))
+    hazard = rng.uniform(0.2, 1.0, (2, 12))
     cap = rng.uniform(80, 250, (2, 12))
+    keep = rng.uniform(0.9, 1.0, (2, 12))
     op = dyn._pt_ops()["fwd"]
 
-    def f(a, b, c):
-        s, o = op(a, b, c)
+    def f(a, b, h, c, k):
+        s, o = op(a, b, h, c, k)
         return pt.sum(s * 0.01) + pt.sum(pt.log(o))
 
-    verify_grad(f, [x0, inflow, cap], rng=rng, eps=1e-6, abs_tol=1e-5, rel_tol=1e-5)
+    verify_grad(f, [x0, inflow, hazard, cap, keep], rng=rng, eps=1e-6, abs_tol=1e-5, rel_tol=1e-5)
+
+
+def test_capped_stock_with_hazard_and_keep_equals_a_plain_loop():
+    """The kernel against the recursion written out month by month (and its defaults = the plain cap)."""
+    rng = np.random.default_rng(4)
+    x0 = rng.uniform(10, 1000, 3)
+    inflow = rng.uniform(0, 300, (3, 20))
+    hazard = rng.uniform(0.1, 1.0, (3, 20))
+    cap = rng.uniform(1, 400, (3, 20))
+    keep = rng.uniform(0.8, 1.0, (3, 20))
+    stock, out = dyn.NP.capped_stock(x0, inflow, cap, hazard=hazard, keep=keep)
+    for b in range(3):
+        x = x0[b]
+        for t in range(20):
+            a = x + inflow[b, t]
+            ha, c = hazard[b, t] * a, cap[b, t]
+            f = ha * c / (ha**4 + c**4) ** 0.25
+            x = keep[b, t] * (a - f)
+            assert out[b, t] == pytest.approx(f, rel=1e-12)
+            assert stock[b, t] == pytest.approx(x, rel=1e-12)
+    plain = dyn.NP.capped_stock(x0, inflow, cap)
+    ones = dyn.NP.capped_stock(x0, inflow, cap, hazard=np.ones((3, 20)), keep=np.ones((3, 20)))
+    np.testing.assert_array_equal(plain[0], ones[0])
+    np.testing.assert_array_equal(plain[1], ones[1])
+
+
+def _housing_args(rng, B=2, T=14):
+    half = np.zeros(T)
+    half[[0, 6, 12]] = 1.0
+    return (
+        rng.uniform(500, 3000, B),  # W0
+        rng.uniform(300, 1500, B),  # S0
+        rng.uniform(-500, 3000, B),  # A0
+        rng.uniform(-500, 3000, B),  # Ah0
+        rng.uniform(200, 900, (B, T)),  # inflow
+        rng.uniform(300, 1500, (B, T)),  # taak
+        rng.uniform(0.0, 300, (B, T)),  # extra
+        rng.uniform(0.6, 1.2, (B, T)),  # gain
+        rng.uniform(0.1, 0.6, (B, T)),  # match
+        rng.uniform(0.95, 1.0, (B, T)),  # keep
+        rng.uniform(0.1, 0.5, B),  # lam
+        rng.uniform(0.2, 0.8, B),  # kappa
+        half,
+    )
+
+
+def test_housing_supply_equals_a_plain_loop():
+    """The fused housing kernel against its equations written out month by month."""
+    rng = np.random.default_rng(5)
+    args = _housing_args(rng, B=3, T=20)
+    W0, S0, A0, Ah0, inflow, taak, extra, gain, match, keep, lam, kappa, half = args
+    out = dict(zip(dyn.HOUSING_OUTPUTS, dyn.NP.housing_supply(*args), strict=True))
+    for b in range(3):
+        W, S, A, Ah = W0[b], S0[b], A0[b], Ah0[b]
+        for t in range(20):
+            if half[t]:
+                Ah = A
+            ob = taak[b, t] + extra[b, t] + kappa[b] * max(Ah, 0.0) / 6
+            S = (1 - lam[b]) * S + lam[b] * gain[b, t] * ob
+            a = W + inflow[b, t]
+            ha = match[b, t] * a
+            f = ha * S / (ha**4 + S**4) ** 0.25
+            W = keep[b, t] * (a - f)
+            A = A + taak[b, t] - (a - W)
+            for name, value in (("statushouders", W), ("supply", S), ("achterstand", A), ("by_supply", f)):
+                assert out[name][b, t] == pytest.approx(value, rel=1e-10), (name, b, t)
+
+
+def test_housing_supply_verify_grad():
+    import pytensor.tensor as pt
+    from pytensor.gradient import verify_grad
+
+    rng = np.random.default_rng(6)
+    args = _housing_args(rng)
+    half = args[-1]
+    op = dyn._pt_ops()["housing"]
+    weights = [rng.uniform(0.5, 1.5, args[4].shape) for _ in dyn.HOUSING_OUTPUTS]
+
+    def f(*xs):
+        outs = op(*xs, pt.as_tensor_variable(half))
+        return sum(pt.sum(o * w) * 1e-3 for o, w in zip(outs, weights, strict=True))
+
+    verify_grad(f, list(args[:-1]), rng=rng, eps=1e-6, abs_tol=1e-5, rel_tol=1e-5)

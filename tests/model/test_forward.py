@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from forecast import names as N
-from forecast.model.forward import FORECAST_VARIABLES, forecast_months, taakstelling_rule
+from forecast.model.design import taakstelling_rule
+from forecast.model.forward import FORECAST_VARIABLES, forecast_months
 
 pytestmark = pytest.mark.slow  # they need the seeded fit
 
@@ -17,66 +20,103 @@ def softmin(a, c, k=4.0):
     return a * c / (a**k + c**k) ** (1.0 / k)
 
 
+def _gamma_lag(mean, shape, L):
+    lag = np.arange(L) + 0.5
+    logw = (shape - 1.0) * np.log(lag) - lag * shape / mean
+    w = np.exp(logw - logw.max())
+    return w / w.sum()
+
+
 def reference_forecast(fw, i, mult=None):
     """One draw of the forward chain with plain Python loops, from the Forward's inputs alone.
 
-    Independent of dynamics.simulate_chain: every month in order, no closed forms, no vectorisation."""
+    Independent of dynamics.simulate_chain: every month in order, no closed forms, no kernels, no
+    vectorisation."""
     p = fw.params(slice(i, i + 1))
-    p = {k: np.asarray(v)[0] for k, v in p.items()}
+    p = {f.name: getattr(p, f.name) for f in fields(p)}
+    p = {k: (None if v is None else np.asarray(v)) for k, v in p.items()}
+    p = {k: (v[0] if v is not None and v.ndim >= 1 and v.shape[0] == 1 else v) for k, v in p.items()}
     u = fw.u
     H = len(fw.months)
     mult = {t: np.ones(H) for t in N.MULTIPLIER_TARGETS} | (mult or {})
-    L = u["nareis_L"]
-    lag = np.arange(L) + 0.5
-    shape, mean = p["lag_shape"], p["lag_mean"]
-    logw = (shape - 1.0) * np.log(lag) - lag * shape / mean
-    w = np.exp(logw - logw.max())
-    w /= w.sum()
+    sig = lambda x: 1.0 / (1.0 + np.exp(-x))  # noqa: E731
+    w_app = _gamma_lag(p["app_lag_mean"], p["lag_shape"], u.app_L)
+    w_trav = _gamma_lag(p["travel_lag_mean"], p["lag_shape"], u.travel_L)
     grants_all = list(p["grants_hist"])
-    B, S, R = p["backlog0"], p["statushouders0"], p["rejected0"]
-    out = {k: np.zeros(H) for k in ("instroom", "decisions", "grants", "nareis", "housed", "taakstelling")}
-    out |= {k: np.zeros(H) for k in ("ind_backlog", "statushouders", "rejected", N.OPVANGBEHOEFTE)}
+    pos_all = list(p["positives_hist"])
+    B, NB, W, R = p["backlog0"], p["nareis_backlog0"], p["statushouders0"], p["rejected0"]
+    S, A = p["supply0"], p["taak_backlog0"]  # the fit reached the supply regime: its state is passed
+    Ah = A if p["achterstand_half0"] is None else p["achterstand_half0"]
+    names = ("instroom", "decisions", "grants", "nareis_applications", "nareis_decisions", "nareis", "housed")
+    names += ("taakstelling", "ind_backlog", "nareis_backlog", "statushouders", "rejected", N.OPVANGBEHOEFTE)
+    names += ("housing_supply", "taak_backlog")
+    out = {k: np.zeros(H) for k in names}
     h_inflow = np.zeros(H)
     for t in range(H):
-        moy = u["month_of_year"][t]
+        moy = u.month_of_year[t]
         instroom = np.exp(p["log_level"][t] + p["season"][moy]) * mult[N.TARGET_INSTROOM][t]
-        repeat = instroom / (1.0 + np.exp(-p["logit_repeat"][t]))
-        cap = (
-            np.exp(p["log_capacity"][t] + p["eff_moratorium_cap"] * u["ev_moratorium"][t])
-            * mult[N.TARGET_DECISION_RATE][t]
-        )
+        repeat = instroom * sig(p["logit_repeat"][t])
         avail = B + instroom + repeat
-        dec = softmin(avail, cap)
+        if t < u.ind_switch:
+            dec = sig(p["logit_hazard"][t]) * mult[N.TARGET_DECISION_RATE][t] * avail
+            cap = None
+        else:
+            log_k = p["capacity_unfunded"] if not u.funded_mask[t] else u.log_funded[t]
+            log_k = log_k + p["capacity_dev"][t] + p["eff_moratorium_cap"] * u.ev_moratorium[t]
+            cap = np.exp(log_k) * mult[N.TARGET_DECISION_RATE][t]
+            dec = softmin(avail, cap)
         B = avail - dec
-        g = 1.0 / (1.0 + np.exp(-(p["logit_grant"][t] + p["eff_moratorium_grant"] * u["ev_moratorium"][t])))
+        g = sig(p["logit_grant"][t] + p["eff_moratorium_grant"] * u.ev_moratorium[t])
         grants = g * dec
         grants_all.append(grants)
-        lagged = sum(w[j] * grants_all[-1 - j] for j in range(L))
-        nareis = p["nareis_ratio"] * lagged * mult[N.TARGET_NAREIS][t]
-        h_inflow[t] = grants + p["nareis_housing_share"] * nareis
-        if u["taak_rule_mask"][t]:
-            prev = u["taak_rule"][t] @ h_inflow  # only earlier months have weight
-            taak = p["taak_ratio"][t] * (prev + p["taak_rule_past"][t])
+        apps = p["nareis_app_ratio"] * sum(w_app[j] * grants_all[-1 - j] for j in range(u.app_L))
+        apps *= mult[N.TARGET_NAREIS][t]
+        avail_n = NB + apps
+        ha = sig(p["logit_nareis_hazard"]) * avail_n
+        ndec = ha if cap is None else softmin(ha, p["nareis_capacity_share"] * cap)
+        NB = avail_n - ndec
+        pos_all.append(p["nareis_grant_share"] * ndec)
+        travel = p["eff_covid_nareis"] * u.ev_covid[t]
+        travel += p["eff_nareis_restriction"] * u.ev_nareis_restriction[t]
+        nareis = np.exp(travel) * sum(w_trav[j] * pos_all[-1 - j] for j in range(u.travel_L))
+        h_inflow[t] = grants * (1 + p["other_statushouders"]) + p["nareis_housing_share"] * nareis
+        if u.taak_rule_mask[t]:
+            taak = p["taak_ratio"][t] * (u.taak_rule[t] @ h_inflow + p["taak_rule_past"][t])
         else:
-            taak = u["taakstelling"][t]
-        hcap = np.exp(p["log_realisation"][t]) * taak * mult[N.TARGET_HOUSING_RATE][t]
-        avail_h = S + h_inflow[t]
-        housed = softmin(avail_h, hcap)
-        S = avail_h - housed
+            taak = u.taakstelling[t]
+        avail_h = W + h_inflow[t]
+        if t < u.housing_switch:
+            housed = sig(p["housing_hazard_logit0"]) * mult[N.TARGET_HOUSING_RATE][t] * avail_h
+            W = avail_h - housed
+        else:
+            if t in u.half_starts:
+                Ah = A
+            obligation = taak + p["backlog_share"] * max(Ah, 0.0) / 6
+            gain = np.exp(p["log_realisation"] + p["eff_asieldeal"] * u.ev_asieldeal[t])
+            target = gain * mult[N.TARGET_HOUSING_RATE][t] * obligation
+            S = (1 - p["supply_speed"]) * S + p["supply_speed"] * target
+            f = softmin(sig(p["logit_match"]) * avail_h, S)
+            W = (1 - p["self_housing"]) * (avail_h - f)
+            housed = avail_h - W
+            A = A + taak - housed
         d = min(p["departure_rate"] * mult[N.TARGET_DEPARTURE_RATE][t], 0.999)
-        avail_r = R + (1.0 - g) * dec
-        R = (1.0 - d) * avail_r
+        R = (1.0 - d) * (R + (1.0 - g) * dec)
         for k, v in (
             ("instroom", instroom),
             ("decisions", dec),
             ("grants", grants),
+            ("nareis_applications", apps),
+            ("nareis_decisions", ndec),
             ("nareis", nareis),
             ("housed", housed),
             ("taakstelling", taak),
             ("ind_backlog", B),
-            ("statushouders", S),
+            ("nareis_backlog", NB),
+            ("statushouders", W),
             ("rejected", R),
-            (N.OPVANGBEHOEFTE, B + S + R),
+            (N.OPVANGBEHOEFTE, B + W + R),
+            ("housing_supply", S),
+            ("taak_backlog", A),
         ):
             out[k][t] = v
     return out
@@ -93,12 +133,12 @@ def test_forecast_months_and_the_origin(fitted, fw):
     post = fitted.idata["posterior"]
     assert fw.n == post.sizes["chain"] * post.sizes["draw"]
     lat = fitted.latents()
-    np.testing.assert_allclose(fw.params()["backlog0"], lat["ind_backlog"][..., -1].reshape(-1))
+    np.testing.assert_allclose(fw.params().backlog0, lat["ind_backlog"][..., -1].reshape(-1))
     with pytest.raises(ValueError, match="before the first forecast month"):
         forecast_months("2024-12", "2024-06-30")
 
 
-@pytest.mark.parametrize("draw", [0, 777, 1999])
+@pytest.mark.parametrize("draw", [0, 777, 3999])
 def test_vectorised_forward_equals_an_independent_loop(fw, draw):
     H = len(fw.months)
     rng = np.random.default_rng(draw)
@@ -161,17 +201,17 @@ def test_taakstelling_is_the_input_where_set_and_the_rule_elsewhere(fitted, fw):
     np.testing.assert_allclose(taak[:, 6:12], 13000 / 6)
     # 2026-I: the draw's ratio times the modelled housing inflow of 2025-II, spread over six months
     inflow = out["housing_inflow"][:, 6:12].sum(-1)
-    ratio = fw.params()["taak_ratio"][:, 12]
+    ratio = fw.params().taak_ratio[:, 12]
     np.testing.assert_allclose(taak[:, 12], ratio * inflow / 6, rtol=1e-12)
     # the rule's ratio follows its prior (log mean 0.04, sd 0.31)
-    log_ratio = np.log(fw.params()["taak_ratio"][:, 12])
+    log_ratio = np.log(fw.params().taak_ratio[:, 12])
     assert abs(log_ratio.mean() - 0.04) < 0.05 and abs(log_ratio.std() - 0.31) < 0.05
 
 
 def test_taakstelling_rule_refuses_a_gap_it_cannot_fill():
     months = pd.date_range("2026-01-01", periods=6, freq="MS")
     with pytest.raises(ValueError, match="needs the housing inflow"):
-        taakstelling_rule(months, np.zeros(6, bool), pd.date_range("2014-01-01", periods=12, freq="MS"))
+        taakstelling_rule(months, np.zeros(6, bool), 0, pd.date_range("2014-01-01", periods=12, freq="MS"))
 
 
 def test_instroom_stays_in_the_range_of_the_past_decade(fitted):
@@ -202,11 +242,9 @@ def _prior_as_posterior(model, draws: int, seed: int):
 
 @pytest.mark.parametrize("months", [24, 30, 35, 36, 37, 40])
 def test_a_forecast_works_for_every_window_the_model_accepts(months):
-    """Windows shorter than the nareis lag (36 months back) take the fit's own pre-window grants."""
+    """Every window the model accepts (24 months and more) forecasts: finite, non-negative stocks."""
     import forecast
     from forecast.model import ChainModel, ModelSettings
-    from forecast.model.design import NAREIS_L
-    from forecast.model.forward import _grants_before
 
     end = pd.Period("2014-01", "M") + months - 1
     history = forecast.load_history().until((end + 1).to_timestamp())
@@ -216,13 +254,20 @@ def test_a_forecast_works_for_every_window_the_model_accepts(months):
     assert fc.sizes[N.DIM_MONTH] == 24
     for name in ("nareis", "statushouders", N.OPVANGBEHOEFTE):
         assert np.isfinite(fc[name].values).all() and (fc[name].values >= 0).all(), name
-    # the grants before the forecast: the fitted ones, preceded by exp(log_grants_pre) as in the fit
-    post = model.idata["posterior"].to_dataset()
-    grants = model.latents()["grants"].reshape(8, months)
-    pre = post["log_grants_pre"].values.reshape(8)
-    hist = _grants_before(grants, pre, NAREIS_L)
-    assert hist.shape == (8, NAREIS_L - 1)
-    np.testing.assert_array_equal(hist[:, -min(months, NAREIS_L - 1) :], grants[:, -(NAREIS_L - 1) :])
-    if months < NAREIS_L - 1:
-        pad = NAREIS_L - 1 - months
-        np.testing.assert_array_equal(hist[:, :pad], np.repeat(np.exp(pre)[:, None], pad, axis=1))
+
+
+@pytest.mark.parametrize("T", [3, 12, 13, 20])
+def test_the_months_before_the_forecast_are_the_fitted_ones_after_the_steady_state(T):
+    """The lag windows that reach back before the fitted window take the steady state (the fit's own)."""
+    from forecast.model.design import NAREIS_APP_L
+    from forecast.model.forward import _history_of
+
+    x = np.arange(2 * T, dtype=float).reshape(2, T) + 1.0
+    fill = np.array([-1.0, -2.0])
+    hist = _history_of(x, NAREIS_APP_L - 1, fill)
+    n = NAREIS_APP_L - 1
+    assert hist.shape == (2, n)
+    k = min(T, n)
+    np.testing.assert_array_equal(hist[:, -k:], x[:, -k:])
+    if n > T:
+        np.testing.assert_array_equal(hist[:, : n - T], np.repeat(fill[:, None], n - T, axis=1))

@@ -46,8 +46,9 @@ def _latent_vector(q1, u, W):
 
 def _bias_and_sig(design, rng):
     bias = rng.normal(0.0, 0.05, len(design.groups))
-    learned = [name for name, spec in D.OBS_TYPES.items() if spec["learned"]]
-    sig = np.array([rng.uniform(0.05, 0.3) if n in learned else D.OBS_TYPES[n]["fixed"] for n in D.OBS_TYPES])
+    sig = np.array(
+        [rng.uniform(0.05, 0.3) if ":" in sc else D.OBS_TYPES[sc]["fixed"] for sc in design.scales]
+    )
     return bias, sig
 
 
@@ -133,23 +134,22 @@ def test_the_log_likelihood_equals_its_numpy_twin(setup):
         out, Z = _latent_vector(q1, u, W)
         bias, sig = _bias_and_sig(design, rng)
         # the same draw as a one-draw "posterior" for the numpy side
-        learned = [n for n, spec in D.OBS_TYPES.items() if spec["learned"]]
+        learned = [sc for sc in design.scales if ":" in sc]
         post = xr.Dataset(
             {
-                "backlog0": (("chain", "draw"), [[q1["backlog0"]]]),
-                "statushouders0": (("chain", "draw"), [[q1["statushouders0"]]]),
-                "rejected0": (("chain", "draw"), [[q1["rejected0"]]]),
-                "taak_backlog0": (("chain", "draw"), [[q1["taak_backlog0"]]]),
-                "obs_bias": (("chain", "draw", "bias"), bias[None, None, :]),
                 **{
-                    f"discrepancy_{n}": (("chain", "draw"), [[sig[list(D.OBS_TYPES).index(n)]]])
-                    for n in learned
+                    B.INITIAL_STATE[s]: (("chain", "draw"), [[float(out["init"][s])]])
+                    for s in B.INITIAL_STATE
                 },
+                "obs_bias": (("chain", "draw", "bias"), bias[None, None, :]),
+                "discrepancy": (
+                    ("chain", "draw", "scale"),
+                    sig[[design.scales.index(sc) for sc in learned]][None, None, :],
+                ),
             },
-            coords={"bias": bias_names},
+            coords={"bias": bias_names, "scale": learned},
         )
         latents = {k: np.asarray(v)[None, None, :] for k, v in out.items() if k != "init"}
-        latents["taak_backlog"] = np.where(B._tb_valid(u), latents["taak_backlog"], np.nan)
         loc, scale, nu, _ = B.row_predictions(post, latents, design)
         expected = stats.t.logpdf(y, df=nu, loc=loc[0, 0], scale=scale[0, 0]).sum()
         got = float(loglik(Z, bias, sig))

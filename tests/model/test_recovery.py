@@ -3,7 +3,8 @@
 The truth is one posterior draw of the real fit (a plausible parameter set). Every used
 observation row is re-drawn from the observation model at that truth (same periods, same
 definitions, same quality noise: the real sparsity pattern), the model is refitted to the
-simulated rows, and the key parameters must lie inside their central 94 % posterior interval.
+simulated rows, and the key parameters must lie inside their central posterior intervals, at a
+family-wise level of 94 % (Bonferroni over the key parameters: 99 % each).
 Two negative controls show the check can fail: (1) the same posterior judged against a truth
 shifted by a few posterior standard deviations is rejected; (2) a refit on the same simulated
 data with every nareis figure doubled (a misspecified data set) no longer recovers the true
@@ -25,19 +26,25 @@ from forecast.model.diagnostics import check_fit
 KEY_PARAMETERS = (
     "instroom_sigma",
     "nareis_ratio",
-    "nareis_lag_mean",
+    "nareis_app_lag_mean",
     "nareis_housing_share",
     "departure_rate",
     "eff_asieldeal",
 )
 
 
-def outside_94(posterior, truth: dict[str, float]) -> list[str]:
-    """Names whose true value lies outside the central 94 % posterior interval."""
+#: The family-wise miss rate of the check: 6 % over all key parameters together (Bonferroni), so a
+#: correct sampler fails the test about once in 17 seeds, not once in 3 as 94 % per parameter would
+#: (6 parameters; the nareis ratio and its two lags are correlated in the posterior).
+FAMILY_MISS = 0.06
+
+
+def outside(posterior, truth: dict[str, float], miss: float = FAMILY_MISS / len(KEY_PARAMETERS)) -> list[str]:
+    """Names whose true value lies outside the central ``1 - miss`` posterior interval."""
     bad = []
     for name, value in truth.items():
         draws = np.asarray(posterior[name].values).reshape(-1)
-        lo, hi = np.quantile(draws, [0.03, 0.97])
+        lo, hi = np.quantile(draws, [miss / 2, 1 - miss / 2])
         if not lo <= value <= hi:
             bad.append(f"{name}: true {value:.4g} outside [{lo:.4g}, {hi:.4g}]")
     return bad
@@ -78,7 +85,7 @@ def test_key_parameters_are_recovered(recovery, small_fit):
     tree, truth, free, _ = recovery
     diag = check_fit(tree, var_names=free, thresholds=SMALL_GATE, warn=False)
     assert diag.passed, str(diag)
-    assert outside_94(tree["posterior"], truth) == []
+    assert outside(tree["posterior"], truth) == []
 
 
 @pytest.mark.slow
@@ -89,14 +96,14 @@ def test_negative_control_a_wrong_truth_is_rejected(recovery):
     for name, value in truth.items():
         sd = float(np.asarray(post[name].values).std())
         shifted[name] = value + 4 * sd
-    bad = outside_94(post, shifted)
+    bad = outside(post, shifted)
     assert len(bad) == len(KEY_PARAMETERS), bad
 
 
 @pytest.mark.slow
 def test_negative_control_misspecified_data_fail_the_recovery(misspecified):
     tree, truth = misspecified
-    bad = outside_94(tree["posterior"], {"nareis_ratio": truth["nareis_ratio"]})
+    bad = outside(tree["posterior"], {"nareis_ratio": truth["nareis_ratio"]})
     assert bad, "doubling every nareis figure should move the nareis ratio away from the truth"
     # and in the direction of the corruption
     assert float(tree["posterior"]["nareis_ratio"].mean()) > truth["nareis_ratio"]

@@ -37,7 +37,7 @@ digest = hashlib.sha256()
 for name in sorted(post.data_vars):
     digest.update(name.encode())
     digest.update(np.ascontiguousarray(post[name].values).tobytes())
-print(json.dumps({"sha256": digest.hexdigest(), "level_sum": float(post["instroom_log_level"].sum())}))
+print(json.dumps({"sha256": digest.hexdigest(), "level_sum": float(post["instroom_level"].sum())}))
 """
 
 

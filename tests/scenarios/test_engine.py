@@ -83,9 +83,10 @@ def test_each_measure_moves_its_flow_in_its_prior_direction(engine):
         N.TARGET_INSTROOM: "instroom",
         N.TARGET_NAREIS: "nareis",
         N.TARGET_DECISION_RATE: "ind_capacity",
-        N.TARGET_HOUSING_RATE: "housing_capacity",
+        N.TARGET_HOUSING_RATE: "housing_supply",
         N.TARGET_DEPARTURE_RATE: "departure_rate",
         N.TARGET_REGULAR_CAPACITY: N.REGULAR_CAPACITY,
+        N.TARGET_HOUSING_OBLIGATION: "housing_supply",
     }
     checked = 0
     for m in engine.measures:
@@ -100,7 +101,8 @@ def test_each_measure_moves_its_flow_in_its_prior_direction(engine):
             a = sim[var].isel(scenario=1, month=np.flatnonzero(late))
             b = sim[var].isel(scenario=0, month=np.flatnonzero(late))
             diff = (a - b).mean() if e.kind == N.EFFECT_PLACES else np.log(a / b).mean()
-            mu = e.prior.mean_sd()[0]
+            # a switch's draw is a share: abolishing the taakstelling keeps a share < 1 of the housing
+            mu = -1.0 if e.kind == N.EFFECT_SWITCH else e.prior.mean_sd()[0]
             assert np.sign(float(diff)) == np.sign(mu), (m.id, e.target, float(diff), mu)
             checked += 1
     assert checked >= 8
@@ -109,7 +111,14 @@ def test_each_measure_moves_its_flow_in_its_prior_direction(engine):
 def test_an_effect_fixed_at_zero_gives_exactly_the_baseline(fitted, engine):
     zero = {e: np.zeros(engine.forward.n) for e in engine.measures.effect_names}
     eng0 = ScenarioEngine(fitted, random_seed=SEED, effect_draws=zero)
-    sim = eng0.simulate([N.BUNDLE_KABINETSBELEID, N.BUNDLE_GEEN_NIEUW_BELEID])
+    # a switch has no "no effect" draw (a share of 0 abolishes all the taakstelling's housing): leave it off
+    switches = {e.measure for e in engine.measures.effects if e.kind == N.EFFECT_SWITCH}
+    rest = xr.DataArray(
+        [[m not in switches for m in engine.measures.ids], [False] * len(engine.measures)],
+        dims=(N.DIM_SCENARIO, N.DIM_MEASURE),
+        coords={N.DIM_SCENARIO: ["all_but_switches", "none"], N.DIM_MEASURE: list(engine.measures.ids)},
+    )
+    sim = eng0.simulate(rest)
     for k in FORECAST_VARIABLES:
         np.testing.assert_array_equal(
             sim[k].isel(scenario=0).values, sim[k].isel(scenario=1).values, err_msg=k
@@ -269,3 +278,31 @@ def test_stress_scenario_on_request_leaves_the_default_unchanged(fitted, engine)
     assert d.sizes[N.DIM_SCENARIO] == 1 and d.attrs["stress"] == "einde_tijdelijke_bescherming"
     with pytest.raises(ScenarioError, match="unknown stress scenario"):
         ScenarioEngine(fitted, random_seed=SEED, stress=("no_such_stress",))
+
+
+def test_abolishing_the_taakstelling_is_a_structural_switch(fitted, engine):
+    """Before the switch starts exactly the chain with the obligation; after it, the supply's target is the
+    voluntary share of the taakstelling: a smaller share gives less supply, and fewer are housed."""
+    abolish = "afschaffing_huisvestingstaakstelling"
+    share = f"{abolish}.{N.TARGET_HOUSING_OBLIGATION}"
+    grid = engine.grid()
+    only = grid.isel(scenario=[0, 2 ** engine.measures.ids.index(abolish)])
+    variables = ["housing_supply", "housed", "statushouders", "obligation", N.OPVANGBEHOEFTE]
+    sims = {}
+    for value in (1.0, 0.3):
+        draws = {e: np.zeros(engine.forward.n) for e in engine.measures.effect_names}
+        draws[share] = np.full(engine.forward.n, value)
+        eng = ScenarioEngine(fitted, random_seed=SEED, effect_draws=draws)
+        sims[value] = eng.simulate(only, variables=variables)
+    months = engine.months
+    before = months < engine.measures[abolish].start
+    late = months >= engine.measures[abolish].start + pd.DateOffset(months=24)
+    for sim in sims.values():
+        for v in variables:  # before the start: exactly the chain with the obligation
+            np.testing.assert_array_equal(
+                sim[v].isel(scenario=1).values[..., before], sim[v].isel(scenario=0).values[..., before], v
+            )
+    low, high = (sims[v]["housing_supply"].isel(scenario=1).values[..., late] for v in (0.3, 1.0))
+    assert low.mean() < high.mean()
+    base = sims[0.3]["housed"].isel(scenario=0).values[..., late]
+    assert sims[0.3]["housed"].isel(scenario=1).values[..., late].mean() < base.mean()

@@ -54,7 +54,8 @@ def test_directions_follow_domain_table(measures):
         return next(e for e in measures[measure].effects if e.target == target).prior.mean_sd()[0]
 
     assert mean("verbod_op_voorrang", N.TARGET_HOUSING_RATE) < 0
-    assert mean("afschaffing_huisvestingstaakstelling", N.TARGET_HOUSING_RATE) < 0
+    # abolishing the taakstelling is a switch: its draw is the voluntary share of the housing, below 1
+    assert 0 < mean("afschaffing_huisvestingstaakstelling", N.TARGET_HOUSING_OBLIGATION) < 1
     assert mean("meer_huisvestingsoplossingen", N.TARGET_HOUSING_RATE) > 0
     assert mean("taal_werk_participatie", N.TARGET_HOUSING_RATE) > 0
     assert mean("intrekking_spreidingswet", N.TARGET_REGULAR_CAPACITY) < 0
@@ -73,6 +74,9 @@ def test_directions_follow_domain_table(measures):
 def test_priors_are_honest(measures):
     """Inflow effects cannot be quantified in advance: |mu| < sigma; no effect inside every 95% interval."""
     for e in measures.effects:
+        if e.kind == N.EFFECT_SWITCH:  # a share in [0, 1]: a Beta, wide (no period without it in the data)
+            assert e.prior.distribution == "Beta" and e.prior.mean_sd()[1] >= 0.15, e.name
+            continue
         assert e.prior.distribution == "Normal"
         if e.level:  # a level of places: "no effect" is a level at or below the places as known
             continue
@@ -275,8 +279,10 @@ def test_sample_prior(measures):
     assert set(draws) == set(measures.effect_names)
     assert all(v.shape == (4000,) for v in draws.values())
     for e in measures.effects:
-        mu, sigma = e.prior.params["mu"], e.prior.params["sigma"]
+        mu, sigma = e.prior.mean_sd()
         assert np.mean(draws[e.name]) == pytest.approx(mu, abs=4 * sigma / math.sqrt(4000))
+        if e.kind == N.EFFECT_SWITCH:
+            assert np.all((draws[e.name] > 0) & (draws[e.name] < 1))
     paths = measures.effect_paths(draws, MONTHS)
     assert np.all(paths[N.TARGET_HOUSING_RATE] > 0)
 
