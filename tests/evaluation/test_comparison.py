@@ -1,0 +1,104 @@
+"""Comparing backtest runs: common figures only, the difference's sign, and the origin-block bootstrap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import names as N
+from forecast.evaluation.comparison import (
+    CONFIRMATION_ORIGINS,
+    DEVELOPMENT_ORIGINS,
+    combine_runs,
+    crps_differences,
+    origin_set,
+)
+
+
+def _run(shift: float, seed: int, origins=DEVELOPMENT_ORIGINS[:6], noise: float = 0.05) -> pd.DataFrame:
+    """A fake backtest table: the model's log CRPS is the baselines' + ``shift`` + noise, per figure."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for o in origins:
+        for k in range(8):
+            start = pd.Timestamp(o) + pd.DateOffset(months=3 + k)
+            base = {
+                "origin": o,
+                N.SERIES: "coa_occupancy",
+                N.DEFINITION: "rapportage",
+                N.PERIOD_START: start,
+                N.PERIOD_END: start,
+                "horizon_bucket": "3-6" if k < 4 else "7-12",
+                "pit": 0.5,
+                "cover_80": 1.0,
+            }
+            level = 0.2 + 0.05 * k
+            rows.append({**base, "method": "persistence", "crps_log": level})
+            rows.append(
+                {**base, "method": "model", "crps_log": level + shift + noise * rng.standard_normal()}
+            )
+    return pd.DataFrame(rows)
+
+
+def test_origin_sets_do_not_overlap():
+    assert not set(DEVELOPMENT_ORIGINS) & set(CONFIRMATION_ORIGINS)
+    assert origin_set(pd.Timestamp("2017-01-01")) == "development"
+    assert origin_set(pd.Timestamp("2024-07-01")) == "confirmation"
+    assert origin_set(pd.Timestamp("2016-07-01")) == "other"
+
+
+def test_a_clearly_better_model_is_better_and_the_interval_holds_the_difference():
+    frame = combine_runs({"new": _run(-0.1, 1), "old": _run(0.05, 2)})
+    d = crps_differences(frame, "new", ["old", "persistence"], n_boot=500)
+    vs_persistence = d[(d.other == "persistence")]
+    assert len(vs_persistence) == 2  # one row per bucket
+    assert (vs_persistence.difference.between(-0.13, -0.07)).all()
+    assert (vs_persistence.lo <= vs_persistence.difference).all()
+    assert (vs_persistence.difference <= vs_persistence.hi).all()
+    assert vs_persistence.better.all()
+    vs_old = d[d.other == "old"]
+    assert vs_old.better.all() and (vs_old.difference.between(-0.2, -0.1)).all()
+
+
+def test_a_worse_model_is_not_called_better():
+    frame = combine_runs({"new": _run(0.1, 3)})
+    d = crps_differences(frame, "new", ["persistence"], n_boot=500)
+    assert not d.better.any()
+    assert (d.lo > 0).all()
+
+
+def test_a_model_that_ties_on_every_origin_is_not_called_better():
+    tie = _run(0.0, 3, noise=0.0)
+    d = crps_differences(combine_runs({"new": tie}), "new", ["persistence"], n_boot=200)
+    assert not d.better.any()
+    np.testing.assert_allclose(d[["difference", "lo", "hi"]].to_numpy(), 0.0, atol=1e-12)
+
+
+def test_only_the_figures_every_method_forecast_are_compared():
+    new, old = _run(0.0, 4), _run(0.0, 5)
+    old = old.drop(old[(old.method == "model")].index[:3])  # the old model missed three figures
+    d = crps_differences(combine_runs({"new": new, "old": old}), "new", ["old", "persistence"], n_boot=50)
+    assert d.groupby("horizon_bucket", observed=True).n.first().sum() == 6 * 8 - 3
+
+
+def test_the_sets_are_scored_apart():
+    both = _run(-0.1, 6, origins=DEVELOPMENT_ORIGINS[:3] + CONFIRMATION_ORIGINS[:2])
+    d = crps_differences(combine_runs({"new": both}), "new", ["persistence"], n_boot=50)
+    assert set(d["set"]) == {"development", "confirmation"}
+    assert d[d["set"] == "confirmation"].origins.max() == 2
+
+
+def test_the_bootstrap_is_reproducible():
+    frame = combine_runs({"new": _run(-0.02, 7)})
+    a = crps_differences(frame, "new", ["persistence"], n_boot=200, seed=9)
+    b = crps_differences(frame, "new", ["persistence"], n_boot=200, seed=9)
+    pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize("level", [0.5, 0.9])
+def test_a_wider_level_gives_a_wider_interval(level):
+    frame = combine_runs({"new": _run(0.0, 8, noise=0.2)})
+    narrow = crps_differences(frame, "new", ["persistence"], n_boot=400, level=0.5, seed=1)
+    this = crps_differences(frame, "new", ["persistence"], n_boot=400, level=level, seed=1)
+    assert ((this.hi - this.lo) >= (narrow.hi - narrow.lo) - 1e-12).all()
