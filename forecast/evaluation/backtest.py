@@ -753,7 +753,8 @@ class OriginResult:
         :func:`score_frame` of every method of :data:`METHODS`, stacked.
     fit : dict of str to Any
         The fit record (one row of :attr:`BacktestResult.fits`): fitted window, last dates the fit
-        saw, rows used, targets, seed, diagnostics and seconds.
+        saw, the hash of the input vintages it used (``input_vintage_hash``), rows used, targets,
+        seed, diagnostics and seconds.
     model : ChainModel or None
         The fitted model, when it was kept.
     """
@@ -838,6 +839,7 @@ def run_origin(
         "last_observation": cut.last_date,
         "last_input_start": cut.inputs[N.PERIOD_START].max(),
         "last_event_start": cut.events[N.EVENT_START].max() if len(cut.events) else pd.NaT,
+        "input_vintage_hash": cut.input_vintage_hash,
         "fit_rows_last_end": model.design.rows[N.PERIOD_END].max(),
         "observations_used": len(model.design.rows),
         "targets": len(targets),
@@ -1138,7 +1140,8 @@ class BacktestResult:
         pd_opts = {"display.width": 200, "display.max_columns": 30, "display.max_rows": 200}
         with pd.option_context(*[x for kv in pd_opts.items() for x in kv]):
             fits = self.fits.drop(
-                columns=["last_input_start", "last_event_start", "fit_start"], errors="ignore"
+                columns=["last_input_start", "last_event_start", "input_vintage_hash", "fit_start"],
+                errors="ignore",
             )
             st = self.settings
             sc = self.scores(common=False)

@@ -7,7 +7,7 @@ correctly, the rank is uniform on ``0..L`` for every parameter, whatever the pri
 
 Reduced configuration
 ---------------------
-The full model on 2014-2024 costs about a minute per fit; SBC needs many fits. The reduced
+The full model on 2014-2024 costs about two minutes per fit; SBC needs many fits. The reduced
 configuration keeps the **same structure and priors** on a shorter window (default 2018-07..2022-12:
 both the IND and the housing switch lie inside it, with the six months before the housing switch
 that anchor the housing supply) and fewer draws; the observation rows are those

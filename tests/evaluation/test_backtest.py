@@ -137,6 +137,8 @@ def test_no_observation_after_an_origin_entered_its_fit(memory_run):
         saved = model.idata["fit_data/observations"].to_dataset()
         assert pd.Timestamp(saved[N.PERIOD_END].values.max()) <= origin
         assert model.history.as_of == origin
+        # the fit table records which input vintages the fit used: those known on the origin
+        assert row["input_vintage_hash"] == memory_run.models[origin].history.input_vintage_hash
 
 
 @pytest.mark.slow
