@@ -997,7 +997,7 @@ def _sample(
 
         compiled = nutpie.compile_pymc_model(model, backend="numba")
         t1 = time.perf_counter()
-        trace = nutpie.sample(
+        background = nutpie.sample(
             compiled,
             draws=draws,
             tune=tune,
@@ -1007,7 +1007,15 @@ def _sample(
             progress_bar=False,
             target_accept=target_accept,
             adaptation=adaptation,
+            blocking=False,
         )
+        # nutpie's blocking call answers Ctrl-C by returning the draws made so far, as if the fit had
+        # finished: a truncated fit would then be checked, saved and used. Ctrl-C stops the fit here.
+        try:
+            trace = background.wait()
+        except KeyboardInterrupt:
+            background.cancel()
+            raise
     elif sampler == "pymc":
         t1 = time.perf_counter()
         with model:
