@@ -262,6 +262,19 @@ _DIRECT = (
     "departure_rate",
 )
 
+#: The scalar parameters a forecast (:mod:`forecast.model.forward`) reads from the posterior as they are;
+#: the model draws each from its prior unless it is derived first (``nareis_app_ratio``). One list for
+#: both, so a new parameter cannot be missed by either.
+SAMPLED_SCALARS: tuple[str, ...] = (
+    *_DIRECT,
+    "capacity_unfunded",
+    "nareis_app_lag_mean",
+    "nareis_travel_lag_mean",
+    "nareis_hazard_logit",
+    "realisation_log",
+    "match_logit",
+)
+
 
 #: Event effects of the fit (log multipliers on the months of a known event, 0 = no effect) that a policy
 #: effect estimated in the fit may replace (:attr:`ModelEffect.replaces`): fixed at 0 in that fit.
@@ -825,15 +838,7 @@ def build_model(design: Design, inputs: ChainInputs, priors, effects: Sequence[M
         q["nareis_app_ratio"] = pm.Deterministic(
             "nareis_app_ratio", q["nareis_ratio"] / q["nareis_grant_share"]
         )
-        for n in (
-            *_DIRECT,
-            "capacity_unfunded",
-            "nareis_app_lag_mean",
-            "nareis_travel_lag_mean",
-            "nareis_hazard_logit",
-            "realisation_log",
-            "match_logit",
-        ):
+        for n in SAMPLED_SCALARS:
             if n not in q:
                 q[n] = _rv(pm, priors, n)
         ratio = priors["taakstelling_log_ratio"]

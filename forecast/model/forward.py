@@ -80,15 +80,7 @@ FORECAST_VARIABLES = (
 FORWARD_PATHS = ("logit_repeat", "logit_grant", "logit_hazard")
 
 #: scalars of the posterior that a forecast reads as they are
-_SCALARS = (
-    *B._DIRECT,
-    "capacity_unfunded",
-    "nareis_app_lag_mean",
-    "nareis_travel_lag_mean",
-    "nareis_hazard_logit",
-    "realisation_log",
-    "match_logit",
-)
+_SCALARS = B.SAMPLED_SCALARS
 
 
 def forecast_months(last_fitted: str | pd.Timestamp, horizon_end: Any) -> pd.DatetimeIndex:
