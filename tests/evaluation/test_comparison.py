@@ -96,7 +96,7 @@ def test_the_bootstrap_is_reproducible():
     pd.testing.assert_frame_equal(a, b)
 
 
-@pytest.mark.parametrize("level", [0.5, 0.9])
+@pytest.mark.parametrize("level", [0.8, 0.9, 0.95])
 def test_a_wider_level_gives_a_wider_interval(level):
     frame = combine_runs({"new": _run(0.0, 8, noise=0.2)})
     narrow = crps_differences(frame, "new", ["persistence"], n_boot=400, level=0.5, seed=1)
