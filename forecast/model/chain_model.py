@@ -266,10 +266,11 @@ class ChainModel:
         model = self.build_model()
         run = {"sampler": sampler, "draws": draws, "tune": tune, "chains": chains, "random_seed": random_seed}
         key = fitcache.fit_key(self.config_hash, self.history.data_hash, run)
-        tree = fitcache.load(key)
-        if tree is None:  # the same key gives the same draws: sample only what is not in the cache
-            tree = B.sample(model, **run)
-            fitcache.store(key, tree)
+        with fitcache.locked(key):  # a parallel process sampling the same key: wait and read its draws
+            tree = fitcache.load(key)
+            if tree is None:  # the same key gives the same draws: sample only what is not in the cache
+                tree = B.sample(model, **run)
+                fitcache.store(key, tree)
         free = [rv.name for rv in model.free_RVs]
         self.diagnostics = check_fit(tree, var_names=free, thresholds=thresholds)
         self.idata = self._attach(tree, sampler=sampler, random_seed=random_seed, draws=draws, tune=tune)

@@ -18,15 +18,19 @@ result (posterior and sample statistics) named by its key, the SHA-256 of:
   draws.
 
 Entries are written atomically (:mod:`forecast.atomic`); two processes that store one key write the
-same bytes. Delete the folder to empty the cache.
+same bytes. A process about to sample a key first takes that key's lock (:func:`locked`, a POSIX
+file lock), so that parallel processes (the test suite's workers) sample each fit once: the second
+waits and reads the first's draws. Delete the folder to empty the cache.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -143,4 +147,41 @@ def store(key: str, tree: xr.DataTree) -> Path | None:
     return atomic.write_with(folder / f"{key}.nc", lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"))
 
 
-__all__ = ["ENVIRONMENT_VARIABLE", "cache_folder", "code_fingerprint", "fit_key", "load", "store"]
+@contextlib.contextmanager
+def locked(key: str) -> Iterator[None]:
+    """Hold ``key``'s lock while checking the cache and sampling (a no-op when the cache is off).
+
+    Parallel processes that need the same fit then sample it once: the first samples and stores it,
+    the others wait for the lock and read it back. The lock is an exclusive ``fcntl.flock`` on
+    ``<key>.lock`` in the cache folder, released when the block ends or the process dies; where
+    ``fcntl`` is missing (Windows) nothing is locked and parallel processes may sample a key twice
+    (with the same draws).
+
+    Parameters
+    ----------
+    key : str
+        A key of :func:`fit_key`.
+
+    Yields
+    ------
+    None
+        Inside the block the caller holds the key's lock.
+    """
+    folder = cache_folder()
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        fcntl = None
+    if folder is None or fcntl is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{key}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+__all__ = ["ENVIRONMENT_VARIABLE", "cache_folder", "code_fingerprint", "fit_key", "load", "locked", "store"]
