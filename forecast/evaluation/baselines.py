@@ -523,3 +523,34 @@ def baseline_samples(
         out[SEASONAL_NAIVE][i] = seasonal_naive(known, t, z)
         out[ETS][i] = ets(known, t, z, ets_rng)
     return out
+
+
+def persistence_samples(
+    history: History, targets: pd.DataFrame, origin: pd.Timestamp | str, z: np.ndarray
+) -> np.ndarray:
+    """Log draws of the persistence baseline alone, for targets that may have begun before the origin.
+
+    Unlike :func:`baseline_samples`, a flow target may have begun before the origin (an official
+    in-year forecast): persistence continues the last figure of the same frequency whatever the
+    target's start. ``z = 0`` gives the point forecast (the median) exactly.
+
+    Parameters
+    ----------
+    history : History
+        The history known at the origin (``full.until(origin)``).
+    targets : pandas.DataFrame
+        One row per target with the columns of :data:`TARGET_COLUMNS`.
+    origin : date-like
+        The forecast origin.
+    z : numpy.ndarray
+        Standard normal draws, shape ``(n,)``, shared by every target.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(targets), n)`` on the log scale; a row of NaN where nothing is known.
+    """
+    z = np.asarray(z, dtype=float)
+    known = _Known(history, pd.Timestamp(origin))
+    rows = [persistence(known, t, z) for _, t in targets.reset_index(drop=True).iterrows()]
+    return np.stack(rows) if rows else np.empty((0, z.size))
