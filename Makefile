@@ -11,8 +11,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Test workers: one per core this process may use (nproc honours taskset), at most 4; on one core
 # none (-n 0: in this process). Each test file runs whole on one worker (--dist loadfile), so its
-# module fixtures are built once; the fit cache's lock (forecast/model/fitcache.py) makes the
-# workers sample each shared fit once.
+# module fixtures are built once, in the order tests/conftest.py gives (the longest files first);
+# the fit cache's lock (forecast/model/fitcache.py) makes the workers sample each shared fit once.
 JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); if [ $$n -gt 4 ]; then echo 4; elif [ $$n -gt 1 ]; then echo $$n; else echo 0; fi)
 
 .PHONY: run test lint docs install clean browser
@@ -31,7 +31,7 @@ run: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder
 
 # The report tests open the pages in a real headless browser: Debian's chromium, installed when absent.
 browser:

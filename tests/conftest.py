@@ -24,6 +24,35 @@ SMALL = {"draws": 1000, "tune": 1000, "chains": 2, "random_seed": 11}
 SMALL_GATE = Thresholds(max_rhat=1.02, min_ess=200, max_divergences=0, min_bfmi=0.3)
 
 
+#: The test files with the longest runs (real MCMC fits, fresh processes), longest first, measured on
+#: a 2-core machine (2026-11-29). Pytest runs them first, and `make test` hands whole files to its
+#: workers in collection order (``--dist loadfile --no-loadscope-reorder``): the long files start at
+#: once and the many short ones fill the workers' time at the end, instead of one long file running
+#: alone after everything else. The first starts the session's fit (:data:`SESSION_FIT`), which the
+#: later ones read from the fit cache. Files not listed keep their order, after these.
+LONGEST_FILES: tuple[str, ...] = (
+    "tests/model/test_forward.py",  # the session fit, about 2 minutes, then six short windows
+    "tests/model/test_reproducible.py",  # two fresh processes with cold compile caches, about 2 minutes
+    "tests/evaluation/test_sbc.py",  # two fits of simulated data
+    "tests/model/test_recovery.py",  # two fits of simulated data
+    "tests/test_examples.py",  # the examples' own smoke fits
+    "tests/evaluation/test_phase_gate.py",  # fits with effects
+    "tests/evaluation/test_backtest.py",  # two origins, in memory and on a dask cluster
+    "tests/test_cli.py",
+    "tests/scenarios/test_engine.py",
+    "tests/model/test_interrupt.py",
+    "tests/evaluation/test_official.py",
+    "tests/reports/test_reports.py",
+    "tests/test_readme.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run :data:`LONGEST_FILES` first, in their order (each file's tests stay together and in order)."""
+    rank = {path: i for i, path in enumerate(LONGEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(LONGEST_FILES)))
+
+
 def pytest_configure(config):
     """Turn on the fit cache (forecast/model/fitcache.py) for the whole run, examples included.
 

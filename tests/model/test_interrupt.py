@@ -25,6 +25,9 @@ import nutpie
 import forecast
 from forecast.model import ChainModel, ModelSettings
 
+# a test run started in the background (`make test &` in a script) passes SIGINT on as ignored, and
+# Python then installs no KeyboardInterrupt handler; at a terminal a user's Ctrl-C has Python's handler
+signal.signal(signal.SIGINT, signal.default_int_handler)
 warnings.simplefilter("ignore")
 started = []
 original = nutpie.sample
