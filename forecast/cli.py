@@ -50,9 +50,7 @@ import pandas as pd
 from forecast import __version__
 from forecast import names as N
 from forecast.data import DataValidationError, History, MergeConflictError, load_history
-from forecast.names import PHASES
-
-LANGUAGES = ("nl", "en")
+from forecast.names import LANGUAGES, PHASES
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2

@@ -658,6 +658,22 @@ OFFICIAL_FORECAST_TARGETS: dict[str, str] = {
 }
 
 
+# =========================================================================== languages
+#: The languages of the reports, the phase-gate verdicts and the command line's ``--lang``: Dutch
+#: (the default) and English.
+LANGUAGES: tuple[str, ...] = ("nl", "en")
+
+# --------------------------------------------------------------------------- likelihood kinds
+#: How an observation row is compared with the model (the design's ``lik`` column, read by the fused
+#: likelihood :mod:`forecast.model.obslik` and its numpy twin): a count on the log scale, a rate or
+#: share on the logit scale, a signed quantity (the taakstelling backlog) on its own scale.
+LIK_LOG = 0
+LIK_LOGIT = 1
+LIK_IDENTITY = 2
+#: The transform of each likelihood kind, by name.
+LIK_TRANSFORM: dict[int, str] = {LIK_LOG: "log", LIK_LOGIT: "logit", LIK_IDENTITY: "identity"}
+
+
 # =========================================================================== scenarios (policy measures)
 # Block owned by forecast.scenarios: measure effect targets, effect kinds, phases, bundles.
 

@@ -937,8 +937,8 @@ class PhaseEvaluation:
         ValueError
             When ``lang`` is not ``"nl"`` or ``"en"``.
         """
-        if lang not in ("nl", "en"):
-            raise ValueError(f"lang must be 'nl' or 'en', got {lang!r}")
+        if lang not in N.LANGUAGES:
+            raise ValueError(f"lang must be one of {', '.join(N.LANGUAGES)}, got {lang!r}")
         import pymc as pm
         import pytensor
         from matplotlib.figure import Figure

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from forecast import names as N
 from forecast.model.dynamics import FLOWS, STOCKS, ChainInputs
 
 #: support of the nareis application lag (months 0..12 after the grant: most apply within three months)
@@ -54,7 +55,13 @@ OBS_TYPES = {
     # realised numbers between editions are of the order of 500 persons.
     "linear": {"learned": False, "scale": 10000.0, "fixed": 500.0},
 }
-LIK_CODE = {"flow": 0, "stock": 0, "rate": 1, "share": 1, "linear": 2}
+LIK_CODE = {
+    "flow": N.LIK_LOG,
+    "stock": N.LIK_LOG,
+    "rate": N.LIK_LOGIT,
+    "share": N.LIK_LOGIT,
+    "linear": N.LIK_IDENTITY,
+}
 TYPE_OF_KIND = {"flow": "flow", "stock": "stock", "rate": "rate", "share": "rate", "linear": "linear"}
 
 F_IR = ("instroom", "repeat")
@@ -532,7 +539,7 @@ class Design:
         ``residual_of``) plus ``num_agg`` and ``den_agg`` (its
         aggregates), ``group`` (index into ``groups``), ``obs_type`` and ``type_index`` (its
         type in :data:`OBS_TYPES`), ``scale_index`` (index into ``scales``),
-        ``lik`` (0 log, 1 logit, 2 identity scale), ``noise_sd`` (the
+        ``lik`` (:data:`forecast.names.LIK_LOG`, ``LIK_LOGIT`` or ``LIK_IDENTITY``), ``noise_sd`` (the
         fixed noise sd on that scale), ``latent`` and ``denominator`` (in words), ``transform``
         and ``reference``.
     unused : pandas.DataFrame
@@ -577,7 +584,9 @@ class Design:
         """Observed values of the rows on their model scale: log, logit or unchanged (per ``lik``)."""
         y, lik = self.rows.value.to_numpy(float), self.rows.lik.to_numpy()
         with np.errstate(all="ignore"):
-            return np.where(lik == 0, np.log(np.abs(y)), np.where(lik == 1, np.log(y / (1 - y)), y))
+            return np.where(
+                lik == N.LIK_LOG, np.log(np.abs(y)), np.where(lik == N.LIK_LOGIT, np.log(y / (1 - y)), y)
+            )
 
 
 def _flow_weights(start, T, ps, pe) -> np.ndarray:
@@ -778,7 +787,7 @@ def build_design(history, start: str, end: str) -> Design:
         agg = "sum over period" if kind in ("flow", "rate") else "at month end nearest the date"
         cols["latent"].append(f"{'+'.join(num)} ({agg})")
         cols["denominator"].append("+".join(den) if den else "")
-        cols["transform"].append({0: "log", 1: "logit", 2: "identity"}[LIK_CODE[kind]])
+        cols["transform"].append(N.LIK_TRANSFORM[LIK_CODE[kind]])
         cols["reference"].append(bool(ref))
     for k, v in cols.items():
         rows[k] = v

@@ -16,6 +16,8 @@ import math
 import numba
 import numpy as np
 
+from forecast.names import LIK_LOG, LIK_LOGIT
+
 
 @numba.njit(cache=True, fastmath=False)
 def obs_loglik_and_grad(
@@ -46,9 +48,9 @@ def obs_loglik_and_grad(
         num = agg[num_agg[i]]
         if num < 1e-12:
             num = 1e-12
-        if lik[i] == 0:
+        if lik[i] == LIK_LOG:
             pred = math.log(num) + bias[g]
-        elif lik[i] == 1:
+        elif lik[i] == LIK_LOGIT:
             den = agg[den_agg[i]]
             r = num / den
             if r > 1.0 - 1e-12:
@@ -65,9 +67,9 @@ def obs_loglik_and_grad(
         dsd = -1.0 / sd + (nu + 1.0) * res * res / (sd * (nu + res * res))
         gsig[k] += dsd * sig[k] / sd
         gbias[g] += dpred
-        if lik[i] == 0:
+        if lik[i] == LIK_LOG:
             gagg[num_agg[i]] += dpred / num
-        elif lik[i] == 1:
+        elif lik[i] == LIK_LOGIT:
             dr = dpred / (r * (1.0 - r))
             gagg[num_agg[i]] += dr / den
             gagg[den_agg[i]] -= dr * num / (den * den)
