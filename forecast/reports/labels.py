@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-LANGUAGES = ("nl", "en")
+import math
+
+from forecast.names import LANGUAGES
+
+#: What a table shows where there is no number.
+MISSING = "–"
 
 _NL = {
     "title": "Prognose opvangbehoefte",
@@ -19,9 +24,9 @@ _NL = {
     "band80": "80%-band",
     "band95": "95%-band",
     "p_exceed": "P(behoefte > capaciteit)",
-    "noodopvang_pm": "noodopvang (persoonsmaanden, gem.)",
-    "cost": "kosten (mln euro, gem.)",
-    "cost_band": "kosten 80%-band (mln euro)",
+    "noodopvang_pm": "noodopvang (persoonsmaanden in de fase, verwacht)",
+    "cost": "kosten in de fase (mln euro, totaal, verwacht)",
+    "cost_band": "kosten in de fase, 80%-band (mln euro)",
     "share": "aandeel statushouders (mediaan)",
     "peak": "piek (mediaan)",
     "places": "plaatsen (mediaan)",
@@ -111,9 +116,9 @@ _EN = {
     "band80": "80% band",
     "band95": "95% band",
     "p_exceed": "P(need > capacity)",
-    "noodopvang_pm": "emergency reception (person-months, mean)",
-    "cost": "cost (million euro, mean)",
-    "cost_band": "cost 80% band (million euro)",
+    "noodopvang_pm": "emergency reception (person-months in the fase, expected)",
+    "cost": "cost over the fase (million euro, total, expected)",
+    "cost_band": "cost over the fase, 80% band (million euro)",
     "share": "statushouder share (median)",
     "peak": "peak (median)",
     "places": "places (median)",
@@ -210,3 +215,71 @@ def labels(lang: str) -> dict[str, str]:
     if lang not in LABELS:
         raise ValueError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
     return LABELS[lang]
+
+
+def number(value: float | None, decimals: int = 0, lang: str = "nl", *, sign: bool = False) -> str:
+    """A number as a reader of ``lang`` writes it: Dutch ``70.824`` and ``0,97``, English ``70,824``.
+
+    Parameters
+    ----------
+    value : float or None
+        The number; None or NaN gives :data:`MISSING`.
+    decimals : int, optional
+        Digits after the decimal separator (default 0).
+    lang : str, optional
+        A language of :data:`LANGUAGES` (default ``"nl"``).
+    sign : bool, optional
+        Write ``+`` before a positive number (differences).
+
+    Returns
+    -------
+    str
+        Thousands grouped (``.`` in Dutch, ``,`` in English), the decimal separator of the language,
+        and never ``-0``: a value that rounds to zero is written without a sign.
+
+    Raises
+    ------
+    ValueError
+        For a language not in :data:`LANGUAGES`.
+
+    Examples
+    --------
+    >>> number(70824.4), number(70824.4, lang="en")
+    ('70.824', '70,824')
+    >>> number(0.974, 2), number(0.974, 2, lang="en")
+    ('0,97', '0.97')
+    >>> number(-0.0004, 3), number(None), number(12.5, 1, sign=True)
+    ('0,000', '–', '+12,5')
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+    if value is None or math.isnan(float(value)):
+        return MISSING
+    x = round(float(value), decimals)
+    if x == 0:
+        x = 0.0  # no "-0": a value that rounds to zero has no sign
+    text = f"{x:{'+' if sign and x != 0 else ''},.{decimals}f}"
+    return text.translate(str.maketrans(",.", ".,")) if lang == "nl" else text
+
+
+def number_band(lo: float, hi: float, lang: str = "nl") -> str:
+    """A band of whole numbers, ``53.231 – 95.278`` (Dutch) or ``53,231 – 95,278`` (English).
+
+    Parameters
+    ----------
+    lo, hi : float
+        The band's ends.
+    lang : str, optional
+        A language of :data:`LANGUAGES` (default ``"nl"``).
+
+    Returns
+    -------
+    str
+        Both ends as :func:`number` writes them, joined by an en dash.
+
+    Examples
+    --------
+    >>> number_band(53231.2, 95278.0)
+    '53.231 – 95.278'
+    """
+    return f"{number(lo, 0, lang)} – {number(hi, 0, lang)}"

@@ -34,7 +34,7 @@ from forecast import __version__, atomic
 from forecast import names as N
 from forecast.model.io import save_tree
 from forecast.reports import figures as F
-from forecast.reports.labels import labels
+from forecast.reports.labels import labels, number, number_band
 from forecast.scenarios.engine import contribution_table, phase_table
 
 #: scenarios drawn in the fan charts (the first two bundles a reader compares)
@@ -76,7 +76,8 @@ def _img(data: bytes, alt: str) -> str:
     return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
 
 
-def _table(df: pd.DataFrame, fmt: dict | None = None, index: bool = True) -> str:
+def _table(df: pd.DataFrame, fmt: dict | None = None, index: bool = True, lang: str = "nl") -> str:
+    """A table in the number format of ``lang`` (:func:`forecast.reports.labels.number`)."""
     fmt = fmt or {}
     return df.to_html(
         index=index,
@@ -84,20 +85,27 @@ def _table(df: pd.DataFrame, fmt: dict | None = None, index: bool = True) -> str
         border=0,
         na_rep="–",
         formatters={c: fmt[c] for c in df.columns if c in fmt},
-        float_format=lambda v: f"{v:,.0f}",
+        float_format=lambda v: number(v, 0, lang),
     )
 
 
-def _persons(v) -> str:
-    return "–" if pd.isna(v) else f"{v:,.0f}"
+class _Formats:
+    """The cell formats of one language: persons (whole), probabilities (2 decimals), percentages."""
 
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
 
-def _prob(v) -> str:
-    return "–" if pd.isna(v) else f"{v:.2f}"
+    def persons(self, v) -> str:
+        return number(v, 0, self.lang)
 
+    def prob(self, v) -> str:
+        return number(v, 2, self.lang)
 
-def _pct(v) -> str:
-    return "–" if pd.isna(v) else f"{100 * v:.0f}%"
+    def pct(self, v) -> str:
+        return "–" if pd.isna(v) else f"{number(100 * v, 0, self.lang)}%"
+
+    def decimals(self, places: int, sign: bool = False):
+        return lambda v: number(v, places, self.lang, sign=sign)
 
 
 def _page(title: str, lang: str, nav: str, body: str, L: dict) -> str:
@@ -145,6 +153,7 @@ class ReportBuilder:
         self.validation = Path(validation) if validation is not None and Path(validation).is_dir() else None
         self.L = labels(lang)
         self.lang = lang
+        self.f = _Formats(lang)
         self.model = model
         self.engine = engine
         self.draws = draws if draws is not None else engine.phase_draws()
@@ -212,7 +221,7 @@ class ReportBuilder:
             {
                 L["median"]: t["need_median"],
                 L["band80"]: [
-                    f"{a:,.0f} – {b:,.0f}" for a, b in zip(t["need_p10"], t["need_p90"], strict=True)
+                    number_band(a, b, self.lang) for a, b in zip(t["need_p10"], t["need_p90"], strict=True)
                 ],
                 L["peak"]: t["peak_need_median"],
                 L["places"]: t["places_median"],
@@ -220,7 +229,7 @@ class ReportBuilder:
                 L["noodopvang_pm"]: t["noodopvang_person_months_mean"],
                 L["cost"]: t["cost_meur_mean"],
                 L["cost_band"]: [
-                    f"{a:,.0f} – {b:,.0f}"
+                    number_band(a, b, self.lang)
                     for a, b in zip(t["cost_meur_p10"], t["cost_meur_p90"], strict=True)
                 ],
                 L["share"]: t["statushouder_share_median"],
@@ -230,15 +239,15 @@ class ReportBuilder:
         return out
 
     def _fmt(self) -> dict:
-        L = self.L
+        L, f = self.L, self.f
         return {
-            L["median"]: _persons,
-            L["peak"]: _persons,
-            L["places"]: _persons,
-            L["p_exceed"]: _prob,
-            L["noodopvang_pm"]: _persons,
-            L["cost"]: _persons,
-            L["share"]: _pct,
+            L["median"]: f.persons,
+            L["peak"]: f.persons,
+            L["places"]: f.persons,
+            L["p_exceed"]: f.prob,
+            L["noodopvang_pm"]: f.persons,
+            L["cost"]: f.persons,
+            L["share"]: f.pct,
         }
 
     def _diagnostics_html(self) -> str:
@@ -281,9 +290,9 @@ class ReportBuilder:
             f"<h2>{_esc(L['provenance'])}</h2>"
             + prov.to_html(header=False, escape=True, border=0)
             + f"<details><summary>{_esc(L['last_obs'])}</summary>"
-            + _table(last, index=False)
+            + _table(last, index=False, lang=self.lang)
             + f"</details><details><summary>{_esc(L['sources'])} ({len(src)})</summary>"
-            + _table(src)
+            + _table(src, lang=self.lang)
             + "</details>"
         )
 
@@ -332,7 +341,7 @@ class ReportBuilder:
             body.append(f"<p>{_esc(L['no_months'])}</p>")
             return _page(title, self.lang, self._nav(fase), "".join(body), L), tables
         key = self._scenario_table(fase, self.bundles)
-        body.append(f"<h2>{_esc(L['key_scenarios'])}</h2>" + _table(key, self._fmt()))
+        body.append(f"<h2>{_esc(L['key_scenarios'])}</h2>" + _table(key, self._fmt(), lang=self.lang))
         body.append(f"<p class='note'><b>{_esc(L['assumptions'])}:</b> {_esc(L['assumptions_text'])}</p>")
         body.append(_img(self._fan(N.OPVANGBEHOEFTE, L["fan_persons"], L["persons"], fase), L["fan_persons"]))
         body.append(
@@ -352,7 +361,7 @@ class ReportBuilder:
         body.append(f"<h2>{_esc(L['all_scenarios'])}</h2>")
         body.append(
             f"<details><summary>{_esc(L['combinations'].format(n=len(combos)))}</summary>"
-            + _table(all_t, self._fmt())
+            + _table(all_t, self._fmt(), lang=self.lang)
             + "</details>"
         )
         tables[f"{fase}_bundles"] = self.table.xs(fase, level=N.DIM_PHASE).loc[self.bundles]
@@ -365,7 +374,7 @@ class ReportBuilder:
             columns={"mean": L["mean"], "median": L["median"], "p_negative": L["p_lower"]}
         )
         ct_show.index.name = L["measure"]
-        body.append(_table(ct_show, {L["p_lower"]: _prob}))
+        body.append(_table(ct_show, {L["p_lower"]: self.f.prob}, lang=self.lang))
         tables[f"{fase}_contributions_need"] = ct
         tables[f"{fase}_contributions_cost"] = contribution_table(self.contrib, "cost_eur").xs(
             fase, level=N.DIM_PHASE
@@ -409,7 +418,10 @@ class ReportBuilder:
             columns={N.SERIES: L["series"], N.DEFINITION: L["definition"]}
         )
         return f"<h2>{_esc(L['fit'])}</h2><p class='note'>{_esc(L['fit_text'])}</p>" + _table(
-            cov, {"cover_50": _prob, "cover_90": _prob, "n": _persons}, index=False
+            cov,
+            {"cover_50": self.f.prob, "cover_90": self.f.prob, "n": self.f.persons},
+            index=False,
+            lang=self.lang,
         )
 
     def _validation_html(self) -> str:
@@ -434,7 +446,12 @@ class ReportBuilder:
             t = pd.read_csv(scores)
             out.append("<details><summary>scores.csv</summary>")
             out.append(
-                _table(t, {c: "{:.3f}".format for c in t.columns if t[c].dtype.kind == "f"}, index=False)
+                _table(
+                    t,
+                    {c: self.f.decimals(3) for c in t.columns if t[c].dtype.kind == "f"},
+                    index=False,
+                    lang=self.lang,
+                )
             )
             out.append("</details>")
         for name in ("crps.png", "pit.png"):
@@ -467,15 +484,20 @@ class ReportBuilder:
                         L["fase"]: L.get(name, name),
                         L["scenario"]: s,
                         L["median"]: r["need_median"],
-                        L["band80"]: f"{r['need_p10']:,.0f} – {r['need_p90']:,.0f}",
-                        L["band95"]: f"{r['need_p2.5']:,.0f} – {r['need_p97.5']:,.0f}",
+                        L["band80"]: number_band(r["need_p10"], r["need_p90"], self.lang),
+                        L["band95"]: number_band(r["need_p2.5"], r["need_p97.5"], self.lang),
                         L["p_exceed"]: r["p_need_exceeds_capacity"],
                         L["cost"]: r["cost_meur_mean"],
                     }
                 )
         head = pd.DataFrame(rows)
         body.append(
-            _table(head, {L["median"]: _persons, L["p_exceed"]: _prob, L["cost"]: _persons}, index=False)
+            _table(
+                head,
+                {L["median"]: self.f.persons, L["p_exceed"]: self.f.prob, L["cost"]: self.f.persons},
+                index=False,
+                lang=self.lang,
+            )
         )
         body.append(f"<p class='note'><b>{_esc(L['assumptions'])}:</b> {_esc(L['assumptions_text'])}</p>")
         body.append(_img(self._fan(N.OPVANGBEHOEFTE, L["fan_persons"], L["persons"], None), L["fan_persons"]))
@@ -543,10 +565,10 @@ def evaluation_page(evaluation, lang: str = "nl", outlook: pd.DataFrame | None =
         verdict: "verdict" if lang == "en" else "oordeel",
     }
     show = t[[c for c in cols if c in t.columns]].rename(columns=cols)
-    num = "{:+.3f}".format
-    fmt = {c: num for c in ("prior", "posterior")}
-    fmt.update({c: "{:.3f}".format for c in ("prior sd", "posterior sd", "94% lo", "94% hi")})
-    fmt.update({"P(>= plan)": _prob, "contraction": _prob, "contractie": _prob})
+    f = _Formats(lang)
+    fmt = {c: f.decimals(3, sign=True) for c in ("prior", "posterior")}
+    fmt.update({c: f.decimals(3) for c in ("prior sd", "posterior sd", "94% lo", "94% hi")})
+    fmt.update({"P(>= plan)": f.prob, "contraction": f.prob, "contractie": f.prob})
     title = f"{'Evaluatie' if lang == 'nl' else 'Evaluation'}: {L.get(fase, fase)}"
     diag = evaluation.diagnostics
     if diag is None:
@@ -559,14 +581,14 @@ def evaluation_page(evaluation, lang: str = "nl", outlook: pd.DataFrame | None =
         banner,
         f"<p>{_esc(evaluation.months_observed_in_phase())} "
         f"{'fitted month(s) in the phase' if lang == 'en' else 'geschatte maand(en) in de fase'}</p>",
-        _table(show, fmt, index=False),
+        _table(show, fmt, index=False, lang=lang),
         _img(F.png(evaluation.figure(lang)), title),
     ]
     if outlook is not None:
         body.append(
             f"<h2>{_esc('Outlook for the next phase' if lang == 'en' else 'Vooruitzicht volgende fase')}</h2>"
         )
-        body.append(_table(outlook, {c: "{:,.2f}".format for c in outlook.columns}))
+        body.append(_table(outlook, {c: f.decimals(2) for c in outlook.columns}, lang=lang))
     nav = '<a href="index.html">' + _esc(L["index_title"]) + "</a>"
     return _page(title, lang, nav, "".join(body), L)
 

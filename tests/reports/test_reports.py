@@ -84,6 +84,25 @@ def test_same_seed_gives_byte_identical_summary_csvs(run_out, tmp_path):
         assert a == b, name
 
 
+def test_numbers_are_written_as_the_reader_writes_them(run_out, tmp_path):
+    """Dutch pages: 70.824 and 0,97; English pages: 70,824 and 0.97; never -0."""
+    import re
+
+    nl = (run_out / "reports" / "normalisatie.html").read_text(encoding="utf-8")
+    assert re.search(r"<td>\d{1,3}(?:\.\d{3})+ – \d{1,3}(?:\.\d{3})+</td>", nl)  # a band: 53.231 – 95.278
+    assert re.search(r"<td>[01],\d\d</td>", nl)  # a probability: 0,97
+    assert not re.search(r"<td>-?\d{1,3}(?:,\d{3})+</td>", nl)  # no English thousands in a Dutch cell
+    assert "kosten in de fase (mln euro, totaal, verwacht)" in nl  # fase totals, not monthly means
+    en_out = tmp_path / "en"
+    args = ["report", "--fit", str(run_out / "fit.nc"), "--fase", "normalisatie", "--seed", "2026"]
+    assert main([*args, "--lang", "en", "--out", str(en_out)]) == 0
+    en = (en_out / "reports" / "normalisatie.html").read_text(encoding="utf-8")
+    assert re.search(r"<td>\d{1,3}(?:,\d{3})+ – \d{1,3}(?:,\d{3})+</td>", en)
+    assert re.search(r"<td>[01]\.\d\d</td>", en)
+    for page in (nl, en):
+        assert not re.search(r"<td>-0(?:[.,]0+)?</td>", page)
+
+
 def test_english_labels(run_out, tmp_path):
     en = tmp_path / "en"
     assert (
