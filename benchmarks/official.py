@@ -38,7 +38,7 @@ def print_tables(forecasts: pd.DataFrame, summary: pd.DataFrame) -> None:
     """Print the per-forecast table and the summary as markdown."""
     head = [
         "official forecast", "made", "target", "outcome", "official (bracket)", "model median [80 %]",
-        "persistence", "|error| official", "model", "persistence",
+        "persistence", "abs. error: official", "model", "persistence",
     ]  # fmt: skip
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
@@ -66,7 +66,7 @@ def print_tables(forecasts: pd.DataFrame, summary: pd.DataFrame) -> None:
     head = [
         "target",
         "n",
-        "median |error| official",
+        "median abs. error: official",
         "model",
         "persistence",
         "model 80 % band held",
