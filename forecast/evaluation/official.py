@@ -61,12 +61,6 @@ from forecast.evaluation.baselines import persistence_samples
 from forecast.model import FitDiagnosticsWarning, planning_occupancy_rate
 from forecast.model.design import build_design
 
-#: The method names of the comparison.
-MODEL = "model"
-OFFICIAL = "official"
-PERSISTENCE = "persistence"
-METHODS: tuple[str, ...] = (MODEL, OFFICIAL, PERSISTENCE)
-
 #: The observation series that holds each official target's outcome.
 OUTCOME_SERIES: dict[str, str] = {
     N.FORECAST_TOTAL_INFLOW: "total_inflow",
@@ -97,7 +91,8 @@ MIN_FIT_MONTHS = 24
 #: The central band of the model whose hits are counted.
 BAND = (0.1, 0.9)
 
-TARGET_COLUMNS: tuple[str, ...] = (
+#: The official forecast's columns kept in every row of :func:`official_targets`.
+FORECAST_COLUMNS: tuple[str, ...] = (
     N.EDITION,
     N.MADE_ON,
     N.FORECAST_TARGET,
@@ -204,7 +199,7 @@ def official_targets(
     -------
     pandas.DataFrame
         One row per official forecast, in file order: the forecast's columns
-        (:data:`TARGET_COLUMNS`), ``origin`` (:func:`origin_of`), ``rate`` (the planning occupancy
+        (:data:`FORECAST_COLUMNS`), ``origin`` (:func:`origin_of`), ``rate`` (the planning occupancy
         rate that converts places to persons; 1 for targets in persons), ``official_point``,
         ``official_low``, ``official_high`` (persons; NaN where the source gives none),
         ``point_from`` (:func:`official_point`), the outcome figure (``series``, ``definition``,
@@ -217,7 +212,7 @@ def official_targets(
     for _, f in official.iterrows():
         target = f[N.FORECAST_TARGET]
         start, end = pd.Timestamp(f[N.TARGET_PERIOD_START]), pd.Timestamp(f[N.TARGET_PERIOD_END])
-        row = {c: f[c] for c in TARGET_COLUMNS}
+        row = {c: f[c] for c in FORECAST_COLUMNS}
         row["origin"] = origin_of(f[N.MADE_ON])
         rate = 1.0
         if target == N.FORECAST_COA_PLACES_NEEDED:
@@ -314,7 +309,7 @@ def predict_at_origin(
         "fit_end": model.settings.end,
         "input_vintage_hash": model.history.input_vintage_hash,
         "targets": len(targets),
-        "seed": origin_seed(settings.random_seed, origin),
+        "seed": seed,
         "diagnostics_passed": bool(diag.passed),
         "max_rhat": diag.max_rhat,
         "divergences": diag.divergences,
