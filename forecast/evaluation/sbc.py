@@ -106,14 +106,37 @@ class SBCResult:
         return out
 
 
-def _simulate_rows(model_pm, design: D.Design, inputs: dict, rng: np.random.Generator, seed: int):
+class _PriorDraws:
+    """One draw of every parameter from the prior per call: ``pm.draw(..., draws=1, random_seed=seed)``
+    with the draw function compiled once (PyMC's ``pm.draw`` compiles it on every call, about 10 s)."""
+
+    def __init__(self, model_pm):
+        from pymc.pytensorf import compile as compile_pymc
+
+        self.names = [v.name for v in (*model_pm.free_RVs, *model_pm.deterministics)]
+        with model_pm:
+            self._fn, updates = compile_pymc(
+                inputs=[], outputs=[model_pm[n] for n in self.names], random_seed=False, return_updates=True
+            )
+        self._rngs = list(updates)
+
+    def __call__(self, seed: int) -> list[np.ndarray]:
+        from pymc.pytensorf import reseed_rngs
+        from pymc.util import _get_seeds_per_chain
+
+        (seed,) = _get_seeds_per_chain(seed, 1)  # as pm.draw seeds its function
+        reseed_rngs(self._rngs, seed)
+        return self._fn()
+
+
+def _simulate_rows(
+    model_pm, prior: _PriorDraws, design: D.Design, inputs: dict, rng: np.random.Generator, seed: int
+):
     """One prior draw of every parameter and the observation rows simulated at it."""
-    import pymc as pm
     import xarray as xr
 
-    names = [v.name for v in (*model_pm.free_RVs, *model_pm.deterministics)]
-    with model_pm:
-        values = pm.draw([model_pm[n] for n in names], draws=1, random_seed=seed)
+    names = prior.names
+    values = prior(seed)
     data = {}
     for name, val in zip(names, values, strict=True):
         dims = ("chain", "draw", *(model_pm.named_vars_to_dims.get(name) or ()))
@@ -175,14 +198,15 @@ def run_sbc(
     design = D.build_design(history, start, end)
     inputs = D.build_inputs(history, start, end)
     base = B.build_model(design, inputs, priors)
+    prior = _PriorDraws(base)
+    compiled = B.CompiledModel(base)  # every simulation refits the same design: one compilation
     rng = np.random.default_rng(random_seed)
     ranks, diags = [], []
     for i in range(n_simulations):
         t0 = time.perf_counter()
-        truth, natural = _simulate_rows(base, design, inputs, rng, random_seed + 1000 + i)
+        truth, natural = _simulate_rows(base, prior, design, inputs, rng, random_seed + 1000 + i)
         sim_design = dataclasses.replace(design, rows=design.rows.assign(value=natural))
-        model = B.build_model(sim_design, inputs, priors)
-        tree = B.sample(model, draws=draws, tune=tune, chains=chains, random_seed=random_seed + i)
+        tree = compiled.sample(sim_design, draws=draws, tune=tune, chains=chains, random_seed=random_seed + i)
         post = tree["posterior"]
         div = int(np.asarray(tree["sample_stats"]["diverging"].values).sum())
         row = {}

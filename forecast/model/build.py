@@ -654,7 +654,37 @@ def _extra2(design: Design) -> np.ndarray:
     return design.rows.noise_sd.to_numpy(float) ** 2
 
 
-def _level_init(design: Design, u: ChainInputs) -> np.ndarray:
+#: The model's data (PyTensor shared variables of these names): the observed values on each row's
+#: model scale, each row's fixed noise variance on that scale, and the sampler's starting path of the
+#: instroom level. Everything else in the model is structure. Shared, so that one compiled model
+#: fits other values of the same design (:class:`CompiledModel`: simulation-based calibration and
+#: parameter recovery refit simulated values of the real design).
+OBS_VALUES = "obs_values"
+OBS_NOISE_VAR = "obs_noise_var"
+LEVEL_START = "instroom_level_start"
+
+
+def observation_data(design: Design) -> dict[str, np.ndarray]:
+    """The data of the model of ``design``: :data:`OBS_VALUES`, :data:`OBS_NOISE_VAR`, :data:`LEVEL_START`.
+
+    Parameters
+    ----------
+    design : Design
+        The observation design.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Each data variable's values (float64; rows, rows and months long).
+    """
+    return {
+        OBS_VALUES: np.ascontiguousarray(design.y_transformed, dtype=np.float64),
+        OBS_NOISE_VAR: np.ascontiguousarray(_extra2(design), dtype=np.float64),
+        LEVEL_START: np.ascontiguousarray(_level_init(design), dtype=np.float64),
+    }
+
+
+def _level_init(design: Design) -> np.ndarray:
     """Initial value of the instroom level: log of the reference monthly first applications
     (interpolated). Only a starting point for the sampler (data-based, like a MAP start), never a prior
     or a value."""
@@ -750,11 +780,13 @@ def build_model(design: Design, inputs: ChainInputs, priors, effects: Sequence[M
         observation biases Normal), or an effect is invalid (:func:`check_effects`).
     """
     import pymc as pm
+    import pytensor
     import pytensor.tensor as pt
 
     from forecast.model.obslik import make_obs_op
 
     priors.require(MODEL_PARAMETERS, domains=PARAMETER_DOMAINS)
+    data = {name: pytensor.shared(value, name=name) for name, value in observation_data(design).items()}
     u = inputs
     T = design.T
     effects = check_effects(effects, u) if effects is not None else None
@@ -794,7 +826,7 @@ def build_model(design: Design, inputs: ChainInputs, priors, effects: Sequence[M
             random=_ar1_t_random,
             signature="(t),(),(),()->(t)",
             dims="month",
-            initval=_level_init(design, u),
+            initval=data[LEVEL_START],
         )
         se = priors["season"]
         if se.distribution != "Normal" or se.params["mu"] != 0:
@@ -859,9 +891,15 @@ def build_model(design: Design, inputs: ChainInputs, priors, effects: Sequence[M
             zb = pm.Normal("obs_bias", mu=mu, sigma=sd, dims="bias")
             bias = pt.set_subtensor(bias[np.array(free)], zb)
         sig = _scales(pm, pt, priors, design, learned)
-        f = make_obs_op(design, design.y_transformed, _extra2(design), OBS_NU)
+        f = make_obs_op(design, data[OBS_VALUES], data[OBS_NOISE_VAR], OBS_NU)
         pm.Potential("obs_loglik", f(latent_vector(out, dyn.PT), bias, sig))
-    model._forecast = {"design": design, "inputs": u, "bias_names": bias_names, "free_bias": free}
+    model._forecast = {
+        "design": design,
+        "inputs": u,
+        "bias_names": bias_names,
+        "free_bias": free,
+        "data": data,
+    }
     if effects is not None:
         model._forecast["effects"] = effects
     return model
@@ -1002,25 +1040,16 @@ def _sample(
 
         compiled = nutpie.compile_pymc_model(model, backend="numba")
         t1 = time.perf_counter()
-        background = nutpie.sample(
+        trace = _run_nutpie(
             compiled,
             draws=draws,
             tune=tune,
             chains=chains,
             cores=cores,
-            seed=random_seed,
-            progress_bar=False,
+            random_seed=random_seed,
             target_accept=target_accept,
             adaptation=adaptation,
-            blocking=False,
         )
-        # nutpie's blocking call answers Ctrl-C by returning the draws made so far, as if the fit had
-        # finished: a truncated fit would then be checked, saved and used. Ctrl-C stops the fit here.
-        try:
-            trace = background.wait()
-        except KeyboardInterrupt:
-            background.cancel()
-            raise
     elif sampler == "pymc":
         t1 = time.perf_counter()
         with model:
@@ -1041,6 +1070,135 @@ def _sample(
     if return_timings:
         return trace, {"compile_s": t1 - t0, "sample_s": t2 - t1, "total_s": t2 - t0}
     return trace
+
+
+def _run_nutpie(compiled, *, draws, tune, chains, cores, random_seed, target_accept, adaptation):
+    import nutpie
+
+    background = nutpie.sample(
+        compiled,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        cores=cores,
+        seed=random_seed,
+        progress_bar=False,
+        target_accept=target_accept,
+        adaptation=adaptation,
+        blocking=False,
+    )
+    # nutpie's blocking call answers Ctrl-C by returning the draws made so far, as if the fit had
+    # finished: a truncated fit would then be checked, saved and used. Ctrl-C stops the fit here.
+    try:
+        return background.wait()
+    except KeyboardInterrupt:
+        background.cancel()
+        raise
+
+
+class CompiledModel:
+    """The model of one design, compiled once, that fits any observed values of that design.
+
+    Compiling the model (about 20 s) costs more than a small fit's sampling. Simulation-based
+    calibration and parameter recovery refit one design's rows many times with simulated values;
+    here they share one compilation. Only the model's data (:func:`observation_data`) change between
+    fits, so a fit here draws exactly what :func:`sample` draws on a model built from the same values
+    (nutpie, same seed: bit for bit).
+
+    Parameters
+    ----------
+    model : pymc.Model
+        A model from :func:`build_model`.
+
+    Examples
+    --------
+    >>> compiled = CompiledModel(build_model(design, inputs, priors))  # doctest: +SKIP
+    >>> simulated = dataclasses.replace(design, rows=design.rows.assign(value=values))  # doctest: +SKIP
+    >>> trace = compiled.sample(simulated, draws=300, tune=300, chains=2)  # doctest: +SKIP
+    """
+
+    def __init__(self, model):
+        import nutpie
+
+        self.model = model
+        self.design: Design = model._forecast["design"]
+        self._data = model._forecast["data"]
+        with exact_float_compile():
+            self._compiled = nutpie.compile_pymc_model(model, backend="numba")
+
+    def sample(
+        self,
+        design: Design | None = None,
+        *,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        random_seed: int = 1,
+        cores: int = 2,
+        target_accept: float = 0.8,
+        adaptation: str = "diag",
+    ):
+        """Sample the posterior given the observed values of ``design`` (nutpie).
+
+        Parameters
+        ----------
+        design : Design, optional
+            The compiled design with other observed values (``rows.value``); default the compiled
+            design itself.
+        draws, tune, chains, random_seed, cores, target_accept, adaptation
+            As for :func:`sample`.
+
+        Returns
+        -------
+        xarray.DataTree
+            The result, as from :func:`sample`.
+
+        Raises
+        ------
+        ValueError
+            When ``design`` differs from the compiled design in anything but the observed values.
+        """
+        design = self.design if design is None else design
+        self._check_same_structure(design)
+        values = observation_data(design)
+        start = self._data[LEVEL_START]
+        before = start.get_value()
+        compiled = self._compiled.with_data(**{k: values[k] for k in (OBS_VALUES, OBS_NOISE_VAR)})
+        # the sampler's starting path is read by the initial point function (PyTensor) at each start
+        start.set_value(values[LEVEL_START])
+        try:
+            return _run_nutpie(
+                compiled,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=cores,
+                random_seed=random_seed,
+                target_accept=target_accept,
+                adaptation=adaptation,
+            )
+        finally:
+            start.set_value(before)
+
+    def _check_same_structure(self, design: Design) -> None:
+        import dataclasses
+
+        base = self.design
+        same_rows = design.rows.drop(columns=N.VALUE).equals(base.rows.drop(columns=N.VALUE))
+        others = [f.name for f in dataclasses.fields(Design) if f.name not in ("rows", "unused")]
+        differ = [n for n in others if not _equal(getattr(design, n), getattr(base, n))]
+        if not same_rows or differ:
+            what = ", ".join((["rows other than their values"] if not same_rows else []) + differ)
+            raise ValueError(
+                f"the design differs from the compiled one in {what}: build and compile its own model "
+                "(only the observed values may change)"
+            )
+
+
+def _equal(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return a is b or (a is not None and b is not None and np.array_equal(a, b))
+    return a == b
 
 
 # ------------------------------------------------------------------------------------------ numpy side

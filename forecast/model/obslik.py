@@ -102,10 +102,11 @@ def make_obs_op(design, y_t, extra2, nu):
         The observation design (:func:`~forecast.model.design.build_design`): its aggregation
         arrays and the rows' ``lik``, ``group`` and ``scale_index`` columns are baked in as
         constants.
-    y_t : numpy.ndarray
+    y_t : numpy.ndarray or pytensor.tensor.TensorVariable
         Shape ``(rows,)``: the observed values on each row's model scale
-        (:attr:`~forecast.model.design.Design.y_transformed`).
-    extra2 : numpy.ndarray
+        (:attr:`~forecast.model.design.Design.y_transformed`); a variable (the model's shared data)
+        stays an input of the Op, an array becomes a constant.
+    extra2 : numpy.ndarray or pytensor.tensor.TensorVariable
         Shape ``(rows,)``: the square of each row's fixed observation noise sd, on the same scale.
     nu : float
         Degrees of freedom of the Student-t errors.
@@ -130,11 +131,18 @@ def make_obs_op(design, y_t, extra2, nu):
         np.ascontiguousarray(design.rows.lik.values, dtype=np.int64),
         np.ascontiguousarray(design.rows.group.values, dtype=np.int64),
         np.ascontiguousarray(design.rows.scale_index.values, dtype=np.int64),
-        np.ascontiguousarray(y_t, dtype=np.float64),
-        np.ascontiguousarray(extra2, dtype=np.float64),
+        _data(y_t),
+        _data(extra2),
     )
     nu = float(nu)
     return _ObsOpFactory.get()(consts, nu)
+
+
+def _data(values):
+    """A float64 array, or a PyTensor variable as it is (data that a compiled model can swap)."""
+    from pytensor.graph.basic import Variable
+
+    return values if isinstance(values, Variable) else np.ascontiguousarray(values, dtype=np.float64)
 
 
 class _ObsOpFactory:
@@ -145,7 +153,7 @@ class _ObsOpFactory:
         if cls._cls is not None:
             return cls._cls
         import pytensor.tensor as pt
-        from pytensor.graph.basic import Apply
+        from pytensor.graph.basic import Apply, Variable
         from pytensor.graph.op import Op
         from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
 
@@ -198,7 +206,9 @@ class _ObsOpFactory:
             op = ObsLogLik(nu)
 
             def f(Z, bias, sig):
-                return op(Z, bias, sig, *[pt.constant(c) for c in consts])[0]
+                return op(Z, bias, sig, *[c if isinstance(c, Variable) else pt.constant(c) for c in consts])[
+                    0
+                ]
 
             return f
 
