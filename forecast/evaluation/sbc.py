@@ -122,10 +122,8 @@ class _PriorDraws:
 
     def __call__(self, seed: int) -> list[np.ndarray]:
         from pymc.pytensorf import reseed_rngs
-        from pymc.util import _get_seeds_per_chain
 
-        (seed,) = _get_seeds_per_chain(seed, 1)  # as pm.draw seeds its function
-        reseed_rngs(self._rngs, seed)
+        reseed_rngs(self._rngs, int(seed))  # as pm.draw(..., draws=1, random_seed=seed) seeds its function
         return self._fn()
 
 

@@ -1145,8 +1145,20 @@ class CompiledModel:
         design : Design, optional
             The compiled design with other observed values (``rows.value``); default the compiled
             design itself.
-        draws, tune, chains, random_seed, cores, target_accept, adaptation
-            As for :func:`sample`.
+        draws : int, optional
+            Draws per chain after tuning (default 1000).
+        tune : int, optional
+            Tuning steps per chain (default 1000).
+        chains : int, optional
+            Number of chains (default 4).
+        random_seed : int, optional
+            Seed of the sampler (default 1, as :func:`sample`).
+        cores : int, optional
+            How many chains run in parallel (default 2).
+        target_accept : float, optional
+            Target acceptance rate of the step size adaptation (default 0.8).
+        adaptation : str, optional
+            nutpie's mass matrix adaptation (default ``"diag"``).
 
         Returns
         -------
