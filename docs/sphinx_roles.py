@@ -6,6 +6,10 @@ This hook drops the role prefix; a target written with its full path (``forecast
 with Sphinx's ``~`` to show only the last name) becomes an optional cross-reference that
 mkdocs-autorefs turns into a link when that object is on an API page, and into plain code when it
 is not (no warning either way).
+
+The docstrings' reStructuredText block markers are dropped too: a paragraph ending in ``::`` (a
+literal block follows, which Markdown already renders as code) ends in one colon, and a
+``.. math::`` line before its (code-rendered) formula goes. Inline ``:math:`` shows as code.
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ import html
 import re
 from typing import Any
 
-ROLE = re.compile(r":(?:class|func|meth|attr|mod|data|exc|obj):<code>(~?)([^<]*)</code>")
+ROLE = re.compile(r":(?:class|func|meth|attr|mod|data|exc|obj|math):<code>(~?)([^<]*)</code>")
+#: reST block markers as Markdown renders them: ``.. math::`` as a paragraph, ``text::`` at a paragraph's end.
+MATH_DIRECTIVE = re.compile(r"<p>\.\. math::</p>\s*|(?<=<code>)\.\. math::\s*\n")
+LITERAL_MARKER = re.compile(r"(?<=[^\s:])::</p>")
 
 
 def _replace(match: re.Match[str]) -> str:
@@ -26,7 +33,9 @@ def _replace(match: re.Match[str]) -> str:
 
 
 def render_roles(content: str) -> str:
-    """Replace every rendered role in a page's HTML."""
+    """Replace every rendered role, and drop the reST block markers, in a page's HTML."""
+    content = MATH_DIRECTIVE.sub("", content)
+    content = LITERAL_MARKER.sub(":</p>", content)
     return ROLE.sub(_replace, content)
 
 

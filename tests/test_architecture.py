@@ -40,3 +40,61 @@ def test_a_lower_layer_never_imports_a_higher_one(layer):
     for path in sorted((PACKAGE / layer).rglob("*.py")):
         bad = imported_layers(path) - ALLOWED[layer]
         assert not bad, f"{path.relative_to(PACKAGE.parent)} imports {sorted(bad)}"
+
+
+# --------------------------------------------------------------------------- private names stay home
+BENCHMARKS = PACKAGE.parent / "benchmarks"
+
+
+def _defined_here(tree: ast.AST) -> set[str]:
+    """Every name the module binds itself: functions, classes, assigned names and attributes, arguments."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Name | ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.id if isinstance(node, ast.Name) else node.attr)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+    return names
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_uses(source: str) -> list[str]:
+    """``_private`` names (not dunders) a module takes from elsewhere: imported, or read as an
+    attribute (``module._name``, ``obj._method``) that the module does not define itself."""
+    tree = ast.parse(source)
+    own = _defined_here(tree)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            found += [
+                f"line {node.lineno}: from {node.module} import {a.name}"
+                for a in node.names
+                if _private(a.name)
+            ]
+        elif isinstance(node, ast.Attribute) and _private(node.attr) and node.attr not in own:
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+@pytest.mark.parametrize("folder", [PACKAGE, BENCHMARKS], ids=["forecast", "benchmarks"])
+def test_no_module_uses_a_private_name_of_another(folder):
+    """A ``_private`` function, constant or method is used only in the module that defines it: what
+    another module needs is public, documented and tested (issue #17)."""
+    bad = {
+        str(path.relative_to(PACKAGE.parent)): uses
+        for path in sorted(folder.rglob("*.py"))
+        if (uses := private_uses(path.read_text(encoding="utf-8")))
+    }
+    assert not bad, bad
+
+
+def test_the_private_name_check_catches_both_forms():
+    source = "from forecast.model.build import _rv\nimport forecast.model.build as B\nB._KNOTS\nengine._col\n"
+    assert len(private_uses(source)) == 3
+    own = "class E:\n    def _f(self):\n        return self._g\n    _g = 1\ndef h(e):\n    return e._f()\n"
+    assert private_uses(own) == []

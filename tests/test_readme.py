@@ -33,6 +33,21 @@ def code_lines(block: str) -> list[str]:
     return [line for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
+def test_make_run_installs_only_what_the_main_job_needs():
+    """``make run`` installs the package and its runtime dependencies, no test or docs tools; ``make
+    test`` adds the dev extras (a dry run of every step, as on a fresh machine)."""
+    import subprocess
+
+    def steps(target: str) -> str:
+        dry = subprocess.run(["make", "-n", "-B", target], cwd=README.parent, capture_output=True, text=True)
+        assert dry.returncode == 0, dry.stderr
+        return dry.stdout
+
+    run = steps("run")
+    assert "pip install --quiet -e .\n" in run and "[dev]" not in run and "forecast run --out out" in run
+    assert 'pip install --quiet -e ".[dev]"' in steps("test")
+
+
 def test_the_readme_has_the_examples_in_the_expected_order():
     blocks = python_blocks(README.read_text(encoding="utf-8"))
     assert len(blocks) >= 3

@@ -133,7 +133,7 @@ def validate_official_forecasts(rows: list[tuple[int, dict[str, str]]], source: 
                 bad(f"unparseable {column}: {exc}")
                 ok = False
                 continue
-            if why := V._date_window_problem(column, dates[column]):
+            if why := V.date_window_problem(column, dates[column]):
                 bad(why)
                 ok = False
         unit = raw[N.UNIT].strip()

@@ -521,8 +521,22 @@ def _flow_period_problem(start: dt.date, end: dt.date) -> str | None:
     return None
 
 
-def _date_window_problem(column: str, day: dt.date) -> str | None:
-    """Why a date lies outside the accepted window, or None when it is inside."""
+def date_window_problem(column: str, day: dt.date) -> str | None:
+    """Why a date lies outside the accepted window, or None when it is inside.
+
+    Parameters
+    ----------
+    column : str
+        The date's column, named in the answer.
+    day : datetime.date
+        The date.
+
+    Returns
+    -------
+    str or None
+        The reason, naming the window :data:`forecast.names.EARLIEST_DATE` ..
+        :data:`forecast.names.LATEST_DATE`; None inside it.
+    """
     window = f"dates must lie in {N.EARLIEST_DATE}..{N.LATEST_DATE}"
     if day < N.EARLIEST_DATE:
         return f"{column} {day} is before the earliest accepted date {N.EARLIEST_DATE} ({window})"
@@ -636,12 +650,12 @@ def validate_records(
         dates = ((N.PERIOD_START, start), (N.PERIOD_END, end))
         if start == end:  # a stock: one date, reported once
             dates = ((f"{N.PERIOD_START} = {N.PERIOD_END}", start),)
-        outside = [why for column, day in dates if (why := _date_window_problem(column, day))]
+        outside = [why for column, day in dates if (why := date_window_problem(column, day))]
         for why in outside:
             bad(why)
             ok = False
         if announced is not None:
-            if why := _date_window_problem(N.ANNOUNCED, announced):
+            if why := date_window_problem(N.ANNOUNCED, announced):
                 bad(why)
                 ok = False
             elif announced > today:
@@ -906,7 +920,7 @@ def validate_events(rows: Iterable[tuple[int, Mapping[str, str]]], source: str) 
         outside = [
             why
             for column, day in ((N.EVENT_START, start), (N.EVENT_END, end))
-            if day is not None and (why := _date_window_problem(column, day))
+            if day is not None and (why := date_window_problem(column, day))
         ]
         for why in outside:
             bad(why)

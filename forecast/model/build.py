@@ -25,7 +25,7 @@ Formulation (monthly; see dynamics.py for the chain itself and docs/model.md for
   level as known (``ind_decision_capacity``; ``capacity_unfunded`` before the first statement) times
   ``exp`` of a deviation that is a stationary AR(1) on yearly knots: it reverts to the funded level.
 * repeat share, decision hazard and grant rate: **centred** random walks on **yearly** knots
-  (:data:`_KNOTTED`), linearly interpolated to months. The housing hazard before 2019 is one constant
+  (:data:`KNOTTED`), linearly interpolated to months. The housing hazard before 2019 is one constant
   monthly share.
 * nareis: a queue of its own: applications follow grants (gamma lag), the IND decides them at a hazard
   and, from 2021, within a share of its capacity; positive decisions arrive after a second gamma lag
@@ -217,7 +217,7 @@ PARAMETER_DOMAINS: dict[str, Domain] = {
 #: Knotted paths: centred Gaussian random walks on yearly knots, linearly interpolated to months (the data
 #: pin each knot, so non-centred innovations would be strongly anti-correlated: a stiff posterior). The
 #: innovations and the initial value are kept as deterministics under their names here.
-_KNOTTED = {  # path name -> (initial-value prior, step-sd prior, innovation variable)
+KNOTTED = {  # path name -> (initial-value prior, step-sd prior, innovation variable)
     "logit_repeat": ("repeat_logit0", "repeat_sigma", "repeat_z"),
     "logit_hazard": ("hazard_logit0", "hazard_sigma", "hazard_z"),
     "logit_grant": ("grant_logit0", "grant_sigma", "grant_z"),
@@ -604,7 +604,7 @@ def rule_ratio_path(log_ratio, u: ChainInputs, xp):
 
 def _chain_params(q: Mapping[str, Any], u: ChainInputs, W: Mapping[str, np.ndarray], xp) -> ChainParams:
     """Raw model variables ``q`` (PyTensor, or numpy with leading batch dims) -> :class:`ChainParams`."""
-    paths = {path: q[f"{path}_knots"] @ W[path].T for path in _KNOTTED}
+    paths = {path: q[f"{path}_knots"] @ W[path].T for path in KNOTTED}
     ratio = (
         rule_ratio_path(q["taak_log_ratio_missing"], u, xp) if len(u.rule_halves) else 0.0 * u.taak_rule_mask
     )
@@ -799,8 +799,8 @@ def build_model(design: Design, inputs: ChainInputs, priors, effects: Sequence[M
     learned = [sc for sc in design.scales if ":" in sc]
     coords = {
         "month": np.arange(T),
-        **{f"{p}_step": np.arange(W[p].shape[1] - 1) for p in _KNOTTED},
-        **{f"{p}_knot": np.arange(W[p].shape[1]) for p in _KNOTTED},
+        **{f"{p}_step": np.arange(W[p].shape[1] - 1) for p in KNOTTED},
+        **{f"{p}_knot": np.arange(W[p].shape[1]) for p in KNOTTED},
         "capacity_dev_knot": np.arange(W["capacity_dev"].shape[1]),
         "month_of_year": np.arange(12),
         "rule_half": list(u.rule_halves),
@@ -832,7 +832,7 @@ def build_model(design: Design, inputs: ChainInputs, priors, effects: Sequence[M
         if se.distribution != "Normal" or se.params["mu"] != 0:
             raise ValueError("season must be Normal(mu=0, sigma) (zero-sum over the 12 months)")
         q["season"] = pm.ZeroSumNormal("season", sigma=se.params["sigma"], dims="month_of_year")
-        for path, (x0, sg, z) in _KNOTTED.items():
+        for path, (x0, sg, z) in KNOTTED.items():
             q[sg] = _rv(pm, priors, sg)
             k0 = priors[x0]
             if k0.distribution != "Normal":
@@ -1218,7 +1218,7 @@ def _equal(a, b) -> bool:
 _POSTERIOR_PATHS = (
     "nareis_app_ratio",
     "instroom_level",
-    *(f"{path}_knots" for path in _KNOTTED),
+    *(f"{path}_knots" for path in KNOTTED),
     CAPACITY_DEV,
     "taak_log_ratio_missing",
 )

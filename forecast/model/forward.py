@@ -285,7 +285,7 @@ class Forward:
         self._paths = {"log_level": mean[:, None] + x}
         knots = B.knot_months(inputs)
         for path in FORWARD_PATHS:
-            _, sigma_name, _ = B._KNOTTED[path]
+            _, sigma_name, _ = B.KNOTTED[path]
             fitted = flat(post[f"{path}_knots"].values)  # (n, K)
             pos = np.asarray(knots[path])
             n_new = int(np.ceil(max(T + H - 1 - pos[-1], 0) / B.KNOT_STEP)) + 1

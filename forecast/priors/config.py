@@ -318,7 +318,29 @@ def _as_domain(domain: Domain | str) -> Domain:
     return domain if isinstance(domain, Domain) else Domain(domain)
 
 
-def _check_entry(name: str, raw: Any, file: str) -> Prior:
+def check_entry(name: str, raw: Any, file: str) -> Prior:
+    """Check one prior's table as read from a file and return it as a :class:`Prior`.
+
+    Parameters
+    ----------
+    name : str
+        The prior's name (the table's key).
+    raw : mapping
+        The table: ``distribution``, its parameters, and the metadata fields (:data:`META`).
+    file : str
+        The file it came from, named in every error.
+
+    Returns
+    -------
+    Prior
+        The checked prior.
+
+    Raises
+    ------
+    PriorConfigError
+        Naming the file and the prior: not a table, a missing or unknown distribution, missing
+        metadata, an unknown, missing or invalid parameter.
+    """
     where = f"{file} [{name}]"
     if not isinstance(raw, Mapping):
         raise PriorConfigError(f"{where}: expected a table of fields, got {type(raw).__name__}")
@@ -511,7 +533,7 @@ class PriorConfig:
         priors = {}
         for name, raw in data.items():
             entry = {k: v for k, v in raw.items() if k != "name"}
-            priors[name] = _check_entry(name, entry, file)
+            priors[name] = check_entry(name, entry, file)
         return cls(priors)
 
     def to_json(self) -> str:
@@ -656,7 +678,7 @@ def load_priors(
         for name, raw in data.items():
             if name in priors:
                 raise PriorConfigError(f"{path.name} [{name}]: already defined in {priors[name].file}")
-            priors[name] = _check_entry(name, raw, path.name)
+            priors[name] = check_entry(name, raw, path.name)
     config = PriorConfig(priors)
     if required is not None:
         config.require(required, domains=domains)

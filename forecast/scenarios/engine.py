@@ -474,6 +474,22 @@ class ScenarioEngine:
         model as ``obligation_off`` (the measure's axis x its ramp, ``(1, *S, H)``) and
         ``voluntary_share`` (its draws, ``(m, 1, ..., 1)``); when it is on in no scenario and month,
         nothing is passed, so the numbers are exactly those of the chain with the obligation."""
+        x, switch, raised, extra = self._effect_terms(draws, active)
+        mult = {t: np.exp(v) for t, v in x.items() if N.EFFECT_TARGETS[t] == N.EFFECT_LOG_MULTIPLIER}
+        out = self.forward.simulate(mult, draws, extra, **switch)
+        cap = self.capacity.places + raised + x.get(N.TARGET_REGULAR_CAPACITY, 0.0)
+        m = len(range(*draws.indices(self.forward.n)))
+        out[N.REGULAR_CAPACITY] = np.maximum(
+            np.broadcast_to(
+                cap, (m, *np.shape(cap)[1:]) if np.ndim(cap) > 1 else (m, *(1,) * extra, len(self.months))
+            ),
+            0.0,
+        )
+        return out
+
+    def _effect_terms(self, draws: slice, active: np.ndarray | None) -> tuple[dict, dict, Any, int]:
+        """The summed effect terms per target (``(m, *S, H)`` compact), the switch arguments, the places
+        raised by level effects, and the number of scenario axes."""
         axes, shape = self._activity(active)
         extra = len(shape)
         x: dict[str, Any] = {}
@@ -497,17 +513,41 @@ class ScenarioEngine:
         for target, term in self._stress_terms.items():  # stress: the same in every scenario
             t = term[draws].reshape(-1, *(1,) * extra, len(self.months))
             x[target] = t if target not in x else x[target] + t
-        mult = {t: np.exp(v) for t, v in x.items() if N.EFFECT_TARGETS[t] == N.EFFECT_LOG_MULTIPLIER}
-        out = self.forward.simulate(mult, draws, extra, **switch)
-        cap = self.capacity.places + raised + x.get(N.TARGET_REGULAR_CAPACITY, 0.0)
-        m = len(range(*draws.indices(self.forward.n)))
-        out[N.REGULAR_CAPACITY] = np.maximum(
-            np.broadcast_to(
-                cap, (m, *np.shape(cap)[1:]) if np.ndim(cap) > 1 else (m, *(1,) * extra, len(self.months))
-            ),
-            0.0,
-        )
-        return out
+        return x, switch, raised, extra
+
+    def multipliers(self, scenarios: Any = None, draws: slice | None = None) -> xr.Dataset:
+        r"""The multiplier of every multiplied flow or rate under the given scenarios, as the chain uses it.
+
+        For a target :math:`g` (:data:`forecast.names.MULTIPLIER_TARGETS`), scenario :math:`s`, draw
+        :math:`i` and month :math:`t`,
+        :math:`m_{g,s,i,t} = \exp\big(\sum_{e \to g} a_{s,e}\, r_{e,t}\, \theta_{e,i}\big)`: the sum
+        over the effects on :math:`g` of the measure's activity in the scenario (0/1), its ramp in the
+        month and the effect's draw (plus a stress term, when asked for). A target no active measure
+        touches has multiplier 1.
+
+        Parameters
+        ----------
+        scenarios : None, str, sequence of str or xarray.DataArray
+            As in :meth:`simulate`; default all bundles.
+        draws : slice, optional
+            Of the flattened draws; default all.
+
+        Returns
+        -------
+        xarray.Dataset
+            One variable per target, dims (scenario, draw, month) over the flattened draws.
+        """
+        grid = self._scenarios(scenarios)
+        act = self.measures.active(grid)
+        sl = draws or slice(None)
+        x, _, _, _ = self._effect_terms(sl, act)
+        m, S, H = len(range(*sl.indices(self.forward.n))), act.shape[0], len(self.months)
+        data = {}
+        for target in N.MULTIPLIER_TARGETS:
+            log_m = np.broadcast_to(x.get(target, 0.0), (m, S, H))
+            data[target] = ((N.DIM_DRAW, N.DIM_SCENARIO, N.DIM_MONTH), np.exp(log_m))
+        coords = {N.DIM_SCENARIO: grid[N.DIM_SCENARIO].values, N.DIM_MONTH: self.months}
+        return xr.Dataset(data, coords=coords).transpose(N.DIM_SCENARIO, N.DIM_DRAW, N.DIM_MONTH)
 
     def _chunk(self, draws: slice, active: np.ndarray | None) -> dict[str, np.ndarray]:
         """Every monthly quantity, the capacity-dependent ones included (full scenario shape)."""

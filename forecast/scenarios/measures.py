@@ -72,7 +72,7 @@ import pandas as pd
 import xarray as xr
 
 from forecast import names as N
-from forecast.priors.config import Domain, Prior, PriorConfig, PriorConfigError, _check_entry, check_domain
+from forecast.priors.config import Domain, Prior, PriorConfig, PriorConfigError, check_domain, check_entry
 from forecast.scenarios.files import (
     PolicyConfigError,
     check_fields,
@@ -674,7 +674,7 @@ def _effect(raw: Any, measure_id: str, measure_ramp: int, number: int, file: str
     ramp_months = _ramp_months(raw["ramp_months"], where) if "ramp_months" in raw else measure_ramp
     prior_raw = {k: v for k, v in raw.items() if k not in _EFFECT_FIELDS + _EFFECT_OPTIONAL}
     try:
-        prior = _check_entry(effect_name(measure_id, target), prior_raw, file)
+        prior = check_entry(effect_name(measure_id, target), prior_raw, file)
         if kind == N.EFFECT_SWITCH:  # the draw is a share: its prior must lie in [0, 1]
             share = SWITCH_SHARES.get(target, "the share that sets the switched chain")
             check_domain(prior, Domain("unit_interval", f"kind 'switch': {share}"))

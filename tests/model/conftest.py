@@ -51,7 +51,7 @@ def _prior_draws(u, n, seed=0):
         "taak_log_ratio_missing": rng.normal(0.04, 0.31, (n, len(u.rule_halves))),
         B.CAPACITY_DEV: rng.normal(0, 0.15, (n, W["capacity_dev"].shape[1])),
     }
-    for path, (x0, sig, _z) in B._KNOTTED.items():
+    for path, (x0, sig, _z) in B.KNOTTED.items():
         start = rng.normal(-1.5, 0.5, n)
         q[f"{path}_knots"] = start[:, None] + np.cumsum(rng.normal(0, 0.15, (n, W[path].shape[1])), axis=-1)
         q[x0] = q[f"{path}_knots"][:, 0]

@@ -130,6 +130,32 @@ def test_an_effect_fixed_at_zero_gives_exactly_the_baseline(fitted, engine):
         ScenarioEngine(fitted, random_seed=SEED, effect_draws=bad)
 
 
+def test_the_multipliers_drive_the_chain_to_exactly_the_engines_numbers(engine):
+    """:meth:`ScenarioEngine.multipliers`, fed to the forward chain, give the engine's own need."""
+    switches = {e.measure for e in engine.measures.effects if e.kind == N.EFFECT_SWITCH}
+    rows = xr.DataArray(
+        [[m not in switches for m in engine.measures.ids], [False] * len(engine.measures)],
+        dims=(N.DIM_SCENARIO, N.DIM_MEASURE),
+        coords={N.DIM_SCENARIO: ["all_but_switches", "none"], N.DIM_MEASURE: list(engine.measures.ids)},
+    )
+    mult = engine.multipliers(rows, draws=slice(0, 50))
+    assert set(mult.data_vars) == set(N.MULTIPLIER_TARGETS)
+    assert mult.sizes == {N.DIM_SCENARIO: 2, N.DIM_DRAW: 50, N.DIM_MONTH: len(engine.months)}
+    np.testing.assert_array_equal(mult.sel({N.DIM_SCENARIO: "none"}).to_array().values, 1.0)
+    moved = [
+        t for t in N.MULTIPLIER_TARGETS if not np.all(mult[t].sel({N.DIM_SCENARIO: "all_but_switches"}) == 1)
+    ]
+    assert moved, "the measures act on no multiplied target"
+    got = engine.forward.simulate(
+        {t: mult[t].transpose(N.DIM_DRAW, N.DIM_SCENARIO, N.DIM_MONTH).values for t in moved},
+        slice(0, 50),
+        extra=1,
+    )[N.OPVANGBEHOEFTE]
+    want = engine.simulate(rows, variables=[N.OPVANGBEHOEFTE], draws=slice(0, 50))[N.OPVANGBEHOEFTE]
+    want = want.stack(sample=(N.DIM_CHAIN, N.DIM_DRAW)).transpose("sample", N.DIM_SCENARIO, N.DIM_MONTH)
+    np.testing.assert_array_equal(np.broadcast_to(got, want.shape), want.values)
+
+
 def test_need_is_never_negative(engine, draws):
     for k in ("need_mean", "need_peak", "places_mean", "noodopvang_person_months", "cost_eur"):
         assert float(draws[k].min()) >= 0, k
