@@ -82,3 +82,24 @@ def fitted() -> ChainModel:
 def small_fit() -> tuple[dict, Thresholds]:
     """The CI-sized sampler settings and gate (for tests that sample a model of their own)."""
     return SMALL, SMALL_GATE
+
+
+@pytest.fixture(scope="session")
+def saved_quick_fit(tmp_path_factory):
+    """``forecast fit --quick`` on the bundled history (2 chains x 200 draws after 300 tuning steps,
+    seed 2026; its gate fails), saved: the fit the command-line tests, the reports and the examples
+    share through the fit cache. Tests of what a command does with a fit, not of the fit's numbers,
+    take it: their scenario grids then run over 400 draws, not 4,000 (the numbers are tested on
+    :func:`fitted` in tests/scenarios/)."""
+    import warnings
+
+    from forecast.cli import QUICK
+    from forecast.model import FitDiagnosticsWarning
+
+    model = ChainModel()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitDiagnosticsWarning)
+        model.fit(random_seed=2026, **QUICK)
+    path = tmp_path_factory.mktemp("quick-fit") / "fit.nc"
+    model.save(path)
+    return path

@@ -109,10 +109,9 @@ def test_fit_quick_writes_a_result_that_loads(tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def saved_fit(fitted, tmp_path_factory):
-    path = tmp_path_factory.mktemp("fit") / "fit.nc"
-    fitted.save(path)
-    return path
+def saved_fit(saved_quick_fit):
+    """The quick fit (tests/conftest.py): these tests check what the commands do with a saved fit."""
+    return saved_quick_fit
 
 
 @pytest.mark.slow
