@@ -50,6 +50,7 @@ import pandas as pd
 from forecast import __version__
 from forecast import names as N
 from forecast.data import DataValidationError, History, MergeConflictError, load_history
+from forecast.extras import MissingExtraError, require
 from forecast.names import LANGUAGES, PHASES
 
 EXIT_OK = 0
@@ -92,6 +93,16 @@ def _int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], i
 _positive_int = _int_at_least(1)
 _non_negative_int = _int_at_least(0)
 _seed = _int_at_least(0, MAX_SEED)
+
+
+def _scheduler(text: str) -> str:
+    """A dask scheduler address; refused at once when the ``cluster`` extra is not installed."""
+    try:
+        require("distributed", "cluster", "--scheduler (a dask cluster)")
+    except MissingExtraError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
 
 _DATE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
 
@@ -496,7 +507,7 @@ def _phase_draws(args: argparse.Namespace, engine):
     )
     client = None
     if getattr(args, "scheduler", None):
-        from distributed import Client
+        Client = require("distributed", "cluster", "--scheduler (a dask cluster)").Client
 
         client = Client(args.scheduler)
     try:
@@ -712,7 +723,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         flush=True,
     )
     if args.scheduler:
-        from dask.distributed import Client
+        Client = require("dask.distributed", "cluster", "--scheduler (a dask cluster)").Client
 
         with Client(args.scheduler) as client:
             result = B.backtest(origins, history, settings=settings, client=client, progress=True)
@@ -852,7 +863,10 @@ def _add_scenario_options(p: argparse.ArgumentParser, *, fit: bool) -> None:
         help="posterior draws per chunk, >= 1 (memory; default 500)",
     )
     p.add_argument(
-        "--scheduler", metavar="ADDRESS", help="run the chunks on a dask cluster (scheduler address)"
+        "--scheduler",
+        type=_scheduler,
+        metavar="ADDRESS",
+        help="run the chunks on a dask cluster (scheduler address)",
     )
 
 
@@ -1021,7 +1035,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--serial", action="store_true", help="fit the origins one after the other in this process"
     )
     where.add_argument(
-        "--scheduler", metavar="ADDRESS", help="run the origins on a running dask cluster (scheduler address)"
+        "--scheduler",
+        type=_scheduler,
+        metavar="ADDRESS",
+        help="run the origins on a running dask cluster (scheduler address)",
     )
     _add_history_options(backtest)
     _add_fit_options(backtest)
@@ -1043,7 +1060,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         The exit code: 0 success; 2 bad input (invalid data, priors, measures, saved fit or
-        options: one of the library's input errors, whose message goes to stderr); 3 a fit that
+        options: one of the library's input errors, whose message goes to stderr; or an option
+        that needs an extra that is not installed, :class:`~forecast.extras.MissingExtraError`,
+        whose message names it); 3 a fit that
         failed the diagnostics gate under ``--strict``; 130 interrupted by Ctrl-C (one line,
         :data:`INTERRUPTED`, goes to stderr).
 
@@ -1084,7 +1103,7 @@ _INPUT_ERRORS = (
 
 def _input_errors() -> tuple[type[Exception], ...]:
     """The exception classes that mean bad input (exit code 2): the library's own, nothing wider."""
-    found: list[type[Exception]] = [_BadInput, DataValidationError, MergeConflictError]
+    found: list[type[Exception]] = [_BadInput, DataValidationError, MergeConflictError, MissingExtraError]
     for module, name in _INPUT_ERRORS:
         if module in sys.modules:
             found.append(getattr(sys.modules[module], name))

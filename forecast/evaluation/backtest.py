@@ -81,6 +81,7 @@ from forecast import names as N
 from forecast.data import History, load_history
 from forecast.evaluation import scores as S
 from forecast.evaluation.baselines import BASELINES, SEASONAL_NAIVE, TARGET_COLUMNS, baseline_samples
+from forecast.extras import require
 from forecast.model import ChainModel, FitDiagnosticsWarning, ModelSettings, Thresholds
 from forecast.model import build as B
 from forecast.model import dynamics as dyn
@@ -1226,7 +1227,7 @@ def _on_client(
     settings: BacktestSettings,
     progress: bool,
 ) -> list[OriginResult]:
-    from dask.distributed import as_completed
+    as_completed = require("dask.distributed", "cluster", "a backtest on a dask cluster").as_completed
 
     h, d = client.scatter([history, design], broadcast=True)
     futures = [client.submit(run_origin, o, h, d, settings, pure=False) for o in origins]
@@ -1284,8 +1285,14 @@ def backtest(
     ------
     ValueError
         For a bad origin, or ``keep_models`` with a client or ``parallel=True``.
+    MissingExtraError
+        Before any fit, when statsmodels (the ETS baseline; ``forecast[backtest]``) or, with
+        ``parallel=True``, dask (``forecast[cluster]``) is not installed.
     """
     t0 = time.perf_counter()
+    require("statsmodels", "backtest", "the ETS baseline of the backtests")
+    if parallel and client is None:
+        require("dask.distributed", "cluster", "a parallel backtest (parallel=True)")
     settings = settings or BacktestSettings()
     if overrides:
         settings = BacktestSettings(**{**asdict(settings), **overrides})
@@ -1303,7 +1310,8 @@ def backtest(
     elif client is not None:
         results = _on_client(client, origins, history, design, settings, progress)
     else:
-        from dask.distributed import Client, LocalCluster
+        distributed = require("dask.distributed", "cluster", "a parallel backtest (parallel=True)")
+        Client, LocalCluster = distributed.Client, distributed.LocalCluster
 
         workers = n_workers or min(len(origins), os.cpu_count() or 1)
         with (

@@ -56,6 +56,7 @@ import pandas as pd
 
 from forecast import names as N
 from forecast.data import History
+from forecast.extras import require
 from forecast.model.design import MAPPING
 
 PERSISTENCE = "persistence"
@@ -405,7 +406,10 @@ def _monthly_ets_paths(
     y = y.loc[y.first_valid_index() :] if y.notna().any() else y
     if y.notna().sum() < MIN_MONTHLY:
         return None
-    from statsmodels.tsa.statespace.structural import UnobservedComponents
+    structural = require(
+        "statsmodels.tsa.statespace.structural", "backtest", "the ETS baseline of the backtests"
+    )
+    UnobservedComponents = structural.UnobservedComponents
 
     seasonal = 12 if len(y) >= 36 else None
     model = UnobservedComponents(

@@ -77,6 +77,7 @@ import pandas as pd
 import xarray as xr
 
 from forecast import names as N
+from forecast.extras import require
 from forecast.model import planning_occupancy_rate
 from forecast.model.forward import FORECAST_VARIABLES
 from forecast.scenarios.grid import bundle_grid, scenario_grid
@@ -729,8 +730,8 @@ class ScenarioEngine:
         n_out = len(take)
         bounds = [(a, min(a + chunk_draws, fw.n)) for a in range(0, fw.n, max(int(chunk_draws), 1))]
         if client is not None or lazy:
-            import dask
-            import dask.array as da
+            dask = require("dask", "cluster", "a scenario grid on dask (client= or lazy=True)")
+            da = require("dask.array", "cluster", "a scenario grid on dask (client= or lazy=True)")
 
             task = dask.delayed(_phase_chunk_task, pure=True)
             engine = dask.delayed(self, pure=True) if client is None else client.scatter(self, broadcast=True)
