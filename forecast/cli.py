@@ -390,7 +390,7 @@ def _fit(args: argparse.Namespace, model, out: Path, *, verbose: bool = True):
         f"sampler {args.sampler}, seed {args.seed} ...",
         flush=True,
     )
-    model.fit(sampler=args.sampler, random_seed=args.seed, **runs)
+    model.fit(sampler=args.sampler, random_seed=args.seed, progressbar=False if args.quiet else None, **runs)
     print(model.diagnostics, flush=True)
     model.sample_posterior_predictive(random_seed=args.seed)
     if verbose:
@@ -834,6 +834,11 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sampler", choices=("nutpie", "pymc"), default="nutpie", help="default nutpie")
     p.add_argument(
         "--strict", action="store_true", help="exit with code 3 when the fit fails the diagnostics gate"
+    )
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar during the fit (shown only in a terminal anyway)",
     )
 
 

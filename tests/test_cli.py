@@ -93,7 +93,7 @@ def test_fit_quick_writes_a_result_that_loads(tmp_path, capsys):
     out = tmp_path / "out"
     # the quick preset (2 x 200 draws) cannot reach ESS >= 400: the gate must say so, loudly
     with pytest.warns(FitDiagnosticsWarning, match="FIT FAILED THE DIAGNOSTICS GATE"):
-        assert main(["fit", "--quick", "--seed", "2026", "--out", str(out)]) == 0
+        assert main(["fit", "--quick", "--quiet", "--seed", "2026", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "sampler diagnostics FAILED" in text and "DO NOT USE THESE NUMBERS" in text
     assert "In-sample coverage" in text

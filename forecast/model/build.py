@@ -940,6 +940,7 @@ def sample(
     target_accept: float = 0.8,
     adaptation: str = "diag",
     return_timings: bool = False,
+    progressbar: bool = False,
 ):
     """Sample the posterior with NUTS.
 
@@ -965,6 +966,8 @@ def sample(
         nutpie's mass matrix adaptation (default ``"diag"``); ignored by ``"pymc"``.
     return_timings : bool, optional
         Also return the compile and sampling times (default False).
+    progressbar : bool, optional
+        Show the sampler's own progress bar (default False); the draws are the same either way.
 
     Returns
     -------
@@ -993,6 +996,7 @@ def sample(
             target_accept=target_accept,
             adaptation=adaptation,
             return_timings=return_timings,
+            progressbar=progressbar,
         )
 
 
@@ -1033,6 +1037,7 @@ def _sample(
     target_accept: float,
     adaptation: str,
     return_timings: bool,
+    progressbar: bool,
 ):
     t0 = time.perf_counter()
     if sampler == "nutpie":
@@ -1049,6 +1054,7 @@ def _sample(
             random_seed=random_seed,
             target_accept=target_accept,
             adaptation=adaptation,
+            progressbar=progressbar,
         )
     elif sampler == "pymc":
         t1 = time.perf_counter()
@@ -1060,7 +1066,7 @@ def _sample(
                 cores=cores,
                 random_seed=random_seed,
                 target_accept=target_accept,
-                progressbar=False,
+                progressbar=progressbar,
                 nuts_sampler="pymc",  # PyMC's own NUTS (pm.sample would otherwise pick nutpie)
                 compute_convergence_checks=False,  # the diagnostics gate does this
             )
@@ -1072,7 +1078,9 @@ def _sample(
     return trace
 
 
-def _run_nutpie(compiled, *, draws, tune, chains, cores, random_seed, target_accept, adaptation):
+def _run_nutpie(
+    compiled, *, draws, tune, chains, cores, random_seed, target_accept, adaptation, progressbar=False
+):
     import nutpie
 
     background = nutpie.sample(
@@ -1082,7 +1090,7 @@ def _run_nutpie(compiled, *, draws, tune, chains, cores, random_seed, target_acc
         chains=chains,
         cores=cores,
         seed=random_seed,
-        progress_bar=False,
+        progress_bar=progressbar,
         target_accept=target_accept,
         adaptation=adaptation,
         blocking=False,

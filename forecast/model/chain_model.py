@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
@@ -219,6 +220,7 @@ class ChainModel:
         chains: int = 4,
         random_seed: int = 2026,
         thresholds: Thresholds | None = None,
+        progressbar: bool | None = None,
     ) -> xr.DataTree:
         """Sample the posterior and run the diagnostics gate.
 
@@ -239,6 +241,9 @@ class ChainModel:
         thresholds : Thresholds, optional
             Limits of the diagnostics gate (default: R-hat <= 1.01, ESS >= 400,
             no divergences, E-BFMI >= 0.3).
+        progressbar : bool, optional
+            Show the sampler's progress bar; default: when standard error is a terminal. It does
+            not change the draws (nor the fit cache's key).
 
         Returns
         -------
@@ -269,7 +274,8 @@ class ChainModel:
         with fitcache.locked(key):  # a parallel process sampling the same key: wait and read its draws
             tree = fitcache.load(key)
             if tree is None:  # the same key gives the same draws: sample only what is not in the cache
-                tree = B.sample(model, **run)
+                show = sys.stderr.isatty() if progressbar is None else bool(progressbar)
+                tree = B.sample(model, **run, progressbar=show)
                 fitcache.store(key, tree)
         free = [rv.name for rv in model.free_RVs]
         self.diagnostics = check_fit(tree, var_names=free, thresholds=thresholds)
