@@ -108,8 +108,9 @@ source = "test"
 
 #: the true effects of the simulated data
 TRUTH = {"nareis_proef.nareis": -0.40, "instroom_laat.instroom": 0.0}
-#: the refit: CI-sized (2 chains x 400 draws after 400 tuning steps)
-REFIT = {"draws": 400, "tune": 400, "chains": 2, "random_seed": 7}
+#: the refit: CI-sized (2 chains x 300 draws after 300 tuning steps; every check below passes with 0
+#: divergences, as with 400 x 400)
+REFIT = {"draws": 300, "tune": 300, "chains": 2, "random_seed": 7}
 
 
 def _prior(mu: float = 0.1, sigma: float = 0.1):
