@@ -507,7 +507,7 @@ def _phase_draws(args: argparse.Namespace, engine):
     )
     client = None
     if getattr(args, "scheduler", None):
-        Client = require("distributed", "cluster", "--scheduler (a dask cluster)").Client
+        from distributed import Client  # installed: --scheduler was checked while parsing (_scheduler)
 
         client = Client(args.scheduler)
     try:
@@ -723,7 +723,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         flush=True,
     )
     if args.scheduler:
-        Client = require("dask.distributed", "cluster", "--scheduler (a dask cluster)").Client
+        from dask.distributed import Client  # installed: --scheduler was checked while parsing
 
         with Client(args.scheduler) as client:
             result = B.backtest(origins, history, settings=settings, client=client, progress=True)

@@ -1227,7 +1227,7 @@ def _on_client(
     settings: BacktestSettings,
     progress: bool,
 ) -> list[OriginResult]:
-    as_completed = require("dask.distributed", "cluster", "a backtest on a dask cluster").as_completed
+    from dask.distributed import as_completed  # installed: the caller has a dask Client
 
     h, d = client.scatter([history, design], broadcast=True)
     futures = [client.submit(run_origin, o, h, d, settings, pure=False) for o in origins]
@@ -1310,8 +1310,7 @@ def backtest(
     elif client is not None:
         results = _on_client(client, origins, history, design, settings, progress)
     else:
-        distributed = require("dask.distributed", "cluster", "a parallel backtest (parallel=True)")
-        Client, LocalCluster = distributed.Client, distributed.LocalCluster
+        from dask.distributed import Client, LocalCluster  # installed: checked on entry
 
         workers = n_workers or min(len(origins), os.cpu_count() or 1)
         with (

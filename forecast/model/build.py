@@ -1041,12 +1041,9 @@ def _sample(
 ):
     t0 = time.perf_counter()
     if sampler == "nutpie":
-        import nutpie
-
-        compiled = nutpie.compile_pymc_model(model, backend="numba")
+        compiled = CompiledModel(model)  # the one nutpie path: compiled, then sampled on its own data
         t1 = time.perf_counter()
-        trace = _run_nutpie(
-            compiled,
+        trace = compiled.sample(
             draws=draws,
             tune=tune,
             chains=chains,
@@ -1076,32 +1073,6 @@ def _sample(
     if return_timings:
         return trace, {"compile_s": t1 - t0, "sample_s": t2 - t1, "total_s": t2 - t0}
     return trace
-
-
-def _run_nutpie(
-    compiled, *, draws, tune, chains, cores, random_seed, target_accept, adaptation, progressbar=False
-):
-    import nutpie
-
-    background = nutpie.sample(
-        compiled,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=cores,
-        seed=random_seed,
-        progress_bar=progressbar,
-        target_accept=target_accept,
-        adaptation=adaptation,
-        blocking=False,
-    )
-    # nutpie's blocking call answers Ctrl-C by returning the draws made so far, as if the fit had
-    # finished: a truncated fit would then be checked, saved and used. Ctrl-C stops the fit here.
-    try:
-        return background.wait()
-    except KeyboardInterrupt:
-        background.cancel()
-        raise
 
 
 class CompiledModel:
@@ -1145,6 +1116,7 @@ class CompiledModel:
         cores: int = 2,
         target_accept: float = 0.8,
         adaptation: str = "diag",
+        progressbar: bool = False,
     ):
         """Sample the posterior given the observed values of ``design`` (nutpie).
 
@@ -1167,6 +1139,8 @@ class CompiledModel:
             Target acceptance rate of the step size adaptation (default 0.8).
         adaptation : str, optional
             nutpie's mass matrix adaptation (default ``"diag"``).
+        progressbar : bool, optional
+            Show nutpie's progress bar (default False); the draws are the same either way.
 
         Returns
         -------
@@ -1178,6 +1152,8 @@ class CompiledModel:
         ValueError
             When ``design`` differs from the compiled design in anything but the observed values.
         """
+        import nutpie
+
         design = self.design if design is None else design
         self._check_same_structure(design)
         values = observation_data(design)
@@ -1186,17 +1162,25 @@ class CompiledModel:
         compiled = self._compiled.with_data(**{k: values[k] for k in (OBS_VALUES, OBS_NOISE_VAR)})
         # the sampler's starting path is read by the initial point function (PyTensor) at each start
         start.set_value(values[LEVEL_START])
+        background = nutpie.sample(
+            compiled,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            seed=random_seed,
+            progress_bar=progressbar,
+            target_accept=target_accept,
+            adaptation=adaptation,
+            blocking=False,
+        )
+        # nutpie's blocking call answers Ctrl-C by returning the draws made so far, as if the fit had
+        # finished: a truncated fit would then be checked, saved and used. Ctrl-C stops the fit here.
         try:
-            return _run_nutpie(
-                compiled,
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                cores=cores,
-                random_seed=random_seed,
-                target_accept=target_accept,
-                adaptation=adaptation,
-            )
+            return background.wait()
+        except KeyboardInterrupt:
+            background.cancel()
+            raise
         finally:
             start.set_value(before)
 

@@ -153,7 +153,7 @@ class _ObsOpFactory:
         if cls._cls is not None:
             return cls._cls
         import pytensor.tensor as pt
-        from pytensor.graph.basic import Apply, Variable
+        from pytensor.graph.basic import Apply
         from pytensor.graph.op import Op
         from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
 
@@ -206,9 +206,7 @@ class _ObsOpFactory:
             op = ObsLogLik(nu)
 
             def f(Z, bias, sig):
-                return op(Z, bias, sig, *[c if isinstance(c, Variable) else pt.constant(c) for c in consts])[
-                    0
-                ]
+                return op(Z, bias, sig, *consts)[0]  # make_node: arrays become constants
 
             return f
 

@@ -34,7 +34,7 @@ from forecast import __version__, atomic
 from forecast import names as N
 from forecast.model.io import save_tree
 from forecast.reports import figures as F
-from forecast.reports.labels import labels, number, number_band
+from forecast.reports.labels import MISSING, labels, number, number_band
 from forecast.scenarios.engine import contribution_table, phase_table
 
 #: scenarios drawn in the fan charts (the first two bundles a reader compares)
@@ -102,7 +102,7 @@ class _Formats:
         return number(v, 2, self.lang)
 
     def pct(self, v) -> str:
-        return "–" if pd.isna(v) else f"{number(100 * v, 0, self.lang)}%"
+        return MISSING if pd.isna(v) else f"{number(100 * v, 0, self.lang)}%"
 
     def decimals(self, places: int, sign: bool = False):
         return lambda v: number(v, places, self.lang, sign=sign)

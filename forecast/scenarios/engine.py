@@ -730,8 +730,8 @@ class ScenarioEngine:
         n_out = len(take)
         bounds = [(a, min(a + chunk_draws, fw.n)) for a in range(0, fw.n, max(int(chunk_draws), 1))]
         if client is not None or lazy:
-            dask = require("dask", "cluster", "a scenario grid on dask (client= or lazy=True)")
             da = require("dask.array", "cluster", "a scenario grid on dask (client= or lazy=True)")
+            import dask
 
             task = dask.delayed(_phase_chunk_task, pure=True)
             engine = dask.delayed(self, pure=True) if client is None else client.scatter(self, broadcast=True)
