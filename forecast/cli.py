@@ -62,6 +62,8 @@ INTERRUPTED = "forecast: interrupted; outputs already written are complete, noth
 """The one line printed to stderr on Ctrl-C (exit code :data:`EXIT_INTERRUPTED`)."""
 
 MAX_SEED = 2**32 - 1
+#: ``forecast report --fase all``: every fase page.
+ALL_FASES = "all"
 """The largest ``--seed`` (the samplers and numpy take seeds up to this size)."""
 
 MAX_CAPACITY_FILE_BYTES = 1_000_000
@@ -517,30 +519,26 @@ def _phase_draws(args: argparse.Namespace, engine):
             client.close()
 
 
-def _write_scenarios(engine, draws, dest: Path, *, verbose: bool = True) -> None:
+def _write_scenarios(model, engine, draws, dest: Path, *, verbose: bool = True):
     import xarray as xr
 
     from forecast import atomic
     from forecast.model.io import save_tree
-    from forecast.scenarios import contribution_table, phase_table
+    from forecast.scenarios import RESULT_FILE, scenario_result
 
-    summary = engine.summarise(draws)
-    contrib = engine.contributions(draws, statistics=("need_mean", "noodopvang_person_months", "cost_eur"))
-    monthly = engine.monthly_summary(list(engine.measures.bundles))
-    table = phase_table(summary)
-    need_c = contribution_table(contrib, "need_mean")
-    cost_c = contribution_table(contrib, "cost_eur")
+    result = scenario_result(model, engine, draws)
+    table = result.table()
+    need_c = result.contribution_table("need_mean")
+    cost_c = result.contribution_table("cost_eur")
     # one set: an error or Ctrl-C leaves the previous set of files, never a mix of old and new
     with atomic.output_set(dest, command="scenarios") as stage:
         (stage / "phase_summary.csv").write_text(table.to_csv(float_format="%.6g"), encoding="utf-8")
         (stage / "contributions_need.csv").write_text(need_c.to_csv(float_format="%.6g"), encoding="utf-8")
         (stage / "contributions_cost.csv").write_text(cost_c.to_csv(float_format="%.6g"), encoding="utf-8")
-        save_tree(xr.DataTree(summary), stage / "phase_summary.nc")
-        save_tree(
-            xr.DataTree(contrib.drop_vars(["need_mean", "noodopvang_person_months", "cost_eur"])),
-            stage / "contributions.nc",
-        )
-        save_tree(xr.DataTree(monthly), stage / "bundles_monthly.nc")
+        save_tree(xr.DataTree(result.summary), stage / "phase_summary.nc")
+        save_tree(xr.DataTree(result.contributions), stage / "contributions.nc")
+        save_tree(xr.DataTree(result.monthly), stage / "bundles_monthly.nc")
+        result.save(stage / RESULT_FILE)
     persons = "{:,.0f}".format
     share = "{:.2f}".format
     if verbose:
@@ -553,10 +551,11 @@ def _write_scenarios(engine, draws, dest: Path, *, verbose: bool = True) -> None
         print(need_c[cols].to_string(formatters={c: share if c == "p_negative" else persons for c in cols}))
         print(f"\ncapacity: {engine.capacity.description}\ncosts: {engine.costs.description}")
     print(
-        f"saved {dest}/: phase_summary.csv/.nc, contributions_need.csv, contributions_cost.csv, "
-        "contributions.nc, bundles_monthly.nc",
+        f"saved {dest}/: {RESULT_FILE} (what `forecast report` reads), phase_summary.csv/.nc, "
+        "contributions_need.csv, contributions_cost.csv, contributions.nc, bundles_monthly.nc",
         flush=True,
     )
+    return result
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
@@ -566,28 +565,33 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     model = _load_fit(args, out)
     engine = _engine(args, model, measures)
     draws = _phase_draws(args, engine)
-    _write_scenarios(engine, draws, out / "scenarios")
+    _write_scenarios(model, engine, draws, out / "scenarios")
     return EXIT_OK
 
 
-def _write_reports(args: argparse.Namespace, model, engine, draws, out: Path, fases=None) -> None:
+def _write_reports(args: argparse.Namespace, result, out: Path, fases=None) -> None:
     from forecast.reports import build_reports
 
-    files = build_reports(
-        model, engine, out / "reports", lang=args.lang, fases=fases, draws=draws, validation=out / "backtest"
-    )
+    files = build_reports(result, out / "reports", lang=args.lang, fases=fases, validation=out / "backtest")
     pages = sorted(p.name for p in files if p.suffix == ".html")
     print(f"saved {out / 'reports'}/: {', '.join(pages)}, tables/*.csv, scenario_summary.nc", flush=True)
+
+
+def _load_result(args: argparse.Namespace, out: Path):
+    from forecast.scenarios import ScenarioResult, ScenarioResultError
+
+    folder = Path(args.scenarios) if args.scenarios else out / "scenarios"
+    try:
+        return ScenarioResult.load(folder)
+    except ScenarioResultError as exc:
+        raise _BadInput(f"{exc} (forecast report renders a saved scenario result: --scenarios DIR)") from None
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out)
     _writable(out / "reports")
-    measures = _measures(args)
-    model = _load_fit(args, out)
-    engine = _engine(args, model, measures)
-    draws = _phase_draws(args, engine)
-    _write_reports(args, model, engine, draws, out, fases=[args.fase])
+    result = _load_result(args, out)
+    _write_reports(args, result, out, fases=None if args.fase == ALL_FASES else [args.fase])
     return EXIT_OK
 
 
@@ -787,9 +791,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     steps.start("every combination of the measures, to the end of the last fase")
     engine = _engine(args, model, measures)
     draws = _phase_draws(args, engine)
-    _write_scenarios(engine, draws, out / "scenarios")
+    result = _write_scenarios(model, engine, draws, out / "scenarios")
     steps.start(f"the reports ({args.lang})")
-    _write_reports(args, model, engine, draws, out)
+    _write_reports(args, result, out)
     steps.done()
     if args.strict and not model.diagnostics.passed:
         return EXIT_DIAGNOSTICS_FAILED
@@ -875,10 +879,15 @@ def _add_scenario_options(p: argparse.ArgumentParser, *, fit: bool) -> None:
     )
 
 
-def _add_common(p: argparse.ArgumentParser, *, lang: bool = False) -> None:
-    p.add_argument(
-        "--seed", type=_seed, default=2026, metavar="N", help=f"random seed, 0 .. {MAX_SEED} (default 2026)"
-    )
+def _add_common(p: argparse.ArgumentParser, *, lang: bool = False, seed: bool = True) -> None:
+    if seed:
+        p.add_argument(
+            "--seed",
+            type=_seed,
+            default=2026,
+            metavar="N",
+            help=f"random seed, 0 .. {MAX_SEED} (default 2026)",
+        )
     p.add_argument("--out", metavar="DIR", default="out", help="output folder (default ./out)")
     if lang:
         p.add_argument("--lang", choices=LANGUAGES, default="nl", help="report language: nl (default) or en")
@@ -951,13 +960,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser(
         "report",
-        help="write the HTML report of one fase (and the index page) from a saved fit",
-        description="From a saved fit, run the scenarios and write OUT/reports/<fase>.html and "
-        "OUT/reports/index.html (self-contained, readable offline) with their tables as CSV.",
+        help="write the HTML reports (every fase, or one) from the saved scenario result",
+        description="Render OUT/reports/index.html and the fase pages (self-contained, readable offline) "
+        "with their tables as CSV from the scenario result that `forecast scenarios` or `forecast run` "
+        "saved (OUT/scenarios/scenario_result.nc): no fit and no scenario grid is run again.",
     )
-    rep.add_argument("--fase", required=True, choices=PHASES, help="which fase: " + ", ".join(PHASES))
-    _add_scenario_options(rep, fit=True)
-    _add_common(rep, lang=True)
+    rep.add_argument(
+        "--fase",
+        default=ALL_FASES,
+        choices=(*PHASES, ALL_FASES),
+        help=f"which fase page: {', '.join(PHASES)}, or {ALL_FASES} (default); the index is always written",
+    )
+    rep.add_argument(
+        "--scenarios",
+        metavar="DIR",
+        help="folder of the saved scenario result (default OUT/scenarios)",
+    )
+    _add_common(rep, lang=True, seed=False)
     rep.set_defaults(func=_cmd_report)
 
     evaluate = sub.add_parser(

@@ -24,7 +24,7 @@ import base64
 import html
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -35,19 +35,10 @@ from forecast import names as N
 from forecast.model.io import save_tree
 from forecast.reports import figures as F
 from forecast.reports.labels import MISSING, labels, number, number_band
-from forecast.scenarios.engine import contribution_table, phase_table
+from forecast.scenarios.result import ScenarioResult
 
 #: scenarios drawn in the fan charts (the first two bundles a reader compares)
 KEY_SCENARIOS = (N.BUNDLE_KABINETSBELEID, N.BUNDLE_GEEN_NIEUW_BELEID)
-
-#: observed series drawn over each fitted latent quantity
-OBSERVED = {
-    N.OPVANGBEHOEFTE: "coa_occupancy",
-    "ind_backlog": "ind_backlog",
-    "instroom": "first_applications",
-    "nareis": "nareis",
-    "statushouders": "coa_statushouders",
-}
 
 CSS = """
 body{font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;margin:0;color:#1a1a1a;
@@ -120,77 +111,59 @@ def _page(title: str, lang: str, nav: str, body: str, L: dict) -> str:
 
 
 class ReportBuilder:
-    """Collects what the pages show from a fitted model and its scenario engine.
+    """Renders the pages of a finished scenario result.
 
     Parameters
     ----------
-    model : ChainModel
-        Fitted (or loaded); its posterior predictive is sampled when missing.
-    engine : ScenarioEngine
-        Built on ``model``.
+    result : ScenarioResult
+        :func:`forecast.scenarios.scenario_result` of a fitted model and its engine, or
+        :meth:`ScenarioResult.load` of a saved one: the pages compute nothing themselves.
     lang : {"nl", "en"}
         Language of the labels (Dutch by default).
-    draws : xarray.Dataset, optional
-        :meth:`ScenarioEngine.phase_draws` of the full grid (computed when omitted).
     validation : str or os.PathLike, optional
         The output folder of ``forecast backtest``; when it is an existing folder, the index page
         shows its scores and figures (otherwise it is ignored).
+    pages : collection of str, optional
+        The fases whose pages exist (written now or before): the navigation and the index link only
+        to those. Default: every fase.
 
     Raises
     ------
     ValueError
-        For a language not in :data:`forecast.reports.labels.LANGUAGES`.
+        For a language not in :data:`forecast.names.LANGUAGES`.
     """
 
     def __init__(
         self,
-        model,
-        engine,
+        result: ScenarioResult,
         lang: str = "nl",
-        draws: xr.Dataset | None = None,
         validation: str | os.PathLike | None = None,
+        pages: Collection[str] | None = None,
     ) -> None:
         self.validation = Path(validation) if validation is not None and Path(validation).is_dir() else None
         self.L = labels(lang)
         self.lang = lang
         self.f = _Formats(lang)
-        self.model = model
-        self.engine = engine
-        self.draws = draws if draws is not None else engine.phase_draws()
-        self.summary = engine.summarise(self.draws)
-        self.contrib = engine.contributions(self.draws, ("need_mean", "noodopvang_person_months", "cost_eur"))
-        self.bundles = list(engine.measures.bundles)
+        self.result = result
+        self.summary = result.summary
+        self.bundles = list(result.bundles)
         self.key = [b for b in KEY_SCENARIOS if b in self.bundles] or self.bundles[:2]
-        self.monthly = engine.monthly_summary(self.bundles)
-        lat = model.latent_dataset()
-        hist = [
-            "opvangbehoefte",
-            N.OPVANGBEHOEFTE_PLACES,
-            "ind_backlog",
-            "instroom",
-            "nareis",
-            "statushouders",
+        self.monthly = result.monthly
+        self.history = result.history
+        self.coverage = result.coverage
+        self.table = result.table()
+        ph = result.phases
+        self.phases = [
+            (n, pd.Timestamp(a), pd.Timestamp(b))
+            for n, a, b in zip(ph["fase"], ph["start"], ph["end"], strict=True)
         ]
-        self.history = lat[hist].quantile([0.1, 0.5, 0.9], dim=(N.DIM_CHAIN, N.DIM_DRAW))
-        if "posterior_predictive" not in model.idata.children:
-            model.sample_posterior_predictive(random_seed=engine.random_seed)
-        self.coverage = model.coverage()
-        self.table = phase_table(self.summary)
-        self.phases = [(p.name, p.start, p.end) for p in engine.phases]
+        self.pages = set(pages) if pages is not None else {n for n, _, _ in self.phases}
 
     # ------------------------------------------------------------------ pieces
     def _observed(self, var: str) -> pd.DataFrame | None:
-        series = OBSERVED.get(var)
-        if series is None:
-            return None
-        o = self.model.history.observations
-        o = o[o[N.SERIES] == series]
-        if var in ("instroom", "nareis"):
-            o = o[o["frequency"] == "M"]
-            dates = pd.to_datetime(o[N.PERIOD_START])
-        else:
-            dates = pd.to_datetime(o[N.PERIOD_END])
-        return pd.DataFrame({"date": dates, "value": o[N.VALUE].astype(float), "definition": o[N.DEFINITION]})
+        o = self.result.observed
+        o = o[o["variable"] == var]
+        return o[["date", "value", "definition"]] if len(o) else None
 
     def _fan(self, var: str, title: str, unit: str, fase: str | None, capacity: bool = False) -> bytes:
         fc = {
@@ -251,41 +224,34 @@ class ReportBuilder:
         }
 
     def _diagnostics_html(self) -> str:
-        d = self.model.diagnostics
-        L = self.L
-        if d is None:
+        r, L = self.result, self.L
+        if r.diagnostics is None:
             return f'<div class="banner fail">{_esc(L["diag_failed"])}</div>'
-        cls, text = ("ok", L["diag_passed"]) if d.passed else ("fail", L["diag_failed"])
+        cls, text = ("ok", L["diag_passed"]) if r.diagnostics_passed else ("fail", L["diag_failed"])
         return (
-            f'<div class="banner {cls}">{_esc(L["diagnostics"])}: {_esc(text)}</div><pre>{_esc(str(d))}</pre>'
+            f'<div class="banner {cls}">{_esc(L["diagnostics"])}: {_esc(text)}</div>'
+            f"<pre>{_esc(r.diagnostics)}</pre>"
         )
 
     def _provenance_html(self) -> str:
-        L, m, e = self.L, self.model, self.engine
-        attrs = m.idata.attrs
-        versions = json.loads(attrs.get("versions", "{}"))
+        L, p = self.L, self.result.provenance
+        versions = json.loads(p.get("versions", "{}"))
         rows = [
-            (L["seed"], f"fit {attrs.get('random_seed', '?')}, scenarios {e.random_seed}"),
-            (L["data_hash"], m.history.data_hash),
-            (L["config_hash"], m.config_hash),
-            (L["horizon"], e.provenance["horizon"]),
-            (L["capacity_source"], e.capacity.description),
-            (L["cost_source"], e.costs.description),
-            ("priors", "priors/chain.toml, priors/observation.toml, " + str(e.measures.file)),
+            (L["seed"], f"fit {p.get('fit_random_seed') or '?'}, scenarios {p['random_seed']}"),
+            (L["data_hash"], p["data_hash"]),
+            (L["config_hash"], p["model_config_hash"]),
+            (L["horizon"], p["horizon"]),
+            (L["capacity_source"], p["capacity"]),
+            (L["cost_source"], p["costs"]),
+            ("priors", "priors/chain.toml, priors/observation.toml, " + p["measures_file"]),
             (L["versions"], ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))),
         ]
         prov = pd.DataFrame(rows, columns=["", ""]).set_index(pd.Index([r[0] for r in rows])).iloc[:, 1:]
-        last = m.history.last_observations().reset_index()
+        last = self.result.last_observations.reset_index()
         last = last[
             [c for c in (N.SERIES, N.PERIOD_END, N.VALUE, N.DEFINITION, N.QUALITY) if c in last.columns]
         ]
-        o = m.history.observations
-        src = (
-            o.assign(host=o[N.SOURCE_URL].str.extract(r"https?://(?:www\.)?([^/]+)")[0])
-            .groupby("host")
-            .size()
-        )
-        src = src.sort_values(ascending=False).rename("rows").to_frame()
+        src = self.result.sources
         return (
             f"<h2>{_esc(L['provenance'])}</h2>"
             + prov.to_html(header=False, escape=True, border=0)
@@ -299,6 +265,8 @@ class ReportBuilder:
     def _nav(self, current: str | None) -> str:
         links = [f'<a href="index.html">{_esc(self.L["index_title"])}</a>']
         for name, _, _ in self.phases:
+            if name not in self.pages:
+                continue
             label = self.L.get(name, name)
             links.append(
                 f'<a href="{name}.html">{"<b>" if name == current else ""}{_esc(label)}'
@@ -328,16 +296,15 @@ class ReportBuilder:
         Raises
         ------
         KeyError
-            When ``fase`` is not a phase of the engine.
+            When ``fase`` is not a fase of the result.
         """
         L = self.L
-        phase = self.engine.phases[fase]
-        months = self.engine.phase_months[fase]
+        start, end = {n: (a, b) for n, a, b in self.phases}[fase]
         title = f"{L['title']}: {L.get(fase, fase)}"
-        period = f"{phase.start:%Y-%m} – {(phase.end - pd.Timedelta(days=1)):%Y-%m}"
+        period = f"{start:%Y-%m} – {(end - pd.Timedelta(days=1)):%Y-%m}"
         body = [self._diagnostics_html(), f"<p><b>{_esc(L['period'])}:</b> {_esc(period)}</p>"]
         tables: dict[str, pd.DataFrame] = {}
-        if not len(months):
+        if not self.result.has_forecast_months(fase):
             body.append(f"<p>{_esc(L['no_months'])}</p>")
             return _page(title, self.lang, self._nav(fase), "".join(body), L), tables
         key = self._scenario_table(fase, self.bundles)
@@ -352,11 +319,7 @@ class ReportBuilder:
         )
         body.append(f"<p class='note'>{_esc(L['fan_caption'])}</p>")
         # every scenario
-        combos = [
-            s
-            for s, k in zip(self.draws.scenario.values, self.draws["scenario_kind"].values, strict=True)
-            if k == "combination"
-        ]
+        combos = self.result.combinations()
         all_t = self._scenario_table(fase, combos)
         body.append(f"<h2>{_esc(L['all_scenarios'])}</h2>")
         body.append(
@@ -367,7 +330,7 @@ class ReportBuilder:
         tables[f"{fase}_bundles"] = self.table.xs(fase, level=N.DIM_PHASE).loc[self.bundles]
         tables[f"{fase}_scenarios"] = self.table.xs(fase, level=N.DIM_PHASE)
         # contributions
-        ct = contribution_table(self.contrib, "need_mean").xs(fase, level=N.DIM_PHASE)
+        ct = self.result.contribution_table("need_mean").xs(fase, level=N.DIM_PHASE)
         body.append(f"<h2>{_esc(L['contributions'])}</h2><p class='note'>{_esc(L['contrib_text'])}</p>")
         body.append(_img(F.contribution_chart(ct, L["contributions"], L["persons"]), L["contributions"]))
         ct_show = ct[["mean", "p10", "median", "p90", "p_negative"]].rename(
@@ -376,7 +339,7 @@ class ReportBuilder:
         ct_show.index.name = L["measure"]
         body.append(_table(ct_show, {L["p_lower"]: self.f.prob}, lang=self.lang))
         tables[f"{fase}_contributions_need"] = ct
-        tables[f"{fase}_contributions_cost"] = contribution_table(self.contrib, "cost_eur").xs(
+        tables[f"{fase}_contributions_cost"] = self.result.contribution_table("cost_eur").xs(
             fase, level=N.DIM_PHASE
         )
         # statushouder share
@@ -475,7 +438,7 @@ class ReportBuilder:
         body = [self._diagnostics_html(), f"<h2>{_esc(L['headline'])}</h2>"]
         rows = []
         for name, _, _ in self.phases:
-            if not len(self.engine.phase_months[name]):
+            if not self.result.has_forecast_months(name):
                 continue
             t = self.table.xs(name, level=N.DIM_PHASE).loc[self.bundles]
             for s, r in t.iterrows():
@@ -506,6 +469,7 @@ class ReportBuilder:
         links = "".join(
             f'<li><a href="{n}.html">{_esc(L.get(n, n))}</a> ({a:%Y-%m} – {last[n]:%Y-%m})</li>'
             for n, a, _ in self.phases
+            if n in self.pages
         )
         body.append(f"<h2>{_esc(L['pages'])}</h2><ul>{links}</ul>")
         if self.validation is not None:
@@ -594,31 +558,27 @@ def evaluation_page(evaluation, lang: str = "nl", outlook: pd.DataFrame | None =
 
 
 def build_reports(
-    model,
-    engine,
+    result: ScenarioResult,
     out_dir: str | os.PathLike,
     *,
     lang: str = "nl",
     fases: Sequence[str] | None = None,
-    draws: xr.Dataset | None = None,
     validation: str | os.PathLike | None = None,
 ) -> list[Path]:
-    """Write the report pages and their tables to ``out_dir`` (created when missing).
+    """Write the report pages of a scenario result and their tables to ``out_dir`` (created when missing).
 
     Parameters
     ----------
-    model : ChainModel
-        The fitted model.
-    engine : ScenarioEngine
-        The scenario engine on ``model``.
+    result : ScenarioResult
+        The finished scenario run (:func:`forecast.scenarios.scenario_result`, or
+        :meth:`ScenarioResult.load` of ``OUT/scenarios/``).
     out_dir : str or os.PathLike
         Folder for ``index.html``, ``<fase>.html``, ``tables/`` and ``scenario_summary.nc``.
     lang : {"nl", "en"}
         Labels (Dutch by default).
     fases : sequence of str, optional
-        Which fase pages (default all); the index page is always written.
-    draws : xarray.Dataset, optional
-        Precomputed :meth:`ScenarioEngine.phase_draws` of the full grid.
+        Which fase pages (default all); the index page is always written. Pages of other fases
+        already in ``out_dir`` stay, and the navigation links to the fase pages that exist.
     validation : str or os.PathLike, optional
         The output folder of ``forecast backtest`` (``scores.csv``, ``crps.png``, ``pit.png``): when it
         exists, the index page shows the backtest's scores and figures.
@@ -631,18 +591,19 @@ def build_reports(
     Raises
     ------
     ValueError
-        For a language not in :data:`forecast.reports.labels.LANGUAGES` or an unknown fase (nothing
-        is written then).
+        For a language not in :data:`forecast.names.LANGUAGES` or an unknown fase (nothing is
+        written then).
     """
     labels(lang)  # validate first: nothing is written for a bad language
-    names = [p.name for p in engine.phases]
+    names = result.fase_names()
     chosen = list(fases) if fases is not None else names
     unknown = [f for f in chosen if f not in names]
     if unknown:
         raise ValueError(f"unknown fase(s) {unknown}; the fases are {names}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    builder = ReportBuilder(model, engine, lang, draws, validation)
+    existing = {f for f in names if (out / f"{f}.html").is_file()}
+    builder = ReportBuilder(result, lang, validation, pages={*chosen, *existing})
     pages = {"index.html": builder.index_page()}
     for f in chosen:
         pages[f"{f}.html"] = builder.fase_page(f)
@@ -655,14 +616,8 @@ def build_reports(
             for tname, df in tables.items():
                 df.to_csv(tmp / "tables" / f"{tname}.csv", float_format="%.6g")
         builder.coverage.to_csv(tmp / "tables" / "fit_coverage.csv", float_format="%.6g")
-        summary = xr.merge(
-            [
-                builder.summary,
-                builder.contrib.drop_vars(["need_mean", "noodopvang_person_months", "cost_eur"]),
-            ],
-            compat="override",
-        )
-        summary.attrs = {k: str(v) for k, v in builder.summary.attrs.items()}
+        summary = xr.merge([result.summary, result.contributions], compat="override")
+        summary.attrs = {k: str(v) for k, v in result.summary.attrs.items()}
         save_tree(xr.DataTree(summary), tmp / "scenario_summary.nc")
         written = [out / p.relative_to(tmp) for p in sorted(tmp.rglob("*")) if p.is_file()]
     return written

@@ -7,6 +7,8 @@
 * :mod:`forecast.scenarios.shapley`: each measure's contribution, averaged over all combinations.
 * :mod:`forecast.scenarios.engine`: the fitted chain forecast under every scenario, with capacity,
   noodopvang, cost, per-fase summaries and contributions (:class:`ScenarioEngine`).
+* :mod:`forecast.scenarios.result`: the finished run the reports show, saved and loaded as one
+  netCDF file (:class:`ScenarioResult`, :func:`scenario_result`).
 """
 
 from forecast.scenarios.engine import (
@@ -22,9 +24,11 @@ from forecast.scenarios.files import PolicyConfigError
 from forecast.scenarios.grid import bundle_grid, combination_label, scenario_grid, select_bundles
 from forecast.scenarios.measures import Bundle, Effect, Measure, MeasureSet, effect_name, load_measures, ramp
 from forecast.scenarios.phases import Phase, PhaseSchedule, by_phase, load_phases, phase_of
+from forecast.scenarios.result import RESULT_FILE, ScenarioResult, ScenarioResultError, scenario_result
 from forecast.scenarios.shapley import shapley, shapley_weights
 
 __all__ = [
+    "RESULT_FILE",
     "Bundle",
     "CapacityPath",
     "Effect",
@@ -35,6 +39,8 @@ __all__ = [
     "PolicyConfigError",
     "ScenarioEngine",
     "ScenarioError",
+    "ScenarioResult",
+    "ScenarioResultError",
     "bundle_grid",
     "by_phase",
     "capacity_path",
@@ -48,6 +54,7 @@ __all__ = [
     "ramp",
     "reception_costs",
     "scenario_grid",
+    "scenario_result",
     "select_bundles",
     "shapley",
     "shapley_weights",

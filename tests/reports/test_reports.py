@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import numpy as np
 import pytest
@@ -60,28 +62,25 @@ def test_run_writes_every_page_and_summary(run_out):
     assert "http://" not in page.split("<main>")[0]  # nothing fetched from the network in the head
 
 
-def test_same_seed_gives_byte_identical_summary_csvs(run_out, tmp_path):
+def test_report_renders_the_saved_result_as_run_did(run_out, tmp_path):
+    """`forecast report` reads OUT/scenarios/scenario_result.nc, no fit: the pages and tables it writes
+    are byte for byte those `forecast run` wrote from the result in memory (a lossless file)."""
     again = tmp_path / "again"
-    assert (
-        main(
-            [
-                "report",
-                "--fit",
-                str(run_out / "fit.nc"),
-                "--fase",
-                "normalisatie",
-                "--seed",
-                "2026",
-                "--out",
-                str(again),
-            ]
-        )
-        == 0
-    )
-    for name in ("normalisatie_scenarios.csv", "normalisatie_contributions_need.csv", "headline.csv"):
-        a = (run_out / "reports" / "tables" / name).read_bytes()
-        b = (again / "reports" / "tables" / name).read_bytes()
-        assert a == b, name
+    assert main(["report", "--scenarios", str(run_out / "scenarios"), "--out", str(again)]) == 0
+    assert not (again / "fit.nc").exists()
+    ran = run_out / "reports"
+    names = sorted(p.relative_to(ran) for p in ran.rglob("*") if p.suffix in (".csv", ".html"))
+    assert len(names) == len(PAGES) + 4 * len(PHASES) + 2
+    for name in names:
+        assert (ran / name).read_bytes() == (again / "reports" / name).read_bytes(), name
+
+
+def test_same_seed_gives_byte_identical_scenario_csvs(run_out, tmp_path):
+    again = tmp_path / "again"
+    args = ["scenarios", "--fit", str(run_out / "fit.nc"), "--seed", "2026", "--out", str(again)]
+    assert main(args) == 0
+    for name in ("phase_summary.csv", "contributions_need.csv", "contributions_cost.csv"):
+        assert (run_out / "scenarios" / name).read_bytes() == (again / "scenarios" / name).read_bytes(), name
 
 
 def test_numbers_are_written_as_the_reader_writes_them(run_out, tmp_path):
@@ -94,7 +93,7 @@ def test_numbers_are_written_as_the_reader_writes_them(run_out, tmp_path):
     assert not re.search(r"<td>-?\d{1,3}(?:,\d{3})+</td>", nl)  # no English thousands in a Dutch cell
     assert "kosten in de fase (mln euro, totaal, verwacht)" in nl  # fase totals, not monthly means
     en_out = tmp_path / "en"
-    args = ["report", "--fit", str(run_out / "fit.nc"), "--fase", "normalisatie", "--seed", "2026"]
+    args = ["report", "--scenarios", str(run_out / "scenarios"), "--fase", "normalisatie"]
     assert main([*args, "--lang", "en", "--out", str(en_out)]) == 0
     en = (en_out / "reports" / "normalisatie.html").read_text(encoding="utf-8")
     assert re.search(r"<td>\d{1,3}(?:,\d{3})+ – \d{1,3}(?:,\d{3})+</td>", en)
@@ -103,28 +102,25 @@ def test_numbers_are_written_as_the_reader_writes_them(run_out, tmp_path):
         assert not re.search(r"<td>-0(?:[.,]0+)?</td>", page)
 
 
-def test_english_labels(run_out, tmp_path):
+def test_english_labels_and_links_only_to_written_pages(run_out, tmp_path):
+    import re
+
     en = tmp_path / "en"
-    assert (
-        main(
-            [
-                "report",
-                "--fit",
-                str(run_out / "fit.nc"),
-                "--fase",
-                "voorbereiding",
-                "--seed",
-                "2026",
-                "--lang",
-                "en",
-                "--out",
-                str(en),
-            ]
-        )
-        == 0
-    )
+    report = ["report", "--scenarios", str(run_out / "scenarios"), "--lang", "en", "--out", str(en)]
+    assert main([*report, "--fase", "voorbereiding"]) == 0
     page = (en / "reports" / "voorbereiding.html").read_text(encoding="utf-8")
     assert "Preparation phase" in page and "DO NOT USE THESE NUMBERS" in page and 'lang="en"' in page
+    # one fase written: the index and the navigation link to it only, never to a page that is not there
+    written = {p.name for p in (en / "reports").glob("*.html")}
+    assert written == {"index.html", "voorbereiding.html"}
+    for name in written:
+        links = set(re.findall(r'href="([^"#]+)"', (en / "reports" / name).read_text(encoding="utf-8")))
+        assert links and links <= written, (name, links - written)
+    # a second fase later: both linked, the first page kept
+    assert main([*report, "--fase", "normalisatie"]) == 0
+    index = (en / "reports" / "index.html").read_text(encoding="utf-8")
+    assert 'href="voorbereiding.html"' in index and 'href="normalisatie.html"' in index
+    assert 'href="implementatie.html"' not in index
 
 
 def test_pages_in_a_headless_browser(run_out, tmp_path):
@@ -146,7 +142,22 @@ def test_pages_in_a_headless_browser(run_out, tmp_path):
                 page.on("console", lambda m, p=problems: p.append(m.text) if m.type == "error" else None)
                 page.on("pageerror", lambda e, p=problems: p.append(str(e)))
                 page.on("requestfailed", lambda r, p=problems: p.append(f"request failed: {r.url[:80]}"))
+                # nothing leaves the machine: every request is the page itself or an embedded image
+                page.on(
+                    "request",
+                    lambda r, p=problems: (
+                        None
+                        if r.url.startswith(("file://", "data:"))
+                        else p.append(f"request off the machine: {r.url[:80]}")
+                    ),
+                )
                 page.goto((run_out / "reports" / name).as_uri(), wait_until="load")
+                # every link resolves to a written file
+                hrefs = page.evaluate("Array.from(document.links).map(a => a.href)")
+                assert hrefs, name
+                for href in hrefs:
+                    target = Path(unquote(urlparse(href).path))
+                    assert href.startswith("file://") and target.is_file(), (name, href)
                 images = page.evaluate(
                     "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
                 )
@@ -183,21 +194,21 @@ def test_bad_input_gives_clear_errors_and_no_partial_output(tmp_path, capsys):
     blocker.write_text("not a folder")
     assert main(["run", "--quick", "--out", str(blocker / "out")]) == 2
     assert "cannot write to --out" in capsys.readouterr().err
-    # report without a fit
+    # report without a scenario result
     assert main(["report", "--fase", "implementatie", "--out", str(out)]) == 2
-    assert "no fitted model" in capsys.readouterr().err
+    assert "no scenario result at" in capsys.readouterr().err
     assert not out.exists() or not any(out.rglob("*.html"))
 
 
 def test_index_shows_the_backtest_when_its_output_is_there(run_out, tmp_path):
     out = tmp_path / "out"
     (out / "backtest").mkdir(parents=True)
-    shutil.copy(run_out / "fit.nc", out / "fit.nc")
+    shutil.copytree(run_out / "scenarios", out / "scenarios")
     (out / "backtest" / "scores.csv").write_text("series,bucket,method,crps\nnareis,3-6,model,0.5\n")
     from forecast.reports.figures import interval_chart
 
     (out / "backtest" / "crps.png").write_bytes(interval_chart(["a"], [0.1], [0.2], [0.3], "t", "u"))
-    assert main(["report", "--fase", "implementatie", "--seed", "2026", "--out", str(out)]) == 0
+    assert main(["report", "--out", str(out)]) == 0
     page = (out / "reports" / "index.html").read_text(encoding="utf-8")
     assert "Validatie: backtests op de historie" in page and "nareis" in page
     plain = (run_out / "reports" / "index.html").read_text(encoding="utf-8")
