@@ -106,6 +106,21 @@ def _scheduler(text: str) -> str:
     return text
 
 
+def _templates(text: str) -> str:
+    """A folder of report templates; refused at once when it is not one or a template does not parse."""
+    import jinja2
+
+    from forecast.reports.render import PageRenderer
+
+    try:
+        PageRenderer(text)
+    except FileNotFoundError:
+        raise argparse.ArgumentTypeError(f"{text}: not a folder") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise argparse.ArgumentTypeError(f"{exc.filename}, line {exc.lineno}: {exc.message}") from None
+    return text
+
+
 _DATE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
 
 
@@ -572,7 +587,14 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 def _write_reports(args: argparse.Namespace, result, out: Path, fases=None) -> None:
     from forecast.reports import build_reports
 
-    files = build_reports(result, out / "reports", lang=args.lang, fases=fases, validation=out / "backtest")
+    files = build_reports(
+        result,
+        out / "reports",
+        lang=args.lang,
+        fases=fases,
+        validation=out / "backtest",
+        templates=args.templates,
+    )
     pages = sorted(p.name for p in files if p.suffix == ".html")
     print(f"saved {out / 'reports'}/: {', '.join(pages)}, tables/*.csv, scenario_summary.nc", flush=True)
 
@@ -891,6 +913,12 @@ def _add_common(p: argparse.ArgumentParser, *, lang: bool = False, seed: bool = 
     p.add_argument("--out", metavar="DIR", default="out", help="output folder (default ./out)")
     if lang:
         p.add_argument("--lang", choices=LANGUAGES, default="nl", help="report language: nl (default) or en")
+        p.add_argument(
+            "--templates",
+            type=_templates,
+            metavar="DIR",
+            help="your own page.html and/or style.css for the report pages (default: the bundled ones)",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:

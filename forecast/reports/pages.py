@@ -30,33 +30,16 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from forecast import __version__, atomic
+from forecast import atomic
 from forecast import names as N
 from forecast.model.io import save_tree
 from forecast.reports import figures as F
 from forecast.reports.labels import MISSING, labels, number, number_band
+from forecast.reports.render import PageRenderer
 from forecast.scenarios.result import ScenarioResult
 
 #: scenarios drawn in the fan charts (the first two bundles a reader compares)
 KEY_SCENARIOS = (N.BUNDLE_KABINETSBELEID, N.BUNDLE_GEEN_NIEUW_BELEID)
-
-CSS = """
-body{font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;margin:0;color:#1a1a1a;
-line-height:1.45;background:#fafafa}
-header{background:#16325c;color:#fff;padding:18px 32px}header h1{margin:0 0 4px;font-size:24px}
-header p{margin:0;opacity:.85}nav{padding:8px 32px;background:#e8edf5;font-size:14px}
-nav a{margin-right:18px;color:#16325c}main{padding:8px 32px 40px;max-width:1200px}
-h2{border-bottom:2px solid #16325c;padding-bottom:4px;margin-top:34px;font-size:19px}
-table{border-collapse:collapse;font-size:13px;margin:8px 0}
-th,td{border:1px solid #d0d5dd;padding:3px 8px;text-align:right}
-th{background:#eef1f6}td:first-child,th:first-child{text-align:left}
-.banner{padding:10px 14px;border-radius:4px;font-weight:600;margin:14px 0}
-.ok{background:#e3f4e8;border:1px solid #2e7d32;color:#1b5e20}
-.fail{background:#fde7e7;border:2px solid #c62828;color:#b71c1c;font-size:17px}
-img{max-width:100%;height:auto;display:block;margin:8px 0}
-.note{font-size:13px;color:#444}details{margin:8px 0}summary{cursor:pointer;font-weight:600}
-footer{font-size:12px;color:#666;padding:0 32px 24px}code{font-size:12px}
-"""
 
 
 def _esc(x) -> str:
@@ -99,17 +82,6 @@ class _Formats:
         return lambda v: number(v, places, self.lang, sign=sign)
 
 
-def _page(title: str, lang: str, nav: str, body: str, L: dict) -> str:
-    return (
-        f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_esc(title)}</title><style>{CSS}</style></head><body>"
-        f"<header><h1>{_esc(title)}</h1><p>{_esc(L['subtitle'])}</p></header>"
-        f"<nav>{nav}</nav><main>{body}</main>"
-        f"<footer>{_esc(L['generated'].format(version=__version__))}</footer></body></html>\n"
-    )
-
-
 class ReportBuilder:
     """Renders the pages of a finished scenario result.
 
@@ -126,6 +98,8 @@ class ReportBuilder:
     pages : collection of str, optional
         The fases whose pages exist (written now or before): the navigation and the index link only
         to those. Default: every fase.
+    templates : str or os.PathLike, optional
+        A folder of one's own ``page.html`` / ``style.css`` (:class:`~forecast.reports.render.PageRenderer`).
 
     Raises
     ------
@@ -139,7 +113,9 @@ class ReportBuilder:
         lang: str = "nl",
         validation: str | os.PathLike | None = None,
         pages: Collection[str] | None = None,
+        templates: str | os.PathLike | None = None,
     ) -> None:
+        self.renderer = PageRenderer(templates)
         self.validation = Path(validation) if validation is not None and Path(validation).is_dir() else None
         self.L = labels(lang)
         self.lang = lang
@@ -306,7 +282,7 @@ class ReportBuilder:
         tables: dict[str, pd.DataFrame] = {}
         if not self.result.has_forecast_months(fase):
             body.append(f"<p>{_esc(L['no_months'])}</p>")
-            return _page(title, self.lang, self._nav(fase), "".join(body), L), tables
+            return self.renderer.page(title, self.lang, self._nav(fase), "".join(body)), tables
         key = self._scenario_table(fase, self.bundles)
         body.append(f"<h2>{_esc(L['key_scenarios'])}</h2>" + _table(key, self._fmt(), lang=self.lang))
         body.append(f"<p class='note'><b>{_esc(L['assumptions'])}:</b> {_esc(L['assumptions_text'])}</p>")
@@ -373,7 +349,7 @@ class ReportBuilder:
         body.append(self._fit_html())
         body.append(f"<h2>{_esc(L['diagnostics'])}</h2>" + self._diagnostics_html())
         body.append(self._provenance_html())
-        return _page(title, self.lang, self._nav(fase), "".join(body), L), tables
+        return self.renderer.page(title, self.lang, self._nav(fase), "".join(body)), tables
 
     def _fit_html(self) -> str:
         L = self.L
@@ -477,12 +453,16 @@ class ReportBuilder:
         files = "".join(f"<li><code>{_esc(f)}</code></li>" for f in ("tables/*.csv", "scenario_summary.nc"))
         body.append(f"<h2>{_esc(L['downloads'])}</h2><ul>{files}</ul>")
         body.append(self._provenance_html())
-        return _page(f"{L['title']}: {L['index_title']}", self.lang, self._nav(None), "".join(body), L), {
-            "headline": head
-        }
+        title = f"{L['title']}: {L['index_title']}"
+        return self.renderer.page(title, self.lang, self._nav(None), "".join(body)), {"headline": head}
 
 
-def evaluation_page(evaluation, lang: str = "nl", outlook: pd.DataFrame | None = None) -> str:
+def evaluation_page(
+    evaluation,
+    lang: str = "nl",
+    outlook: pd.DataFrame | None = None,
+    templates: str | os.PathLike | None = None,
+) -> str:
     """The HTML page of a phase-gate evaluation (:func:`forecast.evaluation.evaluate_phase`).
 
     Shows the diagnostics verdict of the refit, per effect the prior and posterior mean and sd and
@@ -498,6 +478,8 @@ def evaluation_page(evaluation, lang: str = "nl", outlook: pd.DataFrame | None =
         Language of the page (Dutch by default); the verdict column is in that language.
     outlook : pandas.DataFrame, optional
         :meth:`PhaseEvaluation.outlook`, shown as a table; left out when ``None``.
+    templates : str or os.PathLike, optional
+        A folder of one's own ``page.html`` / ``style.css`` (:class:`~forecast.reports.render.PageRenderer`).
 
     Returns
     -------
@@ -554,7 +536,7 @@ def evaluation_page(evaluation, lang: str = "nl", outlook: pd.DataFrame | None =
         )
         body.append(_table(outlook, {c: f.decimals(2) for c in outlook.columns}, lang=lang))
     nav = '<a href="index.html">' + _esc(L["index_title"]) + "</a>"
-    return _page(title, lang, nav, "".join(body), L)
+    return PageRenderer(templates).page(title, lang, nav, "".join(body))
 
 
 def build_reports(
@@ -564,6 +546,7 @@ def build_reports(
     lang: str = "nl",
     fases: Sequence[str] | None = None,
     validation: str | os.PathLike | None = None,
+    templates: str | os.PathLike | None = None,
 ) -> list[Path]:
     """Write the report pages of a scenario result and their tables to ``out_dir`` (created when missing).
 
@@ -582,6 +565,9 @@ def build_reports(
     validation : str or os.PathLike, optional
         The output folder of ``forecast backtest`` (``scores.csv``, ``crps.png``, ``pit.png``): when it
         exists, the index page shows the backtest's scores and figures.
+    templates : str or os.PathLike, optional
+        A folder of one's own ``page.html`` / ``style.css`` that replace the bundled ones
+        (:class:`~forecast.reports.render.PageRenderer`).
 
     Returns
     -------
@@ -603,7 +589,7 @@ def build_reports(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     existing = {f for f in names if (out / f"{f}.html").is_file()}
-    builder = ReportBuilder(result, lang, validation, pages={*chosen, *existing})
+    builder = ReportBuilder(result, lang, validation, pages={*chosen, *existing}, templates=templates)
     pages = {"index.html": builder.index_page()}
     for f in chosen:
         pages[f"{f}.html"] = builder.fase_page(f)

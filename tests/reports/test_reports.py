@@ -213,3 +213,29 @@ def test_index_shows_the_backtest_when_its_output_is_there(run_out, tmp_path):
     assert "Validatie: backtests op de historie" in page and "nareis" in page
     plain = (run_out / "reports" / "index.html").read_text(encoding="utf-8")
     assert page.count("data:image/png") == plain.count("data:image/png") + 1
+
+
+def test_an_organisation_applies_its_house_style_without_python(run_out, tmp_path, capsys):
+    """`--templates DIR`: one's own style.css (and page.html) replace the bundled ones."""
+    from forecast.reports.render import TEMPLATES
+
+    house = tmp_path / "house"
+    house.mkdir()
+    (house / "style.css").write_text("body{font-family:Rijksoverheid Sans;color:#154273}\n")
+    frame = (TEMPLATES / "page.html").read_text(encoding="utf-8")
+    (house / "page.html").write_text(frame.replace("<footer>", "<footer>Ministerie van Asiel en Migratie · "))
+    out = tmp_path / "out"
+    scen = ["--scenarios", str(run_out / "scenarios")]
+    styled = ["report", *scen, "--fase", "implementatie", "--templates", str(house)]
+    assert main([*styled, "--out", str(out)]) == 0
+    for name in ("index.html", "implementatie.html"):
+        page = (out / "reports" / name).read_text(encoding="utf-8")
+        assert "<style>\nbody{font-family:Rijksoverheid Sans;color:#154273}\n</style>" in page
+        assert "<footer>Ministerie van Asiel en Migratie · Gemaakt met forecast" in page
+    # a template that does not parse is refused before anything is written, naming file and line
+    (house / "page.html").write_text("<html>\n{% if %}</html>\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["report", *scen, "--templates", str(house), "--out", str(tmp_path / "other")])
+    assert exc.value.code == 2
+    assert "page.html, line 2" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()
