@@ -3,7 +3,8 @@
 Validated rows become one frame with typed columns, sorted the same way every time; an input may
 hold several vintages (the value first announced and later revisions), each known from its
 ``announced`` date or else its ``period_start``, and two different values of one input known from
-the same day are refused because they cannot be ordered.
+the same day are refused because they cannot be ordered. The current value of an input is its
+latest vintage.
 """
 
 from __future__ import annotations
@@ -109,3 +110,50 @@ def vintage_problems(inputs: pd.DataFrame) -> list[Problem]:
                 )
             )
     return sorted(problems, key=lambda p: (p.source, p.line or 0))
+
+
+_INPUT_ORDER = [N.SERIES, N.DEFINITION, N.PERIOD_END, N.PERIOD_START, N.KNOWN_FROM]
+
+
+def input_vintages_frame(inputs: pd.DataFrame) -> pd.DataFrame:
+    """Every input vintage with ``announced`` (NaT where absent) and ``known_from``, in canonical order.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        Typed input rows, with or without an ``announced`` column (without: one vintage per input,
+        known from its ``period_start``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame with ``announced`` and ``known_from`` as ``datetime64[s]``, sorted by series,
+        definition, period end, period start and ``known_from``.
+    """
+    df = inputs.reset_index(drop=True).copy()
+    if N.ANNOUNCED not in df:
+        df[N.ANNOUNCED] = pd.NaT
+    df[N.ANNOUNCED] = pd.to_datetime(df[N.ANNOUNCED]).astype("datetime64[s]")
+    df[N.KNOWN_FROM] = known_from(df)
+    return df.sort_values(_INPUT_ORDER, kind="stable").reset_index(drop=True)
+
+
+def current_inputs(vintages: pd.DataFrame) -> pd.DataFrame:
+    """The latest vintage (largest ``known_from``; of equals the last) of every input, in canonical order.
+
+    Parameters
+    ----------
+    vintages : pandas.DataFrame
+        Input vintages as :func:`input_vintages_frame` returns them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per input (one :data:`forecast.names.RECORD_KEY`), in the order of
+        :func:`input_vintages_frame`.
+    """
+    if vintages.empty:
+        return vintages.copy()
+    ranked = vintages.sort_values([*N.RECORD_KEY, N.KNOWN_FROM], kind="stable")
+    latest = ranked.groupby(list(N.RECORD_KEY), sort=False, dropna=False).tail(1)
+    return latest.sort_values(_INPUT_ORDER, kind="stable").reset_index(drop=True)
