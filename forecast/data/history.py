@@ -17,14 +17,17 @@ holds three validated tables:
     Dated interventions and shocks (COVID 2020, the 2022 asieldeal, the
     Spreidingswet, the Syria moratorium, ...).
 
-A :class:`History` is immutable in use: every method returns a new object.
+A :class:`History` is immutable in use: every method returns a new object. This module holds the
+class and the loaders; the work it hands out lives next to it: :mod:`forecast.data.validation`
+(reading and checking files and frames), :mod:`forecast.data.records` (input vintages),
+:mod:`forecast.data.merging` (:meth:`History.merge`), :mod:`forecast.data.writing` (the canonical CSV
+text, written and hashed) and :mod:`forecast.data.summary` (:meth:`History.summary` and its tables).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -36,6 +39,12 @@ import xarray as xr
 from forecast import atomic
 from forecast import names as N
 from forecast.data import validation as V
+from forecast.data.merging import MergeConflictError, merge_inputs, merge_records
+from forecast.data.records import current_inputs, input_vintages_frame
+from forecast.data.summary import HistorySummaries
+from forecast.data.writing import events_csv, records_csv, vintages_csv
+
+__all__ = ["DateLike", "History", "MergeConflictError", "bundled_dir", "load_history"]
 
 DateLike = str | dt.date | pd.Timestamp | np.datetime64
 
@@ -50,56 +59,13 @@ def _to_timestamp(date: DateLike) -> pd.Timestamp:
     return ts.normalize()
 
 
-def _format_value(value: float) -> str:
-    """Write a value as the shortest text that reads back to the same float."""
-    return str(int(value)) if float(value).is_integer() and abs(value) < 2**53 else repr(float(value))
-
-
 def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
     if value is None:
         return None
     return [value] if isinstance(value, str) else list(value)
 
 
-class MergeConflictError(ValueError):
-    """Raised when new rows contradict existing ones and overwriting was not asked for.
-
-    The message lists the conflicts (at most :data:`~forecast.data.validation.MAX_LISTED_PROBLEMS`
-    of them, then how many more).
-
-    Parameters
-    ----------
-    conflicts : pandas.DataFrame
-        One row per conflict: the key columns :data:`forecast.names.RECORD_KEY`,
-        ``value_existing``, ``source_existing``, ``value_new`` and ``source_new`` (sources as
-        ``file:line``).
-    table : str
-        Which table the rows belong to (``"observation"`` or ``"input"``), for the message.
-
-    Attributes
-    ----------
-    conflicts : pandas.DataFrame
-        One row per conflict: the key, the existing value and source, the new
-        value and source.
-    """
-
-    def __init__(self, conflicts: pd.DataFrame, table: str):
-        self.conflicts = conflicts
-        lines = [
-            f"{r.series} {r.period_start:%Y-%m-%d}..{r.period_end:%Y-%m-%d} ({r.definition}): "
-            f"existing {_format_value(r.value_existing)} [{r.source_existing}] vs "
-            f"new {_format_value(r.value_new)} [{r.source_new}]"
-            for r in conflicts.itertuples()
-        ]
-        shown = lines[: V.MAX_LISTED_PROBLEMS]
-        more = f"\n  ... and {len(lines) - len(shown)} more" if len(lines) > len(shown) else ""
-        super().__init__(
-            f"{len(lines)} new {table} row(s) contradict the history; to replace the existing values "
-            f"pass overwrite=True (on the command line: --overwrite):\n  " + "\n  ".join(shown) + more
-        )
-
-
-class History:
+class History(HistorySummaries):
     """The observed history of the chain, validated and leak-free to cut.
 
     Build one with :func:`load_history` (the bundled real history),
@@ -137,8 +103,8 @@ class History:
         as_of: pd.Timestamp | None = None,
     ) -> None:
         self._obs = observations.reset_index(drop=True)
-        self._vintages = _input_vintages_frame(inputs)
-        self._inputs = _current_inputs(self._vintages)
+        self._vintages = input_vintages_frame(inputs)
+        self._inputs = current_inputs(self._vintages)
         self._events = events.reset_index(drop=True)
         self._as_of = as_of
 
@@ -282,7 +248,7 @@ class History:
         """
         h = hashlib.sha256()
         h.update(N.INPUTS_FILE.encode())
-        h.update(_vintages_csv(self._vintages).encode())
+        h.update(vintages_csv(self._vintages).encode())
         return "sha256:" + h.hexdigest()
 
     @property
@@ -514,10 +480,8 @@ class History:
         else:
             new_obs = V.read_records(new, N.OBSERVATION_SERIES, observed=True)
             new_inputs, new_events = None, None
-        obs = _merge_records(self._obs, new_obs, overwrite, "observation")
-        inputs = (
-            self._vintages if new_inputs is None else _merge_inputs(self._vintages, new_inputs, overwrite)
-        )
+        obs = merge_records(self._obs, new_obs, overwrite, "observation")
+        inputs = self._vintages if new_inputs is None else merge_inputs(self._vintages, new_inputs, overwrite)
         events = self._events
         if new_events is not None:
             extra = new_events[~new_events[N.EVENT].isin(events[N.EVENT])]
@@ -540,18 +504,18 @@ class History:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         texts = {
-            N.OBSERVATIONS_FILE: _records_csv(self._obs),
-            N.INPUTS_FILE: _vintages_csv(self._vintages, only_if_dated=True),
-            N.EVENTS_FILE: _events_csv(self._events),
+            N.OBSERVATIONS_FILE: records_csv(self._obs),
+            N.INPUTS_FILE: vintages_csv(self._vintages, only_if_dated=True),
+            N.EVENTS_FILE: events_csv(self._events),
         }
         for name, text in texts.items():
             atomic.write_text(directory / name, text)
 
     def _csv_texts(self) -> dict[str, str]:
         return {
-            N.OBSERVATIONS_FILE: _records_csv(self._obs),
-            N.INPUTS_FILE: _records_csv(self._inputs),
-            N.EVENTS_FILE: _events_csv(self._events),
+            N.OBSERVATIONS_FILE: records_csv(self._obs),
+            N.INPUTS_FILE: records_csv(self._inputs),
+            N.EVENTS_FILE: events_csv(self._events),
         }
 
     @property
@@ -567,262 +531,6 @@ class History:
             h.update(name.encode())
             h.update(text.encode())
         return "sha256:" + h.hexdigest()
-
-    # ------------------------------------------------------------------ summaries
-    def coverage(self) -> pd.DataFrame:
-        """Tabulate the frequencies present per series and year of ``period_end``.
-
-        Letters: M month, Q quarter, H half-year, Y year, P point (stock),
-        O other span; years before 2008 are pooled as ``<2008``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row per series, one column per year (``<2008`` first); each cell holds the
-            frequency letters present, ``-`` for none. Empty when there are no observations.
-        """
-        df = self._obs
-        if df.empty:
-            return pd.DataFrame()
-        years = df[N.PERIOD_END].dt.year
-        label = np.where(years < 2008, "<2008", years.astype(str))
-        order = {f: i for i, f in enumerate(N.FREQUENCIES)}
-        tab = (
-            pd.DataFrame({N.SERIES: df[N.SERIES], "year": label, N.FREQUENCY: df[N.FREQUENCY]})
-            .groupby([N.SERIES, "year"])[N.FREQUENCY]
-            .agg(lambda s: "".join(sorted(set(s), key=order.__getitem__)))
-            .unstack("year")
-            .fillna("-")
-        )
-        cols = sorted(tab.columns, key=lambda c: (c != "<2008", c))
-        return tab[cols]
-
-    def definition_counts(self) -> pd.DataFrame:
-        """Count the observations per series and definition, split by quality.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Indexed by (series, definition); one column per quality flag
-            (:data:`forecast.names.QUALITIES`) and ``total``.
-        """
-        return (
-            self._obs.groupby([N.SERIES, N.DEFINITION, N.QUALITY])
-            .size()
-            .unstack(N.QUALITY, fill_value=0)
-            .reindex(columns=[q for q in N.QUALITIES], fill_value=0)
-            .assign(total=lambda d: d.sum(axis=1))
-        )
-
-    def last_observations(self) -> pd.DataFrame:
-        """Return the latest observation of each series (by ``period_end``).
-
-        Returns
-        -------
-        pandas.DataFrame
-            Indexed by series (sorted): ``period_start``, ``period_end``, ``value``,
-            ``definition`` and ``quality`` of the row with the latest ``period_end`` (of those,
-            the latest ``period_start``).
-        """
-        df = self._obs.sort_values([N.PERIOD_END, N.PERIOD_START], kind="stable")
-        last = df.groupby(N.SERIES).tail(1).set_index(N.SERIES).sort_index()
-        return last[[N.PERIOD_START, N.PERIOD_END, N.VALUE, N.DEFINITION, N.QUALITY]]
-
-    def summary(self) -> str:
-        """Summarise the history as readable text.
-
-        Returns
-        -------
-        str
-            A header (number of observations, series, date range, inputs and events, the cut
-            date if any, :attr:`data_hash`), then :meth:`coverage`, :meth:`definition_counts`
-            and :meth:`last_observations` as tables.
-        """
-        obs = self._obs
-        if obs.empty:
-            return "History: no observations"
-        head = (
-            f"History: {len(obs)} observations of {obs[N.SERIES].nunique()} series "
-            f"({obs[N.PERIOD_END].min():%Y-%m-%d} .. {obs[N.PERIOD_END].max():%Y-%m-%d}), "
-            f"{len(self._inputs)} inputs ({len(self._vintages)} vintages), {len(self._events)} events"
-        )
-        if self._as_of is not None:
-            head += f"\nas known on {self._as_of:%Y-%m-%d}"
-        head += f"\ndata hash {self.data_hash}"
-        cov = self.coverage()
-        cov_txt = cov.to_string(col_space=4, justify="right")
-        counts = self.definition_counts()
-        counts_txt = counts.to_string()
-        last = self.last_observations().copy()
-        last[N.PERIOD_START] = last[N.PERIOD_START].dt.strftime("%Y-%m-%d")
-        last[N.PERIOD_END] = last[N.PERIOD_END].dt.strftime("%Y-%m-%d")
-        last[N.VALUE] = last[N.VALUE].map(
-            lambda v: f"{v:,.3f}".rstrip("0").rstrip(".") if v % 1 else f"{v:,.0f}"
-        )
-        return "\n\n".join(
-            [
-                head,
-                "Coverage (frequencies per year of period_end: M month, Q quarter, H half-year, "
-                "Y year, P point/stock, O other span)\n" + cov_txt,
-                "Observations per definition and quality\n" + counts_txt,
-                "Last observation per series\n" + last.to_string(),
-            ]
-        )
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _merge_records(old: pd.DataFrame, new: pd.DataFrame, overwrite: bool, table: str) -> pd.DataFrame:
-    key = list(N.RECORD_KEY)
-    both = old.merge(new, on=key, how="inner", suffixes=("_existing", "_new"))
-    differs = both[both["value_existing"] != both["value_new"]]
-    if len(differs) and not overwrite:
-        conflicts = differs[
-            [
-                *key,
-                "value_existing",
-                "source_file_existing",
-                "line_existing",
-                "value_new",
-                "source_file_new",
-                "line_new",
-            ]
-        ].copy()
-        conflicts["source_existing"] = (
-            conflicts["source_file_existing"] + ":" + conflicts["line_existing"].astype(str)
-        )
-        conflicts["source_new"] = conflicts["source_file_new"] + ":" + conflicts["line_new"].astype(str)
-        raise MergeConflictError(
-            conflicts[[*key, "value_existing", "source_existing", "value_new", "source_new"]], table
-        )
-    old_keys = pd.MultiIndex.from_frame(old[key])
-    new_keys = pd.MultiIndex.from_frame(new[key])
-    if overwrite:
-        kept_old = old[~old_keys.isin(new_keys)]
-        merged = pd.concat([kept_old, new], ignore_index=True)
-    else:
-        merged = pd.concat([old, new[~new_keys.isin(old_keys)]], ignore_index=True)
-    return merged.sort_values([N.SERIES, N.DEFINITION, N.PERIOD_END, N.PERIOD_START], kind="stable")
-
-
-_INPUT_ORDER = [N.SERIES, N.DEFINITION, N.PERIOD_END, N.PERIOD_START, N.KNOWN_FROM]
-
-
-def _input_vintages_frame(inputs: pd.DataFrame) -> pd.DataFrame:
-    """Every input vintage with ``announced`` (NaT where absent) and ``known_from``, in canonical order."""
-    df = inputs.reset_index(drop=True).copy()
-    if N.ANNOUNCED not in df:
-        df[N.ANNOUNCED] = pd.NaT
-    df[N.ANNOUNCED] = pd.to_datetime(df[N.ANNOUNCED]).astype("datetime64[s]")
-    df[N.KNOWN_FROM] = V.known_from(df)
-    return df.sort_values(_INPUT_ORDER, kind="stable").reset_index(drop=True)
-
-
-def _current_inputs(vintages: pd.DataFrame) -> pd.DataFrame:
-    """The latest vintage (largest ``known_from``; of equals the last) of every input, in canonical order."""
-    if vintages.empty:
-        return vintages.copy()
-    ranked = vintages.sort_values([*N.RECORD_KEY, N.KNOWN_FROM], kind="stable")
-    latest = ranked.groupby(list(N.RECORD_KEY), sort=False, dropna=False).tail(1)
-    return latest.sort_values(_INPUT_ORDER, kind="stable").reset_index(drop=True)
-
-
-def _merge_inputs(old: pd.DataFrame, new: pd.DataFrame, overwrite: bool) -> pd.DataFrame:
-    """Merge input vintages (see :meth:`History.merge`)."""
-    new = _input_vintages_frame(new)
-    key = list(N.RECORD_KEY)
-    cur_frame = _current_inputs(old)
-    current = {
-        tuple(r): i
-        for i, r in zip(cur_frame.index, cur_frame[key].itertuples(index=False, name=None), strict=True)
-    }
-    by_key: dict[tuple, list[int]] = {}
-    for i, r in zip(old.index, old[key].itertuples(index=False, name=None), strict=True):
-        by_key.setdefault(tuple(r), []).append(i)
-    drop: set[int] = set()
-    add: list[int] = []
-    conflicts: list[dict[str, object]] = []
-    for j, row in new.iterrows():
-        k = tuple(row[c] for c in key)
-        rows = by_key.get(k, [])
-        announced = row[N.ANNOUNCED]
-        same_day = [i for i in rows if _same_date(old.at[i, N.ANNOUNCED], announced)]
-        if same_day:
-            target = old.loc[same_day[0]]
-            replaced = same_day
-        elif pd.isna(announced) and rows:
-            target = cur_frame.loc[current[k]]
-            replaced = rows
-        else:
-            add.append(j)
-            continue
-        if target[N.VALUE] == row[N.VALUE]:
-            continue
-        conflicts.append(
-            {
-                **{c: row[c] for c in key},
-                "value_existing": target[N.VALUE],
-                "source_existing": f"{target[N.SOURCE_FILE]}:{target[N.LINE]}",
-                "value_new": row[N.VALUE],
-                "source_new": f"{row[N.SOURCE_FILE]}:{row[N.LINE]}",
-            }
-        )
-        drop.update(replaced)
-        add.append(j)
-    if conflicts and not overwrite:
-        raise MergeConflictError(pd.DataFrame(conflicts), "input")
-    merged = pd.concat([old.drop(index=sorted(drop)), new.loc[add]], ignore_index=True)
-    problems = V.vintage_problems(merged)
-    if problems:
-        raise V.DataValidationError(problems)
-    return _input_vintages_frame(merged)
-
-
-def _same_date(a: object, b: object) -> bool:
-    if pd.isna(a) and pd.isna(b):
-        return True
-    return not pd.isna(a) and not pd.isna(b) and pd.Timestamp(a) == pd.Timestamp(b)
-
-
-def _vintages_csv(df: pd.DataFrame, *, only_if_dated: bool = False) -> str:
-    """Input vintages as ``inputs.csv`` text: the record columns, then ``announced`` (see ``only_if_dated``).
-
-    With ``only_if_dated`` the ``announced`` column is written only when a vintage has a date, so a
-    history without vintages writes the same file as before vintages existed."""
-    with_date = not only_if_dated or bool(df[N.ANNOUNCED].notna().any())
-    cols = list(N.INPUT_COLUMNS) if with_date else list(N.RECORD_COLUMNS)
-    out = df[cols].copy()
-    out[N.PERIOD_START] = out[N.PERIOD_START].dt.strftime("%Y-%m-%d")
-    out[N.PERIOD_END] = out[N.PERIOD_END].dt.strftime("%Y-%m-%d")
-    out[N.VALUE] = out[N.VALUE].map(_format_value)
-    if with_date:
-        out[N.ANNOUNCED] = out[N.ANNOUNCED].dt.strftime("%Y-%m-%d").fillna("")
-    buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue()
-
-
-def _records_csv(df: pd.DataFrame) -> str:
-    out = df[list(N.RECORD_COLUMNS)].copy()
-    out[N.PERIOD_START] = out[N.PERIOD_START].dt.strftime("%Y-%m-%d")
-    out[N.PERIOD_END] = out[N.PERIOD_END].dt.strftime("%Y-%m-%d")
-    out[N.VALUE] = out[N.VALUE].map(_format_value)
-    buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue()
-
-
-def _events_csv(df: pd.DataFrame) -> str:
-    out = df[list(N.EVENT_COLUMNS)].copy()
-    out[N.EVENT_START] = df["start_text"]
-    out[N.EVENT_END] = df["end_text"]
-    buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue()
 
 
 _BUNDLED: History | None = None

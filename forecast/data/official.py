@@ -113,102 +113,147 @@ def validate_official_forecasts(rows: list[tuple[int, dict[str, str]]], source: 
     """
     problems: list[V.Problem] = []
     out: list[dict[str, object]] = []
-    seen: dict[tuple[str, str, dt.date, dt.date], int] = {}
+    seen: dict[tuple[object, ...], int] = {}
     for line, raw in rows:
         target = raw[N.FORECAST_TARGET].strip()
-
-        def bad(msg: str, line: int = line, target: str = target) -> None:
-            problems.append(V.Problem(source, line, target or None, msg))
-
-        edition = raw[N.EDITION].strip()
-        ok = True
-        if not edition:
-            bad("the edition is empty")
-            ok = False
-        dates: dict[str, dt.date] = {}
-        for column in _DATES:
-            try:
-                dates[column] = V.parse_date(raw[column])
-            except ValueError as exc:
-                bad(f"unparseable {column}: {exc}")
-                ok = False
-                continue
-            if why := V.date_window_problem(column, dates[column]):
-                bad(why)
-                ok = False
-        unit = raw[N.UNIT].strip()
-        if target not in N.OFFICIAL_FORECAST_TARGETS:
-            bad(f"unknown target {target!r}; the targets are {', '.join(N.OFFICIAL_FORECAST_TARGETS)}")
-            ok = False
-        elif unit != N.OFFICIAL_FORECAST_TARGETS[target]:
-            expected = N.OFFICIAL_FORECAST_TARGETS[target]
-            bad(f"unit {unit!r} is not the unit of target {target!r} ({expected!r})")
-            ok = False
-        band: dict[str, float] = {}
-        for column in _BAND:
-            text = raw[column].strip()
-            if not text:
-                band[column] = math.nan
-                continue
-            try:
-                value = V.parse_number(text)
-            except ValueError as exc:
-                bad(f"unparseable {column}: {exc}")
-                ok = False
-                continue
-            if value < 0 or not value.is_integer():
-                bad(f"{column} {text!r} is not a whole number >= 0 (a forecast counts persons or places)")
-                ok = False
-                continue
-            band[column] = value
-        given = [(c, band[c]) for c in _BAND if c in band and not math.isnan(band[c])]
-        if ok and not given:
-            bad("none of low, mid and high is given: a forecast needs at least one value")
-            ok = False
-        for (c1, v1), (c2, v2) in itertools.pairwise(given):
-            if v1 > v2:
-                bad(f"{c1} {v1:,.0f} is above {c2} {v2:,.0f}: the values must satisfy low <= mid <= high")
-                ok = False
-        if len(dates) == len(_DATES):
-            start, end, made = dates[N.TARGET_PERIOD_START], dates[N.TARGET_PERIOD_END], dates[N.MADE_ON]
-            if end < start:
-                bad(f"target_period_end {end} is before target_period_start {start}")
-                ok = False
-            elif made > end:
-                bad(
-                    f"made_on {made} is after the end of the target period ({end}): a forecast is made "
-                    "before the period it forecasts ends"
-                )
-                ok = False
-        if not raw[N.SOURCE_URL].strip():
-            bad("source_url is empty: every forecast needs its source")
-            ok = False
-        if not ok:
+        record, complaints = _read_forecast_row(raw)
+        if not complaints and (repeat := _repeat_problem(record, seen)):
+            complaints = [repeat]
+        problems.extend(V.Problem(source, line, target or None, why) for why in complaints)
+        if complaints:
             continue
-        key = (edition, target, dates[N.TARGET_PERIOD_START], dates[N.TARGET_PERIOD_END])
-        if key in seen:
-            bad(
-                f"repeats line {seen[key]}: the same edition {edition!r}, target and target period "
-                f"{key[2]}..{key[3]}"
-            )
-            continue
-        seen[key] = line
-        out.append(
-            {
-                N.EDITION: edition,
-                **dates,
-                N.FORECAST_TARGET: target,
-                **band,
-                N.UNIT: unit,
-                N.SOURCE_URL: raw[N.SOURCE_URL].strip(),
-                N.NOTE: raw.get(N.NOTE, "") or "",
-                N.SOURCE_FILE: source,
-                N.LINE: line,
-            }
-        )
+        seen[_forecast_key(record)] = line
+        out.append({**record, N.SOURCE_FILE: source, N.LINE: line})
     if problems:
         raise V.DataValidationError(problems)
-    df = pd.DataFrame.from_records(out, columns=[*N.OFFICIAL_FORECAST_COLUMNS, N.SOURCE_FILE, N.LINE])
+    return _official_frame(out)
+
+
+def _read_forecast_row(raw: dict[str, str]) -> tuple[dict[str, object], list[str]]:
+    """The row's fields, typed, and every complaint about it, in the order of the module's rules."""
+    edition = raw[N.EDITION].strip()
+    target = raw[N.FORECAST_TARGET].strip()
+    unit = raw[N.UNIT].strip()
+    complaints = ["the edition is empty"] if not edition else []
+    dates, why = _forecast_dates(raw)
+    complaints += why
+    complaints += _target_problems(target, unit)
+    band, why = _forecast_band(raw)
+    complaints += why
+    complaints += _band_problems(band, need_a_value=not complaints)
+    complaints += _period_problems(dates)
+    if not raw[N.SOURCE_URL].strip():
+        complaints.append("source_url is empty: every forecast needs its source")
+    record = {
+        N.EDITION: edition,
+        **dates,
+        N.FORECAST_TARGET: target,
+        **band,
+        N.UNIT: unit,
+        N.SOURCE_URL: raw[N.SOURCE_URL].strip(),
+        N.NOTE: raw.get(N.NOTE, "") or "",
+    }
+    return record, complaints
+
+
+def _forecast_dates(raw: dict[str, str]) -> tuple[dict[str, dt.date], list[str]]:
+    """``made_on`` and the target period, each parsed and inside the date window; the readable ones."""
+    dates: dict[str, dt.date] = {}
+    complaints = []
+    for column in _DATES:
+        try:
+            dates[column] = V.parse_date(raw[column])
+        except ValueError as exc:
+            complaints.append(f"unparseable {column}: {exc}")
+            continue
+        if why := V.date_window_problem(column, dates[column]):
+            complaints.append(why)
+    return dates, complaints
+
+
+def _target_problems(target: str, unit: str) -> list[str]:
+    """The target is known and the unit is its unit."""
+    if target not in N.OFFICIAL_FORECAST_TARGETS:
+        return [f"unknown target {target!r}; the targets are {', '.join(N.OFFICIAL_FORECAST_TARGETS)}"]
+    expected = N.OFFICIAL_FORECAST_TARGETS[target]
+    if unit != expected:
+        return [f"unit {unit!r} is not the unit of target {target!r} ({expected!r})"]
+    return []
+
+
+def _forecast_band(raw: dict[str, str]) -> tuple[dict[str, float], list[str]]:
+    """``low``, ``mid`` and ``high`` as whole numbers >= 0 (NaN where empty); the readable ones."""
+    band: dict[str, float] = {}
+    complaints = []
+    for column in _BAND:
+        text = raw[column].strip()
+        if not text:
+            band[column] = math.nan
+            continue
+        try:
+            value = V.parse_number(text)
+        except ValueError as exc:
+            complaints.append(f"unparseable {column}: {exc}")
+            continue
+        if value < 0 or not value.is_integer():
+            complaints.append(
+                f"{column} {text!r} is not a whole number >= 0 (a forecast counts persons or places)"
+            )
+            continue
+        band[column] = value
+    return band, complaints
+
+
+def _band_problems(band: dict[str, float], *, need_a_value: bool) -> list[str]:
+    """At least one value is given (checked on an otherwise valid row), and ``low <= mid <= high``."""
+    given = [(c, band[c]) for c in _BAND if c in band and not math.isnan(band[c])]
+    complaints = []
+    if need_a_value and not given:
+        complaints.append("none of low, mid and high is given: a forecast needs at least one value")
+    for (c1, v1), (c2, v2) in itertools.pairwise(given):
+        if v1 > v2:
+            complaints.append(
+                f"{c1} {v1:,.0f} is above {c2} {v2:,.0f}: the values must satisfy low <= mid <= high"
+            )
+    return complaints
+
+
+def _period_problems(dates: dict[str, dt.date]) -> list[str]:
+    """The target period runs forward and the forecast was made before it ended (when all dates read)."""
+    if len(dates) != len(_DATES):
+        return []
+    start, end, made = dates[N.TARGET_PERIOD_START], dates[N.TARGET_PERIOD_END], dates[N.MADE_ON]
+    if end < start:
+        return [f"target_period_end {end} is before target_period_start {start}"]
+    if made > end:
+        return [
+            f"made_on {made} is after the end of the target period ({end}): a forecast is made "
+            "before the period it forecasts ends"
+        ]
+    return []
+
+
+def _forecast_key(record: dict[str, object]) -> tuple[object, ...]:
+    """What no two forecasts share: edition, target and target period."""
+    return tuple(
+        record[c] for c in (N.EDITION, N.FORECAST_TARGET, N.TARGET_PERIOD_START, N.TARGET_PERIOD_END)
+    )
+
+
+def _repeat_problem(record: dict[str, object], seen: dict[tuple[object, ...], int]) -> str | None:
+    """Why a valid row repeats an accepted one (same edition, target and target period), or None."""
+    key = _forecast_key(record)
+    if key not in seen:
+        return None
+    return (
+        f"repeats line {seen[key]}: the same edition {record[N.EDITION]!r}, target and target period "
+        f"{key[2]}..{key[3]}"
+    )
+
+
+def _official_frame(records: list[dict[str, object]]) -> pd.DataFrame:
+    """The accepted rows as the typed frame :func:`load_official_forecasts` returns."""
+    df = pd.DataFrame.from_records(records, columns=[*N.OFFICIAL_FORECAST_COLUMNS, N.SOURCE_FILE, N.LINE])
     for column in _DATES:
         df[column] = pd.to_datetime(df[column]).astype("datetime64[s]")
     for column in _BAND:

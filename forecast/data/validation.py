@@ -6,6 +6,12 @@ be half-loaded: every function here either returns a complete, validated
 :class:`pandas.DataFrame` or raises :class:`DataValidationError` listing *all*
 problems it found (file, line, series, what is wrong).
 
+This module reads the files and frames and runs the checks; the checks live next to it, each module
+with one job: :mod:`forecast.data.problems` (how a fault is reported), :mod:`forecast.data.fields`
+(dates, numbers, periods), :mod:`forecast.data.rules` (the table of row rules),
+:mod:`forecast.data.records` (the typed frame and input vintages) and :mod:`forecast.data.events`
+(``events.csv``). Their public names are importable from here as well.
+
 Rules for ``observations.csv`` / ``inputs.csv`` rows
 ----------------------------------------------------
 * the columns are exactly :data:`forecast.names.RECORD_COLUMNS` (any order); ``inputs.csv`` may also
@@ -48,87 +54,60 @@ The rules (:func:`vintage_problems`):
   announced the same day cannot be ordered); the same value may be restated later.
 """
 
-from __future__ import annotations
-
-import calendar
 import codecs
 import csv
 import datetime as dt
 import io
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from forecast import names as N
+from forecast.data.events import validate_events
+from forecast.data.fields import (
+    date_window_problem,
+    month_end,
+    months_spanned,
+    parse_date,
+    parse_number,
+    period_frequency,
+)
+from forecast.data.problems import MAX_LISTED_PROBLEMS, DataValidationError, Problem
+from forecast.data.records import known_from, records_frame, vintage_problems
+from forecast.data.rules import RowRejected, parse_record_row, repeat_problem, row_problems
 
-#: Stop listing problems after this many (the message says how many more).
-MAX_LISTED_PROBLEMS = 30
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_LISTED_PROBLEMS",
+    "DataValidationError",
+    "Problem",
+    "date_window_problem",
+    "decode_text",
+    "frame_rows",
+    "known_from",
+    "month_end",
+    "months_spanned",
+    "parse_date",
+    "parse_number",
+    "parse_table",
+    "period_frequency",
+    "read_events",
+    "read_records",
+    "read_text",
+    "records_frame",
+    "validate_events",
+    "validate_records",
+    "vintage_problems",
+]
+
 
 #: The largest CSV file read, in bytes (20 MB): a larger file is refused before it is read. The bundled
 #: ``observations.csv`` (every figure since 1995) is about 0.2 MB, so 20 MB is a hundred times that; a
 #: bigger file is a wrong file (an export of something else), which would otherwise take minutes and
 #: gigabytes of memory before failing.
 MAX_FILE_BYTES = 20_000_000
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with an input file.
-
-    Parameters
-    ----------
-    source : str
-        The file name (or ``"<frame>"`` for a DataFrame).
-    line : int or None
-        1-based line in the file (the header is line 1), or the row label of a
-        DataFrame; ``None`` for a problem with the whole file.
-    series : str or None
-        The series of the row, when known.
-    message : str
-        What is wrong, in words.
-    """
-
-    source: str
-    line: int | None
-    series: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.source if self.line is None else f"{self.source}, line {self.line}"
-        if self.series:
-            where += f" (series {self.series!r})"
-        return f"{where}: {self.message}"
-
-
-class DataValidationError(ValueError):
-    """Raised when a history file or frame is invalid; nothing is loaded.
-
-    The message lists the problems, at most :data:`MAX_LISTED_PROBLEMS` of them (then how many
-    more).
-
-    Parameters
-    ----------
-    problems : sequence of Problem
-        Every problem found, in file order.
-
-    Attributes
-    ----------
-    problems : list of Problem
-        Every problem found, in file order.
-    """
-
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = list(problems)
-        shown = [str(p) for p in self.problems[:MAX_LISTED_PROBLEMS]]
-        more = len(self.problems) - len(shown)
-        text = f"{len(self.problems)} problem(s) in the input:\n  " + "\n  ".join(shown)
-        if more:
-            text += f"\n  ... and {more} more"
-        super().__init__(text)
 
 
 # --------------------------------------------------------------------------- raw text
@@ -368,201 +347,6 @@ def parse_table(
     return header, rows
 
 
-# --------------------------------------------------------------------------- fields
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-
-
-def parse_date(text: str) -> dt.date:
-    """Parse a strict ISO date ``YYYY-MM-DD``.
-
-    Parameters
-    ----------
-    text : str
-        The field; surrounding spaces are ignored.
-
-    Returns
-    -------
-    datetime.date
-        The date.
-
-    Raises
-    ------
-    ValueError
-        When the text is not of the form ``YYYY-MM-DD`` or not a calendar date.
-    """
-    text = text.strip()
-    if not _ISO_DATE.match(text):
-        raise ValueError(f"{text!r} is not a date in YYYY-MM-DD form")
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a valid calendar date") from None
-
-
-#: A count or amount written with ``.`` before groups of three digits ("1.000", "17.460"): in Dutch
-#: that is a thousands separator, so the value would silently be read 1,000 times too small.
-_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+")
-
-
-def parse_number(text: str) -> float:
-    """Parse a plain decimal number (``.`` as decimal separator, no thousands separator).
-
-    Parameters
-    ----------
-    text : str
-        The field; surrounding spaces are ignored. An exponent (``1e3``) is accepted.
-
-    Returns
-    -------
-    float
-        The value.
-
-    Raises
-    ------
-    ValueError
-        When the field is empty or not a plain number; the message hints at the separators when
-        the text looks like a number written with a decimal comma or thousands separators.
-    """
-    t = text.strip()
-    if not t:
-        raise ValueError("the value is empty")
-    if not _NUMBER.match(t):
-        hint = ""
-        if re.match(r"^[+-]?[\d.,]+$", t):
-            hint = " (use '.' as the decimal separator and no thousands separator)"
-        raise ValueError(f"{text!r} is not a number{hint}")
-    value = float(t)
-    if not math.isfinite(value):  # the regex admits no inf/nan, but an exponent can overflow (1e400)
-        raise ValueError(f"{text!r} is not a finite number")
-    return value
-
-
-def month_end(day: dt.date) -> dt.date:
-    """Return the last day of ``day``'s month.
-
-    Parameters
-    ----------
-    day : datetime.date
-        Any day of the month.
-
-    Returns
-    -------
-    datetime.date
-        The last day of that month.
-    """
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def months_spanned(start: dt.date, end: dt.date) -> int:
-    """Count the calendar months from ``start``'s month to ``end``'s month, inclusive.
-
-    Parameters
-    ----------
-    start, end : datetime.date
-        The first and last day of the period.
-
-    Returns
-    -------
-    int
-        The number of months touched (1 for a period within one month; 0 or less when ``end``
-        lies in an earlier month than ``start``).
-    """
-    return (end.year - start.year) * 12 + end.month - start.month + 1
-
-
-def period_frequency(start: dt.date, end: dt.date) -> str:
-    """Classify a period by its frequency letter.
-
-    Parameters
-    ----------
-    start, end : datetime.date
-        The first and last day of the period (inclusive).
-
-    Returns
-    -------
-    str
-        ``P`` when ``start == end`` (a stock date); ``M``, ``Q``, ``H`` or ``Y`` for a calendar
-        month, quarter, half-year or year of whole months; ``O`` for any other span
-        (:data:`forecast.names.FREQUENCIES`).
-    """
-    if start == end:
-        return N.POINT
-    if start.day != 1 or end != month_end(end):
-        return N.OTHER
-    n = months_spanned(start, end)
-    calendar_periods = {1: N.MONTH, 3: N.QUARTER, 6: N.HALF_YEAR, 12: N.YEAR}
-    if n in calendar_periods and (start.month - 1) % n == 0:
-        return calendar_periods[n]
-    return N.OTHER
-
-
-def _flow_period_problem(start: dt.date, end: dt.date) -> str | None:
-    """Why a flow's period is unacceptable, or None when it is fine."""
-    if start == end:
-        return "a flow needs a period; period_start equals period_end (is this a stock?)"
-    if start.day != 1:
-        return (
-            f"flow period {start}..{end} does not start on the first day of a month: "
-            "a flow covers whole months (month, quarter, half-year, year)"
-        )
-    if end.day == 1:
-        prev = end - dt.timedelta(days=1)
-        return (
-            f"flow period ends on {end}, the first day of a month; periods are inclusive, "
-            f"did you mean {prev}?"
-        )
-    if end != month_end(end) and end < start.replace(day=28) + dt.timedelta(days=3):
-        return (
-            f"flow period {start}..{end} is shorter than a month and not a whole month; "
-            "a flow covers whole months (month, quarter, half-year, year)"
-        )
-    return None
-
-
-def date_window_problem(column: str, day: dt.date) -> str | None:
-    """Why a date lies outside the accepted window, or None when it is inside.
-
-    Parameters
-    ----------
-    column : str
-        The date's column, named in the answer.
-    day : datetime.date
-        The date.
-
-    Returns
-    -------
-    str or None
-        The reason, naming the window :data:`forecast.names.EARLIEST_DATE` ..
-        :data:`forecast.names.LATEST_DATE`; None inside it.
-    """
-    window = f"dates must lie in {N.EARLIEST_DATE}..{N.LATEST_DATE}"
-    if day < N.EARLIEST_DATE:
-        return f"{column} {day} is before the earliest accepted date {N.EARLIEST_DATE} ({window})"
-    if day > N.LATEST_DATE:
-        return f"{column} {day} is after the latest accepted date {N.LATEST_DATE} ({window})"
-    return None
-
-
-def _bounds_problem(spec: N.SeriesSpec, value: float, text: str, start: dt.date, end: dt.date) -> str | None:
-    """Why a value lies outside its series' plausibility bounds, or None when it is inside."""
-    months = max(months_spanned(start, end), 1)
-    low, high = spec.bounds(months)
-    if low <= value <= high:
-        return None
-    above = value > high
-    why = spec.bound_reason
-    if spec.kind == N.FLOW and months > 1:
-        per_month = spec.ceiling if above else spec.floor
-        why = f"{per_month:,.0f} per month over the {months} months of the period; {why}"
-    side = "above the plausible maximum" if above else "below the plausible minimum"
-    return (
-        f"value {text} is {side} for this series, {high if above else low:,.0f} ({why}); "
-        "check the value and its unit"
-    )
-
-
 # --------------------------------------------------------------------------- records
 
 
@@ -607,148 +391,22 @@ def validate_records(
     """
     problems: list[Problem] = []
     out: list[dict[str, object]] = []
-    seen: dict[tuple[str, dt.date, dt.date, str, dt.date | None], tuple[int, float]] = {}
+    accepted: dict[tuple, tuple[int, float]] = {}
     today = dt.date.today() if today is None else today
     for line, raw in rows:
-        series = (raw.get(N.SERIES) or "").strip()
-
-        def bad(msg: str, line: int = line, series: str = series) -> None:
-            problems.append(Problem(source, line, series or None, msg))
-
-        spec = registry.get(series)
-        if not series:
-            bad("the series is empty")
-            continue
-        if spec is None:
-            close = [s for s in registry if s.split("_")[0] == series.split("_")[0]]
-            bad(f"unknown series {series!r}" + (f" (known similar: {', '.join(close)})" if close else ""))
-            continue
         try:
-            start = parse_date(raw[N.PERIOD_START])
-            end = parse_date(raw[N.PERIOD_END])
-        except ValueError as exc:
-            bad(f"unparseable date: {exc}")
+            row = parse_record_row(line, raw, registry, observed=observed, today=today)
+        except RowRejected as exc:
+            series = (raw.get(N.SERIES) or "").strip()
+            problems.append(Problem(source, line, series or None, str(exc)))
             continue
-        try:
-            value = parse_number(raw[N.VALUE])
-        except ValueError as exc:
-            bad(f"unparseable value: {exc}")
-            continue
-        announced_text = (raw.get(N.ANNOUNCED) or "").strip()
-        announced: dt.date | None = None
-        if announced_text:
-            try:
-                announced = parse_date(announced_text)
-            except ValueError as exc:
-                bad(f"unparseable {N.ANNOUNCED} date: {exc}")
-                continue
-        definition = raw[N.DEFINITION].strip()
-        unit = raw[N.UNIT].strip()
-        quality = raw[N.QUALITY].strip()
-        url = raw[N.SOURCE_URL].strip()
-        ok = True
-        dates = ((N.PERIOD_START, start), (N.PERIOD_END, end))
-        if start == end:  # a stock: one date, reported once
-            dates = ((f"{N.PERIOD_START} = {N.PERIOD_END}", start),)
-        outside = [why for column, day in dates if (why := date_window_problem(column, day))]
-        for why in outside:
-            bad(why)
-            ok = False
-        if announced is not None:
-            if why := date_window_problem(N.ANNOUNCED, announced):
-                bad(why)
-                ok = False
-            elif announced > today:
-                bad(
-                    f"{N.ANNOUNCED} {announced} is after today ({today}): an announcement cannot lie in the "
-                    "future (a typo in the year?)"
-                )
-                ok = False
-        if observed and not outside and end > today:
-            bad(
-                f"period_end {end} is after today ({today}): a figure cannot be observed in the future "
-                "(a typo in the year? a setting known in advance belongs in inputs.csv)"
-            )
-            ok = False
-        if end < start:
-            bad(f"period_end {end} is before period_start {start}")
-            ok = False
-        elif spec.kind == N.STOCK and start != end:
-            bad(f"a stock is a value at one date, but period_start {start} differs from period_end {end}")
-            ok = False
-        elif spec.kind == N.FLOW and observed:
-            why = _flow_period_problem(start, end)
-            if why:
-                bad(why)
-                ok = False
-        if definition not in spec.definitions:
-            bad(f"unknown definition {definition!r}; known for this series: {', '.join(spec.definitions)}")
-            ok = False
-        if unit not in spec.units:
-            bad(f"unit {unit!r} is not a unit of this series (expected {' or '.join(map(repr, spec.units))})")
-            ok = False
-        if quality not in N.QUALITIES:
-            bad(f"unknown quality {quality!r}; expected one of {', '.join(N.QUALITIES)}")
-            ok = False
-        if spec.is_fraction and not 0.0 <= value <= 1.0:
-            bad(f"a rate/share must lie in [0, 1], got {value:g} (write 65% as 0.65)")
-            ok = False
-        elif value < 0 and not spec.signed:
-            bad(f"negative count {value:g}")
-            ok = False
-        elif why := _bounds_problem(spec, value, raw[N.VALUE].strip(), start, end):
-            bad(why)
-            ok = False
-        elif not spec.is_fraction and (
-            _THOUSANDS.fullmatch(raw[N.VALUE].strip()) or (unit in N.COUNT_UNITS and not value.is_integer())
-        ):
-            text = raw[N.VALUE].strip()
-            if _THOUSANDS.fullmatch(text):
-                why = f"{text!r} reads as {value:g} but looks like a number with a Dutch thousands separator"
-            else:
-                why = f"a count of {unit} must be a whole number, got {text!r}"
-            plain = text.replace(".", "")
-            bad(f"{why}; write it without separators (e.g. {plain} if '.' separates thousands)")
-            ok = False
-        if observed and not url:
-            bad("source_url is empty: every figure needs its source")
-            ok = False
-        if not ok:
-            continue
-        key = (series, start, end, definition, announced)
-        if key in seen:
-            first_line, first_value = seen[key]
-            when = f" and {N.ANNOUNCED} {announced}" if announced is not None else ""
-            if first_value != value:
-                bad(
-                    f"conflicts with line {first_line}: same series, period {start}..{end}{when} and "
-                    f"definition {definition!r} but value {value:g} vs {first_value:g}"
-                )
-            else:
-                bad(
-                    f"repeats line {first_line} (same series, period {start}..{end}{when}, definition "
-                    f"{definition!r} and value)"
-                )
-            continue
-        seen[key] = (line, value)
-        out.append(
-            {
-                N.SERIES: series,
-                N.PERIOD_START: start,
-                N.PERIOD_END: end,
-                N.VALUE: value,
-                N.UNIT: unit,
-                N.DEFINITION: definition,
-                N.QUALITY: quality,
-                N.SOURCE_URL: url,
-                N.NOTE: raw.get(N.NOTE, "") or "",
-                N.KIND: spec.kind,
-                N.FREQUENCY: period_frequency(start, end),
-                N.SOURCE_FILE: source,
-                N.LINE: line,
-                N.ANNOUNCED: announced,
-            }
-        )
+        complaints = row_problems(row)
+        if not complaints and (repeat := repeat_problem(row, accepted)):
+            complaints = [repeat]
+        problems.extend(Problem(source, line, row.series, why) for why in complaints)
+        if not complaints:
+            accepted[row.key] = (line, row.value)
+            out.append(row.record(source))
     if problems:
         raise DataValidationError(problems)
     frame = records_frame(out, inputs=not observed)
@@ -757,197 +415,6 @@ def validate_records(
         if problems:
             raise DataValidationError(problems)
     return frame
-
-
-def records_frame(records: list[dict[str, object]], *, inputs: bool = False) -> pd.DataFrame:
-    """Build the typed, sorted record frame from validated dictionaries.
-
-    Parameters
-    ----------
-    records : list of dict
-        One dictionary per row with the columns :data:`forecast.names.RECORD_COLUMNS` plus
-        ``kind``, ``frequency``, ``source_file`` and ``line`` (as :func:`validate_records`
-        builds them), and for inputs ``announced`` (a date or None).
-    inputs : bool, optional
-        True for input rows: the frame also has ``announced`` (NaT where not given) and
-        ``known_from`` (``announced``, or ``period_start`` where there is none); default False.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Those columns, with dates as ``datetime64[s]``, ``value`` as float and ``line`` as int64;
-        sorted by series, definition, period end and period start (inputs: then ``known_from``).
-    """
-    cols = [*N.RECORD_COLUMNS, N.KIND, N.FREQUENCY, N.SOURCE_FILE, N.LINE]
-    if inputs:
-        cols.append(N.ANNOUNCED)
-    df = pd.DataFrame.from_records(records, columns=cols)
-    for c in (N.PERIOD_START, N.PERIOD_END, *((N.ANNOUNCED,) if inputs else ())):
-        df[c] = pd.to_datetime(df[c]).astype("datetime64[s]")
-    df[N.VALUE] = df[N.VALUE].astype(float)
-    df[N.LINE] = df[N.LINE].astype("int64")
-    order = [N.SERIES, N.DEFINITION, N.PERIOD_END, N.PERIOD_START]
-    if inputs:
-        df[N.KNOWN_FROM] = known_from(df)
-        order.append(N.KNOWN_FROM)
-    return df.sort_values(order, kind="stable").reset_index(drop=True)
-
-
-def known_from(inputs: pd.DataFrame) -> pd.Series:
-    """The first day each input row's value was known: its ``announced`` date, else its ``period_start``.
-
-    Parameters
-    ----------
-    inputs : pandas.DataFrame
-        Input rows with ``period_start`` and, optionally, ``announced`` (NaT where not given).
-
-    Returns
-    -------
-    pandas.Series
-        ``datetime64[s]``, aligned with ``inputs``.
-    """
-    start = inputs[N.PERIOD_START].astype("datetime64[s]")
-    if N.ANNOUNCED not in inputs:
-        return start
-    return inputs[N.ANNOUNCED].astype("datetime64[s]").fillna(start)
-
-
-def vintage_problems(inputs: pd.DataFrame) -> list[Problem]:
-    """Find vintages of one input that cannot be ordered: two different values known the same day.
-
-    Parameters
-    ----------
-    inputs : pandas.DataFrame
-        Typed input rows (as :func:`records_frame` builds them with ``inputs=True``), with
-        ``source_file`` and ``line``.
-
-    Returns
-    -------
-    list of Problem
-        One problem per clash, naming the file and line of the later row, the series, both values and
-        the day; empty when every input's vintages are known from distinct days (or repeat a value).
-    """
-    if inputs.empty:
-        return []
-    df = inputs.assign(**{N.KNOWN_FROM: known_from(inputs)})
-    problems = []
-    for _, group in df.groupby([*N.RECORD_KEY, N.KNOWN_FROM], sort=False):
-        if group[N.VALUE].nunique() < 2:
-            continue
-        group = group.sort_values(N.LINE, kind="stable")
-        first = group.iloc[0]
-        for _, row in group.iloc[1:].iterrows():
-            if row[N.VALUE] == first[N.VALUE]:
-                continue
-            start, end = pd.Timestamp(row[N.PERIOD_START]), pd.Timestamp(row[N.PERIOD_END])
-            period = f"{start:%Y-%m-%d}..{end:%Y-%m-%d}"
-            problems.append(
-                Problem(
-                    str(row[N.SOURCE_FILE]),
-                    int(row[N.LINE]),
-                    str(row[N.SERIES]),
-                    f"two different values of one input known from the same day "
-                    f"{pd.Timestamp(row[N.KNOWN_FROM]):%Y-%m-%d}: {row[N.VALUE]:g} here and "
-                    f"{first[N.VALUE]:g} at {first[N.SOURCE_FILE]}:{int(first[N.LINE])} (period {period}, "
-                    f"definition {row[N.DEFINITION]!r}); a revision needs a later {N.ANNOUNCED} date (a row "
-                    f"without one is known from its period_start)",
-                )
-            )
-    return sorted(problems, key=lambda p: (p.source, p.line or 0))
-
-
-_MONTH_PRECISION = re.compile(r"^\d{4}-\d{2}$")
-
-
-def _event_date(text: str, *, end: bool) -> dt.date:
-    text = text.strip()
-    if _MONTH_PRECISION.match(text):
-        first = parse_date(text + "-01")
-        return month_end(first) if end else first
-    return parse_date(text)
-
-
-def validate_events(rows: Iterable[tuple[int, Mapping[str, str]]], source: str) -> pd.DataFrame:
-    """Validate ``events.csv`` rows.
-
-    Dates may be ``YYYY-MM-DD`` or ``YYYY-MM`` (a month: ``start`` is its first
-    day, ``end`` its last). An empty ``end`` means "not stated / in force".
-
-    Parameters
-    ----------
-    rows : iterable of (line, mapping)
-        Rows as strings keyed by the columns :data:`forecast.names.EVENT_COLUMNS`, with their
-        line number.
-    source : str
-        File name used in messages.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`forecast.names.EVENT_COLUMNS` with ``start``/``end`` as
-        dates (``datetime64[s]``, ``end`` NaT when empty), plus ``start_text``/``end_text``
-        (the precision the source gave) and ``line``; sorted by start.
-
-    Raises
-    ------
-    DataValidationError
-        Listing every invalid row: an empty or repeated event name, an unparseable date, a date
-        outside :data:`forecast.names.EARLIEST_DATE` .. :data:`forecast.names.LATEST_DATE`, an end
-        before the start.
-    """
-    problems: list[Problem] = []
-    out = []
-    names_seen: dict[str, int] = {}
-    for line, raw in rows:
-        name = raw[N.EVENT].strip()
-
-        def bad(msg: str, line: int = line, name: str = name) -> None:
-            problems.append(Problem(source, line, None, f"event {name!r}: {msg}"))
-
-        if not name:
-            bad("the event name is empty")
-            continue
-        if name in names_seen:
-            bad(f"event name repeats line {names_seen[name]}")
-            continue
-        names_seen[name] = line
-        try:
-            start = _event_date(raw[N.EVENT_START], end=False)
-            end = _event_date(raw[N.EVENT_END], end=True) if raw[N.EVENT_END].strip() else None
-        except ValueError as exc:
-            bad(f"unparseable date: {exc} (use YYYY-MM-DD or YYYY-MM)")
-            continue
-        outside = [
-            why
-            for column, day in ((N.EVENT_START, start), (N.EVENT_END, end))
-            if day is not None and (why := date_window_problem(column, day))
-        ]
-        for why in outside:
-            bad(why)
-        if outside:
-            continue
-        if end is not None and end < start:
-            bad(f"end {end} is before start {start}")
-            continue
-        out.append(
-            {
-                N.EVENT: name,
-                N.EVENT_START: start,
-                N.EVENT_END: end,
-                N.ACTS_ON: raw[N.ACTS_ON].strip(),
-                N.DESCRIPTION: raw[N.DESCRIPTION],
-                N.SOURCE_URL: raw[N.SOURCE_URL].strip(),
-                "start_text": raw[N.EVENT_START].strip(),
-                "end_text": raw[N.EVENT_END].strip(),
-                N.LINE: line,
-            }
-        )
-    if problems:
-        raise DataValidationError(problems)
-    df = pd.DataFrame.from_records(out, columns=[*N.EVENT_COLUMNS, "start_text", "end_text", N.LINE])
-    df[N.EVENT_START] = pd.to_datetime(df[N.EVENT_START]).astype("datetime64[s]")
-    df[N.EVENT_END] = pd.to_datetime(df[N.EVENT_END]).astype("datetime64[s]")
-    return df.sort_values(N.EVENT_START, kind="stable").reset_index(drop=True)
 
 
 def read_records(path: str | Path, registry: Mapping[str, N.SeriesSpec], *, observed: bool) -> pd.DataFrame:

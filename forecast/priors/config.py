@@ -18,6 +18,10 @@ its parameter's :class:`Domain` (a scale must be positive, a share inside (0, 1)
 the model declares the domains (:data:`forecast.model.build.PARAMETER_DOMAINS`) and
 passes them to :meth:`PriorConfig.require` / :func:`load_priors`. Errors name the
 file and the entry.
+
+The vocabulary of a prior file lives next to this module: :mod:`forecast.priors.distributions` (the
+distributions and :class:`Prior`) and :mod:`forecast.priors.domains` (:class:`Domain`); their public
+names are importable from here as well.
 """
 
 from __future__ import annotations
@@ -34,248 +38,31 @@ from typing import Any
 
 import pandas as pd
 
-#: Distributions a prior may use: their required and optional parameters.
-DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "Normal": (("mu", "sigma"), ()),
-    "HalfNormal": (("sigma",), ()),
-    "LogNormal": (("mu", "sigma"), ()),
-    "StudentT": (("nu", "mu", "sigma"), ()),
-    "HalfStudentT": (("nu", "sigma"), ()),
-    "Beta": (("alpha", "beta"), ()),
-    "Gamma": (("alpha", "beta"), ()),
-    "Exponential": (("lam",), ()),
-    "TruncatedNormal": (("mu", "sigma"), ("lower", "upper")),
-    "Uniform": (("lower", "upper"), ()),
-}
-#: Parameters that must be strictly positive.
-POSITIVE = frozenset({"sigma", "nu", "alpha", "beta", "lam"})
-#: The support of each distribution of :data:`DISTRIBUTIONS`: its (lower, upper) bounds, a number or
-#: the name of the parameter that sets the bound (``TruncatedNormal``'s and ``Uniform``'s
-#: ``lower``/``upper``; an optional one left out is unbounded).
-SUPPORTS: dict[str, tuple[float | str, float | str]] = {
-    "Normal": (-math.inf, math.inf),
-    "HalfNormal": (0.0, math.inf),
-    "LogNormal": (0.0, math.inf),
-    "StudentT": (-math.inf, math.inf),
-    "HalfStudentT": (0.0, math.inf),
-    "Beta": (0.0, 1.0),
-    "Gamma": (0.0, math.inf),
-    "Exponential": (0.0, math.inf),
-    "TruncatedNormal": ("lower", "upper"),
-    "Uniform": ("lower", "upper"),
-}
-#: The kinds of :class:`Domain`: the (lower, upper) bounds of the values a parameter may take.
-DOMAIN_KINDS: dict[str, tuple[float, float]] = {
-    "real": (-math.inf, math.inf),
-    "positive": (0.0, math.inf),
-    "unit_interval": (0.0, 1.0),
-}
-#: Per domain kind, how a message states it, and the distributions that fit it.
-_DOMAIN_WORDS = {
-    "real": ("real", "any distribution"),
-    "positive": (
-        "positive",
-        "use HalfNormal, LogNormal, Gamma, Exponential or HalfStudentT "
-        "(or a TruncatedNormal or Uniform with lower >= 0)",
-    ),
-    "unit_interval": (
-        "between 0 and 1",
-        "use Beta (or a TruncatedNormal or Uniform with 0 <= lower < upper <= 1)",
-    ),
-}
+from forecast.priors.distributions import DISTRIBUTIONS, POSITIVE, SUPPORTS, Prior
+from forecast.priors.domains import DOMAIN_KINDS, Domain, as_domain, domain_problem
+
+__all__ = [
+    "DISTRIBUTIONS",
+    "DOMAIN_KINDS",
+    "META",
+    "POSITIVE",
+    "SUPPORTS",
+    "Domain",
+    "Prior",
+    "PriorConfig",
+    "PriorConfigError",
+    "check_domain",
+    "check_entry",
+    "default_priors_dir",
+    "load_priors",
+]
+
 #: Descriptive fields every entry must have (non-empty strings).
 META = ("unit", "rationale", "source")
 
 
 class PriorConfigError(ValueError):
     """An invalid prior file or entry; the message names file and entry."""
-
-
-@dataclass(frozen=True)
-class Domain:
-    """The values a model parameter may take: a prior's support must lie inside them.
-
-    The model declares one per parameter (:data:`forecast.model.build.PARAMETER_DOMAINS`), from
-    how the parameter is used: a scale, ratio, lag or stock is ``"positive"``; a share or rate
-    used as a probability is ``"unit_interval"``; a logit, log, effect or bias is ``"real"``.
-
-    Parameters
-    ----------
-    kind : str
-        A key of :data:`DOMAIN_KINDS`: ``"real"``, ``"positive"`` or ``"unit_interval"``.
-    role : str, optional
-        What the parameter is, for messages, e.g. ``"a scale"`` (default ``""``).
-
-    Raises
-    ------
-    ValueError
-        For an unknown ``kind``.
-
-    Examples
-    --------
-    >>> Domain("positive", "a scale").describe()
-    'positive (a scale)'
-    >>> Domain("unit_interval").bounds
-    (0.0, 1.0)
-    """
-
-    kind: str
-    role: str = ""
-
-    def __post_init__(self) -> None:
-        if self.kind not in DOMAIN_KINDS:
-            raise ValueError(f"unknown domain {self.kind!r}; the domains are {', '.join(DOMAIN_KINDS)}")
-
-    @property
-    def bounds(self) -> tuple[float, float]:
-        """The (lower, upper) bounds of the values the parameter may take (:data:`DOMAIN_KINDS`)."""
-        return DOMAIN_KINDS[self.kind]
-
-    def describe(self) -> str:
-        """State the domain in words, for messages.
-
-        Returns
-        -------
-        str
-            E.g. ``"positive (a scale)"``, or ``"between 0 and 1"`` (a unit interval domain without
-            a role).
-        """
-        words = _DOMAIN_WORDS[self.kind][0]
-        return f"{words} ({self.role})" if self.role else words
-
-
-@dataclass(frozen=True)
-class Prior:
-    """One parameter's prior.
-
-    Parameters
-    ----------
-    name : str
-        The model parameter it belongs to.
-    distribution : str
-        A key of :data:`DISTRIBUTIONS` (PyMC's class name).
-    params : dict
-        The distribution's parameters.
-    unit, rationale, source : str
-        What the parameter is measured in, why this prior, and where the
-        numbers come from.
-    file : str, optional
-        The file it was read from (default ``""``).
-    """
-
-    name: str
-    distribution: str
-    params: dict[str, float]
-    unit: str
-    rationale: str
-    source: str
-    file: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the entry as a plain dictionary.
-
-        Returns
-        -------
-        dict
-            ``name``, ``distribution``, the distribution's parameters, ``unit``, ``rationale``
-            and ``source``: the TOML table plus its name (``file`` is left out).
-        """
-        return {
-            "name": self.name,
-            "distribution": self.distribution,
-            **self.params,
-            "unit": self.unit,
-            "rationale": self.rationale,
-            "source": self.source,
-        }
-
-    def support(self) -> tuple[float, float]:
-        """Give the interval of values the prior puts mass on.
-
-        Returns
-        -------
-        lower, upper : float
-            The bounds of the distribution's support (:data:`SUPPORTS`); ``-inf`` / ``inf``
-            where it is unbounded. ``HalfNormal`` is ``(0, inf)``, ``Beta`` ``(0, 1)``,
-            ``Uniform`` and ``TruncatedNormal`` their ``lower`` and ``upper``.
-        """
-        lo, hi = SUPPORTS[self.distribution]
-        if isinstance(lo, str):
-            lo = self.params.get(lo, -math.inf)
-        if isinstance(hi, str):
-            hi = self.params.get(hi, math.inf)
-        return float(lo), float(hi)
-
-    def spec(self) -> str:
-        """Write the distribution and its parameters as one call, for messages.
-
-        Returns
-        -------
-        str
-            E.g. ``"Normal(mu=-1, sigma=0.5)"``: the parameters in the order of
-            :data:`DISTRIBUTIONS`.
-        """
-        required, optional = DISTRIBUTIONS[self.distribution]
-        order = [k for k in (*required, *optional) if k in self.params]
-        order += [k for k in self.params if k not in order]
-        return f"{self.distribution}({', '.join(f'{k}={self.params[k]:g}' for k in order)})"
-
-    def mean_sd(self) -> tuple[float, float]:
-        """Compute the mean and standard deviation of the prior (for tables and checks).
-
-        Returns
-        -------
-        mean : float
-            The prior mean. For ``StudentT`` its ``mu`` (whatever ``nu``); for
-            ``TruncatedNormal`` the untruncated location ``mu``; NaN for ``HalfStudentT``.
-        sd : float
-            The prior standard deviation, in the parameter's unit. Infinite for ``StudentT``
-            with ``nu <= 2``; the untruncated ``sigma`` for ``TruncatedNormal``; NaN for
-            ``HalfStudentT``.
-        """
-        p = self.params
-        d = self.distribution
-        if d == "Normal":
-            return p["mu"], p["sigma"]
-        if d == "HalfNormal":
-            return p["sigma"] * math.sqrt(2 / math.pi), p["sigma"] * math.sqrt(1 - 2 / math.pi)
-        if d == "LogNormal":
-            m = math.exp(p["mu"] + p["sigma"] ** 2 / 2)
-            return m, m * math.sqrt(math.expm1(p["sigma"] ** 2))
-        if d == "Beta":
-            a, b = p["alpha"], p["beta"]
-            return a / (a + b), math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
-        if d == "Gamma":
-            return p["alpha"] / p["beta"], math.sqrt(p["alpha"]) / p["beta"]
-        if d == "Exponential":
-            return 1 / p["lam"], 1 / p["lam"]
-        if d == "Uniform":
-            return (p["lower"] + p["upper"]) / 2, (p["upper"] - p["lower"]) / math.sqrt(12)
-        if d == "StudentT":
-            sd = p["sigma"] * math.sqrt(p["nu"] / (p["nu"] - 2)) if p["nu"] > 2 else math.inf
-            return p["mu"], sd
-        if d == "HalfStudentT":
-            return math.nan, math.nan
-        return p["mu"], p["sigma"]  # TruncatedNormal: the untruncated location and scale
-
-
-def _domain_problem(prior: Prior, domain: Domain) -> str | None:
-    """Why ``prior``'s support is not inside ``domain``, or None when it is."""
-    lo, hi = prior.support()
-    dlo, dhi = domain.bounds
-    below, above = lo < dlo, hi > dhi
-    if not (below or above):
-        return None
-    if below and above:
-        where = f"values below {dlo:g} and above {dhi:g}"
-    elif below:
-        where = "negative values" if dlo == 0 else f"values below {dlo:g}"
-    else:
-        where = f"values above {dhi:g}"
-    return (
-        f"{prior.file or '<config>'} [{prior.name}]: {prior.name} must be {domain.describe()}, but "
-        f"{prior.spec()} puts mass on {where}; {_DOMAIN_WORDS[domain.kind][1]}"
-    )
 
 
 def check_domain(prior: Prior, domain: Domain | str) -> Prior:
@@ -308,14 +95,10 @@ def check_domain(prior: Prior, domain: Domain | str) -> Prior:
     >>> check_domain(p, Domain("positive", "a scale")).distribution
     'Beta'
     """
-    problem = _domain_problem(prior, _as_domain(domain))
+    problem = domain_problem(prior, as_domain(domain))
     if problem:
         raise PriorConfigError(problem)
     return prior
-
-
-def _as_domain(domain: Domain | str) -> Domain:
-    return domain if isinstance(domain, Domain) else Domain(domain)
 
 
 def check_entry(name: str, raw: Any, file: str) -> Prior:
@@ -492,7 +275,7 @@ class PriorConfig:
         out = []
         for name in sorted(self.priors):
             if name in domains:
-                problem = _domain_problem(self.priors[name], _as_domain(domains[name]))
+                problem = domain_problem(self.priors[name], as_domain(domains[name]))
                 if problem:
                     out.append(problem)
         return out
