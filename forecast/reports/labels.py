@@ -10,6 +10,19 @@ from forecast.names import LANGUAGES
 MISSING = "–"
 
 _NL = {
+    "headline_title": "In het kort",
+    "headline_need": "{scenario}: gemiddeld {need} mensen in de COA-opvang nodig (80%-band {band}).",
+    "headline_shortage": (
+        "Kans dat de behoefte in ten minste één maand de reguliere plaatsen overschrijdt: {p}."
+    ),
+    "headline_cost": "Kosten: {cost} mln euro per jaar (80%-band {band}).",
+    "headline_change": (
+        "Tegenover {reference}: {change} mensen (80%-band {band}); kans op een tekort {p} procentpunt."
+    ),
+    "cutoff": "Data tot en met {date} · gemaakt op {created}",
+    "cost_year": "kosten per jaar (mln euro, verwacht)",
+    "change": "verschil met {reference} (personen, mediaan)",
+    "headline_table": "Alle pakketten per fase",
     "title": "Prognose opvangbehoefte",
     "subtitle": "Posterieure banden van de opvangbehoefte per fase en per combinatie van maatregelen",
     "index_title": "Overzicht",
@@ -18,7 +31,6 @@ _NL = {
     "voorbereiding": "Voorbereidingsfase",
     "implementatie": "Implementatiefase",
     "normalisatie": "Normalisatiefase",
-    "headline": "Kerncijfers per fase (gemiddelde opvangbehoefte in personen over de maanden van de fase)",
     "scenario": "Scenario",
     "median": "mediaan",
     "band80": "80%-band",
@@ -88,7 +100,6 @@ _NL = {
     "pages": "Rapporten per fase",
     "generated": "Gemaakt met forecast {version}",
     "key_scenarios": "Kernscenario's",
-    "history_end": "laatste maand van de data",
     "no_months": "Deze fase valt buiten de prognoseperiode.",
     "effect": "effect",
     "downloads": "Machineleesbare bestanden",
@@ -100,6 +111,17 @@ _NL = {
 }
 
 _EN = {
+    "headline_title": "In short",
+    "headline_need": "{scenario}: on average {need} people needing COA reception (80% band {band}).",
+    "headline_shortage": "Chance that need exceeds the regular places in at least one month: {p}.",
+    "headline_cost": "Cost: {cost} million euro per year (80% band {band}).",
+    "headline_change": (
+        "Against {reference}: {change} people (80% band {band}); chance of a shortage {p} percentage points."
+    ),
+    "cutoff": "Data up to {date} · made on {created}",
+    "cost_year": "cost per year (million euro, expected)",
+    "change": "change against {reference} (persons, median)",
+    "headline_table": "Every bundle per phase",
     "title": "Reception need forecast",
     "subtitle": (
         "Posterior bands of reception need (opvangbehoefte) per phase and per combination of measures"
@@ -110,7 +132,6 @@ _EN = {
     "voorbereiding": "Preparation phase (voorbereiding)",
     "implementatie": "Implementation phase (implementatie)",
     "normalisatie": "Normalisation phase (normalisatie)",
-    "headline": "Key figures per phase (mean reception need in persons over the phase's months)",
     "scenario": "Scenario",
     "median": "median",
     "band80": "80% band",
@@ -179,7 +200,6 @@ _EN = {
     "pages": "Reports per phase",
     "generated": "Made with forecast {version}",
     "key_scenarios": "Key scenarios",
-    "history_end": "last month of the data",
     "no_months": "This phase lies outside the forecast period.",
     "effect": "effect",
     "downloads": "Machine-readable files",

@@ -34,9 +34,13 @@ from forecast import atomic
 from forecast import names as N
 from forecast.model.io import save_tree
 from forecast.reports import figures as F
+from forecast.reports.headline import headline_html, headline_table
 from forecast.reports.labels import MISSING, labels, number, number_band
 from forecast.reports.render import PageRenderer
 from forecast.scenarios.result import ScenarioResult
+
+#: The tables written beside each fase page (``tables/<fase>_<table>.csv``).
+FASE_TABLES = ("bundles", "scenarios", "contributions_need", "contributions_cost")
 
 #: scenarios drawn in the fan charts (the first two bundles a reader compares)
 KEY_SCENARIOS = (N.BUNDLE_KABINETSBELEID, N.BUNDLE_GEEN_NIEUW_BELEID)
@@ -199,15 +203,23 @@ class ReportBuilder:
             L["share"]: f.pct,
         }
 
-    def _diagnostics_html(self) -> str:
+    def _verdict_html(self) -> str:
+        """The diagnostics verdict in one line (the top of every page)."""
         r, L = self.result, self.L
         if r.diagnostics is None:
             return f'<div class="banner fail">{_esc(L["diag_failed"])}</div>'
         cls, text = ("ok", L["diag_passed"]) if r.diagnostics_passed else ("fail", L["diag_failed"])
-        return (
-            f'<div class="banner {cls}">{_esc(L["diagnostics"])}: {_esc(text)}</div>'
-            f"<pre>{_esc(r.diagnostics)}</pre>"
-        )
+        return f'<div class="banner {cls}">{_esc(L["diagnostics"])}: {_esc(text)}</div>'
+
+    def _diagnostics_html(self) -> str:
+        """The verdict with the sampler's full report (the diagnostics section at the end)."""
+        report = self.result.diagnostics
+        return self._verdict_html() + ("" if report is None else f"<pre>{_esc(report)}</pre>")
+
+    def _cutoff_html(self) -> str:
+        p = self.result.provenance
+        created = p.get("created", "")[:10]
+        return f"<p class='note'>{_esc(self.L['cutoff'].format(date=p['history_end'], created=created))}</p>"
 
     def _provenance_html(self) -> str:
         L, p = self.L, self.result.provenance
@@ -278,7 +290,11 @@ class ReportBuilder:
         start, end = {n: (a, b) for n, a, b in self.phases}[fase]
         title = f"{L['title']}: {L.get(fase, fase)}"
         period = f"{start:%Y-%m} – {(end - pd.Timedelta(days=1)):%Y-%m}"
-        body = [self._diagnostics_html(), f"<p><b>{_esc(L['period'])}:</b> {_esc(period)}</p>"]
+        body = [
+            self._verdict_html(),
+            self._cutoff_html(),
+            f"<p><b>{_esc(L['period'])}:</b> {_esc(period)}</p>",
+        ]
         tables: dict[str, pd.DataFrame] = {}
         if not self.result.has_forecast_months(fase):
             body.append(f"<p>{_esc(L['no_months'])}</p>")
@@ -398,6 +414,48 @@ class ReportBuilder:
                 out.append(_img((d / name).read_bytes(), name))
         return "".join(out)
 
+    def _headline_display(self, head: pd.DataFrame) -> pd.DataFrame:
+        """:func:`headline_table` with the page's labels, names and bands on one line each."""
+        L, lang = self.L, self.lang
+        names = self.result.measures.set_index("id")["name_nl"]
+        reference = self.result.differences.attrs.get("reference", "")
+        show = {
+            L["fase"]: [L.get(f, f) for f in head["fase"]],
+            L["scenario"]: [names.get(b, b) for b in head["scenario"]],
+            L["median"]: head["need_median"],
+            L["band80"]: [
+                number_band(a, b, lang) for a, b in zip(head["need_p10"], head["need_p90"], strict=True)
+            ],
+            L["band95"]: [
+                number_band(a, b, lang) for a, b in zip(head["need_p2.5"], head["need_p97.5"], strict=True)
+            ],
+            L["p_exceed"]: head["p_need_exceeds_capacity"],
+            L["cost_year"]: head["cost_meur_per_year_mean"],
+        }
+        if "need_change_median" in head:
+            show[L["change"].format(reference=names.get(reference, reference))] = head["need_change_median"]
+        return pd.DataFrame(show)
+
+    def _headline_formats(self) -> dict:
+        L, f = self.L, self.f
+        change = self.result.differences.attrs.get("reference", "")
+        names = self.result.measures.set_index("id")["name_nl"]
+        return {
+            L["median"]: f.persons,
+            L["p_exceed"]: f.prob,
+            L["cost_year"]: f.persons,
+            L["change"].format(reference=names.get(change, change)): f.decimals(0, sign=True),
+        }
+
+    def _downloads_html(self) -> str:
+        """Links to the tables and the summary beside the pages (only of fase pages that exist)."""
+        files = ["tables/headline.csv", "tables/fit_coverage.csv"]
+        for name, _, _ in self.phases:
+            if name in self.pages and self.result.has_forecast_months(name):
+                files += [f"tables/{name}_{t}.csv" for t in FASE_TABLES]
+        files.append("scenario_summary.nc")
+        return "".join(f'<li><a href="{_esc(f)}"><code>{_esc(f)}</code></a></li>' for f in files)
+
     def index_page(self) -> tuple[str, dict[str, pd.DataFrame]]:
         """The HTML of the index page and its table.
 
@@ -406,38 +464,19 @@ class ReportBuilder:
         html : str
             The self-contained index page.
         tables : dict of str to pandas.DataFrame
-            ``{"headline": ...}``: per fase with forecast months and per bundle, the median and
-            80 %/95 % bands of the mean need (persons), P(need > capacity) and the mean cost in million
-            euro, with the column names in the page's language.
+            ``{"headline": ...}``: :func:`~forecast.reports.headline.headline_table` (machine
+            names, numbers as numbers).
         """
         L = self.L
-        body = [self._diagnostics_html(), f"<h2>{_esc(L['headline'])}</h2>"]
-        rows = []
-        for name, _, _ in self.phases:
-            if not self.result.has_forecast_months(name):
-                continue
-            t = self.table.xs(name, level=N.DIM_PHASE).loc[self.bundles]
-            for s, r in t.iterrows():
-                rows.append(
-                    {
-                        L["fase"]: L.get(name, name),
-                        L["scenario"]: s,
-                        L["median"]: r["need_median"],
-                        L["band80"]: number_band(r["need_p10"], r["need_p90"], self.lang),
-                        L["band95"]: number_band(r["need_p2.5"], r["need_p97.5"], self.lang),
-                        L["p_exceed"]: r["p_need_exceeds_capacity"],
-                        L["cost"]: r["cost_meur_mean"],
-                    }
-                )
-        head = pd.DataFrame(rows)
-        body.append(
-            _table(
-                head,
-                {L["median"]: self.f.persons, L["p_exceed"]: self.f.prob, L["cost"]: self.f.persons},
-                index=False,
-                lang=self.lang,
-            )
-        )
+        head = headline_table(self.result)
+        body = [
+            self._verdict_html(),
+            self._cutoff_html(),
+            f"<h2>{_esc(L['headline_title'])}</h2>",
+            headline_html(self.result, head, self.lang, self.key[0]),
+            f"<h2>{_esc(L['headline_table'])}</h2>",
+            _table(self._headline_display(head), self._headline_formats(), index=False, lang=self.lang),
+        ]
         body.append(f"<p class='note'><b>{_esc(L['assumptions'])}:</b> {_esc(L['assumptions_text'])}</p>")
         body.append(_img(self._fan(N.OPVANGBEHOEFTE, L["fan_persons"], L["persons"], None), L["fan_persons"]))
         body.append(f"<p class='note'>{_esc(L['fan_caption'])}</p>")
@@ -450,8 +489,8 @@ class ReportBuilder:
         body.append(f"<h2>{_esc(L['pages'])}</h2><ul>{links}</ul>")
         if self.validation is not None:
             body.append(self._validation_html())
-        files = "".join(f"<li><code>{_esc(f)}</code></li>" for f in ("tables/*.csv", "scenario_summary.nc"))
-        body.append(f"<h2>{_esc(L['downloads'])}</h2><ul>{files}</ul>")
+        body.append(f"<h2>{_esc(L['downloads'])}</h2><ul>{self._downloads_html()}</ul>")
+        body.append(f"<h2>{_esc(L['diagnostics'])}</h2>" + self._diagnostics_html())
         body.append(self._provenance_html())
         title = f"{L['title']}: {L['index_title']}"
         return self.renderer.page(title, self.lang, self._nav(None), "".join(body)), {"headline": head}
@@ -600,7 +639,9 @@ def build_reports(
         for name, (page, tables) in pages.items():
             (tmp / name).write_text(page, encoding="utf-8")
             for tname, df in tables.items():
-                df.to_csv(tmp / "tables" / f"{tname}.csv", float_format="%.6g")
+                # a table indexed by its keys keeps them; a plain row number is not written
+                index = not isinstance(df.index, pd.RangeIndex)
+                df.to_csv(tmp / "tables" / f"{tname}.csv", float_format="%.6g", index=index)
         builder.coverage.to_csv(tmp / "tables" / "fit_coverage.csv", float_format="%.6g")
         summary = xr.merge([result.summary, result.contributions], compat="override")
         summary.attrs = {k: str(v) for k, v in result.summary.attrs.items()}
@@ -625,4 +666,11 @@ def check_images(html_text: str) -> int:
     return html_text.count('src="data:image/png;base64,')
 
 
-__all__ = ["KEY_SCENARIOS", "ReportBuilder", "build_reports", "check_images", "evaluation_page"]
+__all__ = [
+    "FASE_TABLES",
+    "KEY_SCENARIOS",
+    "ReportBuilder",
+    "build_reports",
+    "check_images",
+    "evaluation_page",
+]

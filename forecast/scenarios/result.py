@@ -22,10 +22,16 @@ import pandas as pd
 import xarray as xr
 
 from forecast import names as N
-from forecast.scenarios.engine import contribution_table, phase_table
+from forecast.scenarios.engine import QUANTILES, contribution_table, phase_table
 
 #: The Shapley-decomposed statistics a result holds (persons, person-months, euro).
 CONTRIBUTION_STATISTICS: tuple[str, ...] = ("need_mean", "noodopvang_person_months", "cost_eur")
+
+#: The per-fase statistics whose change against the reference bundle a result holds per draw.
+DIFFERENCE_STATISTICS: tuple[str, ...] = ("need_mean", "cost_eur", "exceeds_capacity")
+
+#: The bundle every other bundle is compared with (no new measure).
+REFERENCE_BUNDLE = N.BUNDLE_GEEN_NIEUW_BELEID
 
 #: The latent variables whose fitted history (10/50/90 % quantiles) the fan charts show.
 HISTORY_VARIABLES: tuple[str, ...] = (
@@ -54,7 +60,7 @@ RESULT_FILE = "scenario_result.nc"
 
 # groups of the saved file that are tables (one dimension ``row``; the index columns in an attribute)
 _TABLES = ("observed", "coverage", "last_observations", "sources", "phases", "measures")
-_DATASETS = ("summary", "contributions", "monthly", "history")
+_DATASETS = ("summary", "contributions", "differences", "monthly", "history")
 _ROW = "row"
 
 
@@ -74,6 +80,12 @@ class ScenarioResult:
     contributions : xarray.Dataset
         :meth:`ScenarioEngine.contributions` of :data:`CONTRIBUTION_STATISTICS`, summarised
         (``<stat>_mean``, ``<stat>_q``, ``<stat>_p_negative``; the per-draw values are left out).
+    differences : xarray.Dataset
+        Per bundle and fase, the change against :data:`REFERENCE_BUNDLE` computed draw by draw
+        (so that its band is the band of the change, not a difference of bands): for every
+        statistic of :data:`DIFFERENCE_STATISTICS`, ``<stat>_mean`` (scenario, fase) and, except
+        for ``exceeds_capacity`` (a change of probability), ``<stat>_q`` (quantile, scenario,
+        fase). Empty when the measures file has no such bundle.
     monthly : xarray.Dataset
         :meth:`ScenarioEngine.monthly_summary` of the bundles (the fan charts).
     history : xarray.Dataset
@@ -104,6 +116,7 @@ class ScenarioResult:
 
     summary: xr.Dataset
     contributions: xr.Dataset
+    differences: xr.Dataset
     monthly: xr.Dataset
     history: xr.Dataset
     observed: pd.DataFrame
@@ -292,6 +305,23 @@ def _dataset_table(ds: xr.Dataset) -> pd.DataFrame:
     return table.set_index(index) if index else table
 
 
+def _differences(draws: xr.Dataset, bundles: tuple[str, ...]) -> xr.Dataset:
+    """Each bundle's change against :data:`REFERENCE_BUNDLE`, draw by draw, summarised."""
+    if REFERENCE_BUNDLE not in bundles:
+        return xr.Dataset()
+    sample = (N.DIM_CHAIN, N.DIM_DRAW)
+    out = {}
+    for k in DIFFERENCE_STATISTICS:
+        x = draws[k].sel({N.DIM_SCENARIO: list(bundles)})
+        change = x - draws[k].sel({N.DIM_SCENARIO: REFERENCE_BUNDLE}, drop=True)
+        out[f"{k}_mean"] = change.mean(sample)
+        if k != "exceeds_capacity":
+            out[f"{k}_q"] = change.quantile(list(QUANTILES), dim=sample)
+    ds = xr.Dataset(out).reset_coords(drop=True)
+    ds.attrs["reference"] = REFERENCE_BUNDLE
+    return ds
+
+
 def _observed(history: Any) -> pd.DataFrame:
     """The observations behind the fan charts (:data:`OBSERVED_SERIES`), one row per point."""
     obs = history.observations
@@ -389,6 +419,7 @@ def scenario_result(model: Any, engine: Any, draws: xr.Dataset | None = None) ->
     return ScenarioResult(
         summary=engine.summarise(draws),
         contributions=contributions.drop_vars(list(CONTRIBUTION_STATISTICS)),
+        differences=_differences(draws, bundles),
         monthly=engine.monthly_summary(list(bundles)),
         history=history,
         observed=_observed(model.history),
@@ -406,9 +437,11 @@ def scenario_result(model: Any, engine: Any, draws: xr.Dataset | None = None) ->
 
 __all__ = [
     "CONTRIBUTION_STATISTICS",
+    "DIFFERENCE_STATISTICS",
     "HISTORY_QUANTILES",
     "HISTORY_VARIABLES",
     "OBSERVED_SERIES",
+    "REFERENCE_BUNDLE",
     "RESULT_FILE",
     "ScenarioResult",
     "ScenarioResultError",

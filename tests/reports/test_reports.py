@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from forecast.cli import main
@@ -60,6 +62,21 @@ def test_run_writes_every_page_and_summary(run_out):
     assert "Implementatiefase" in page and "kabinetsbeleid" in page
     assert page.count('src="data:image/png;base64,') >= 7
     assert "http://" not in page.split("<main>")[0]  # nothing fetched from the network in the head
+    # the first screen: the verdict in one line, the data cut-off, a plain-language headline per fase
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    first = index.split("<main>")[1].split("<table")[0]
+    assert 'class="banner fail"' in first and "<pre>" not in first
+    assert re.search(r"Data tot en met \d{4}-\d{2}-\d{2} · gemaakt op \d{4}-\d{2}-\d{2}", first)
+    assert first.count('<section class="headline">') == len(PHASES)
+    assert re.search(r"Kabinetsbeleid: gemiddeld \d{1,3}(?:\.\d{3})+ mensen in de COA-opvang nodig", first)
+    assert re.search(r"Kosten: \d{1,3}(?:\.\d{3})* mln euro per jaar", first)
+    assert "Tegenover Geen nieuw beleid: " in first
+    # headline.csv is data: one header row of machine names, numbers as numbers, no row-number column
+    head = pd.read_csv(reports / "tables" / "headline.csv")
+    assert list(head.columns[:3]) == ["fase", "scenario", "forecast_months"]
+    assert head.select_dtypes("number").shape[1] == head.shape[1] - 2
+    assert set(head["fase"]) == set(PHASES) and "kabinetsbeleid" in set(head["scenario"])
+    assert (head["need_p10"] <= head["need_median"]).all() and (head["need_median"] <= head["need_p90"]).all()
 
 
 def test_report_renders_the_saved_result_as_run_did(run_out, tmp_path):
@@ -85,8 +102,6 @@ def test_same_seed_gives_byte_identical_scenario_csvs(run_out, tmp_path):
 
 def test_numbers_are_written_as_the_reader_writes_them(run_out, tmp_path):
     """Dutch pages: 70.824 and 0,97; English pages: 70,824 and 0.97; never -0."""
-    import re
-
     nl = (run_out / "reports" / "normalisatie.html").read_text(encoding="utf-8")
     assert re.search(r"<td>\d{1,3}(?:\.\d{3})+ – \d{1,3}(?:\.\d{3})+</td>", nl)  # a band: 53.231 – 95.278
     assert re.search(r"<td>[01],\d\d</td>", nl)  # a probability: 0,97
@@ -103,8 +118,6 @@ def test_numbers_are_written_as_the_reader_writes_them(run_out, tmp_path):
 
 
 def test_english_labels_and_links_only_to_written_pages(run_out, tmp_path):
-    import re
-
     en = tmp_path / "en"
     report = ["report", "--scenarios", str(run_out / "scenarios"), "--lang", "en", "--out", str(en)]
     assert main([*report, "--fase", "voorbereiding"]) == 0
@@ -115,7 +128,8 @@ def test_english_labels_and_links_only_to_written_pages(run_out, tmp_path):
     assert written == {"index.html", "voorbereiding.html"}
     for name in written:
         links = set(re.findall(r'href="([^"#]+)"', (en / "reports" / name).read_text(encoding="utf-8")))
-        assert links and links <= written, (name, links - written)
+        assert links and all((en / "reports" / link).is_file() for link in links), (name, links)
+    assert "In short" in (en / "reports" / "index.html").read_text(encoding="utf-8")
     # a second fase later: both linked, the first page kept
     assert main([*report, "--fase", "normalisatie"]) == 0
     index = (en / "reports" / "index.html").read_text(encoding="utf-8")
