@@ -13,34 +13,6 @@ obligation) (:meth:`forecast.scenarios.MeasureSet.effect_paths` has the semantic
 numbers are shared by the scenarios (common random numbers), so two scenarios differ only by their
 measures.
 
-Capacity, noodopvang and cost
------------------------------
-Need in places is persons ÷ the planning occupancy rate in force
-(:func:`forecast.model.planning_occupancy_rate`). For a regular capacity path ``C_t`` (regular,
-non-emergency places; default: the latest ``coa_capacity_regular`` in the inputs as known, held flat;
-or a user's number or path; never the total COA capacity, which includes noodopvang) plus the
-measures' places (a ``level`` effect raises ``C_t`` to at least its level, so that no place is counted
-twice; see :mod:`forecast.scenarios.measures`):
-
-.. math::
-
-    \\text{tekort}_t = \\max(0, \\text{need\\_places}_t - C_t), \\qquad
-    \\text{noodopvang}_t = \\max(0, \\text{need}_t - C_t), \\qquad
-    \\text{cost}_t = \\frac{(\\text{need}_t - \\text{noodopvang}_t)\\, c_r + \\text{noodopvang}_t\\, c_e}{12}
-
-with ``need`` in persons: the planning buffer makes need in places exceed the capacity before
-anyone is in noodopvang (the regular places are filled up first), and ``c_r``, ``c_e`` the latest
-regular and emergency cost *per resident* per year of the inputs (``cost_per_resident_*``, nominal euros
-of the year they cover; per-place costs, ``cost_per_place_*``, are not used because need and
-noodopvang count persons), held flat (not indexed).
-
-Stress scenarios
-----------------
-``ScenarioEngine(model, stress=("einde_tijdelijke_bescherming",))`` applies the named stress entries
-of the measures file (``[[stress]]``, e.g. an extra inflow when the temporary protection of displaced
-Ukrainians ends) to *every* scenario, with their own effect draws from their priors (a separate
-random stream). The grid, the bundles and the default numbers (no stress) are unchanged.
-
 Vectorised over the whole grid
 ------------------------------
 The ``2**k`` combinations are laid out as a hypercube, one axis of length 2 per measure: each
@@ -50,13 +22,14 @@ housing, capacity and cost on all), so the chain runs once per *distinct* sub-sc
 Python loop per draw or per scenario. Draws are processed in chunks (``chunk_draws``), in memory or
 on a dask cluster (``client=``); a chunk gives exactly its rows of the whole.
 
-Per-fase statistics (per scenario and draw)
--------------------------------------------
-:data:`PHASE_STATISTICS` (:mod:`forecast.scenarios.phase_stats`): need, places, capacity exceeded,
-noodopvang, cost, statushouder share and the flows' totals of every fase.
-:meth:`ScenarioEngine.summarise` turns them into means, probabilities and 50/80/95 % bands;
-:meth:`ScenarioEngine.contributions` into each measure's Shapley contribution with its posterior
-bands; :mod:`forecast.scenarios.tables` into tables.
+Parts
+-----
+The capacity path, the reception costs and the formulas of need in places, noodopvang and cost:
+:mod:`forecast.scenarios.inputs`; the effect draws, the stress scenarios (``stress=``: ``[[stress]]``
+entries of the measures file applied to every scenario) and the summed effect terms:
+:mod:`forecast.scenarios.terms`; the per-fase statistics (:data:`PHASE_STATISTICS`):
+:mod:`forecast.scenarios.phase_stats`; their means, bands (:meth:`ScenarioEngine.summarise`), Shapley
+contributions (:meth:`ScenarioEngine.contributions`) and tables: :mod:`forecast.scenarios.tables`.
 """
 
 from __future__ import annotations
@@ -74,6 +47,7 @@ import xarray as xr
 from forecast import names as N
 from forecast.extras import require
 from forecast.model import planning_occupancy_rate
+from forecast.model.dynamics import ChainParams
 from forecast.model.forward import FORECAST_VARIABLES
 from forecast.scenarios.grid import bundle_grid, scenario_grid
 from forecast.scenarios.inputs import (
@@ -193,19 +167,13 @@ class ScenarioEngine:
         self.random_seed = int(random_seed)
         self.forward = model.forward(horizon_end, self.random_seed)
         self.months = self.forward.months
-        fw = self.forward
         history = model.history
         self.occupancy_rate = planning_occupancy_rate(history, self.months)
         self.capacity = capacity_path(history, self.months, capacity)
         self.costs = reception_costs(history)
+        n, seed = self.forward.n, self.random_seed
         self.terms = EffectTerms(
-            self.measures,
-            self.stress,
-            self.months,
-            self.capacity.places,
-            fw.n,
-            self.random_seed,
-            effect_draws,
+            self.measures, self.stress, self.months, self.capacity.places, n, seed, effect_draws
         )
         self.effect_draws = self.terms.effect_draws
         self.stress_draws = self.terms.stress_draws
@@ -321,6 +289,34 @@ class ScenarioEngine:
             data[target] = ((N.DIM_DRAW, N.DIM_SCENARIO, N.DIM_MONTH), np.exp(log_m))
         coords = {N.DIM_SCENARIO: grid[N.DIM_SCENARIO].values, N.DIM_MONTH: self.months}
         return xr.Dataset(data, coords=coords).transpose(N.DIM_SCENARIO, N.DIM_DRAW, N.DIM_MONTH)
+
+    def chain_params(self, scenarios: Any = None, draws: slice | None = None) -> ChainParams:
+        """The parameters the engine gives :func:`~forecast.model.dynamics.simulate_chain` for the scenarios.
+
+        The draws' parameters (:meth:`forecast.model.forward.Forward.params`, one scenario axis) with
+        the scenarios' multipliers (``mult_<target>``, as :meth:`multipliers`) and, where a switch
+        measure is on, its path and share (:data:`SWITCH_ARGUMENTS`): ``simulate_chain`` on them gives
+        the chain of :meth:`simulate` (a PyMC model of the forward chain can be checked with them).
+
+        Parameters
+        ----------
+        scenarios : None, str, sequence of str or xarray.DataArray
+            As in :meth:`simulate`; default all bundles.
+        draws : slice, optional
+            Of the flattened draws; default all.
+
+        Returns
+        -------
+        ChainParams
+            Scalars ``(m, 1)`` and paths ``(m, 1, H)`` of the draws; multipliers ``(m, S, H)``; a switch
+            path ``(1, S, H)`` and its share ``(m, 1)``; targets and switches no measure uses are None.
+        """
+        sl = draws or slice(None)
+        x, switch, _, extra = self.terms.sums(sl, self.measures.active(self._scenarios(scenarios)))
+        mult = {
+            f"mult_{t}": np.exp(v) for t, v in x.items() if N.EFFECT_TARGETS[t] == N.EFFECT_LOG_MULTIPLIER
+        }
+        return self.forward.params(sl, extra).replace(**mult, **switch)
 
     def _chunk(self, draws: slice, active: np.ndarray | None) -> dict[str, np.ndarray]:
         """Every monthly quantity, the capacity-dependent ones included (full scenario shape)."""

@@ -4,6 +4,27 @@ Both come from the history's inputs as known (:meth:`forecast.data.history.Histo
 regular capacity path is the latest ``coa_capacity_regular`` (regular, non-emergency COA places)
 held flat, unless a user gives a number or a path; the costs are the latest regular and emergency
 cost per resident per year. :class:`ScenarioError` is the error of bad scenario engine input.
+
+Capacity, noodopvang and cost
+-----------------------------
+Need in places is persons ÷ the planning occupancy rate in force
+(:func:`forecast.model.planning_occupancy_rate`). For a regular capacity path ``C_t`` (regular,
+non-emergency places; default: the latest ``coa_capacity_regular`` in the inputs as known, held flat;
+or a user's number or path; never the total COA capacity, which includes noodopvang) plus the
+measures' places (a ``level`` effect raises ``C_t`` to at least its level, so that no place is counted
+twice; see :mod:`forecast.scenarios.effects`):
+
+.. math::
+
+    \\text{tekort}_t = \\max(0, \\text{need\\_places}_t - C_t), \\qquad
+    \\text{noodopvang}_t = \\max(0, \\text{need}_t - C_t), \\qquad
+    \\text{cost}_t = \\frac{(\\text{need}_t - \\text{noodopvang}_t)\\, c_r + \\text{noodopvang}_t\\, c_e}{12}
+
+with ``need`` in persons: the planning buffer makes need in places exceed the capacity before
+anyone is in noodopvang (the regular places are filled up first), and ``c_r``, ``c_e`` the latest
+regular and emergency cost *per resident* per year of the inputs (``cost_per_resident_*``, nominal euros
+of the year they cover; per-place costs, ``cost_per_place_*``, are not used because need and
+noodopvang count persons), held flat (not indexed).
 """
 
 from __future__ import annotations

@@ -6,7 +6,14 @@ a random stream of their own. For a chunk of draws and the active measures of th
 hypercube of ``2**k`` combinations, one axis of length 2 per measure, or rows), :meth:`EffectTerms.sums`
 gives each target's summed term ``sum_e a_{s,e} r_{e,t} theta_{e,i}`` at its compact broadcast shape
 (only the axes of the measures that act on it), the structural switch's arguments, and the places
-raised by ``level`` effects (see :mod:`forecast.scenarios.measures` for the semantics).
+raised by ``level`` effects (see :mod:`forecast.scenarios.effects` for the semantics).
+
+Stress scenarios
+----------------
+``ScenarioEngine(model, stress=("einde_tijdelijke_bescherming",))`` applies the named stress entries
+of the measures file (``[[stress]]``, e.g. an extra inflow when the temporary protection of displaced
+Ukrainians ends) to *every* scenario, with their own effect draws from their priors (a separate
+random stream). The grid, the bundles and the default numbers (no stress) are unchanged.
 """
 
 from __future__ import annotations
