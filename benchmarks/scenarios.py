@@ -1,11 +1,11 @@
 """Benchmark the scenario engine: every combination of the measures x all posterior draws x the horizon.
 
 usage: python benchmarks/scenarios.py [--fit out/fit.nc] [--months 60] [--chunk-draws 500]
-                                      [--pymc-scenarios 2] [--seed 2026]
+                                      [--pymc-scenarios 2] [--seed 2026] [--chains 4] [--draws 1000]
 
-Without ``--fit`` it first fits the model on the bundled history (4 chains x 1000 draws, about a
-minute) and uses those 4000 draws. Prints, for the full grid (2**k combinations plus the named
-bundles) over ``--months`` forecast months:
+Without ``--fit`` it first fits the model on the bundled history (``--chains`` x ``--draws``, default
+4 x 1000 after as many tuning steps, a few minutes) and uses those draws. Prints, for the full grid
+(2**k combinations plus the named bundles) over ``--months`` forecast months:
 
 * wall time of :meth:`ScenarioEngine.phase_draws` (per-fase statistics of every scenario and draw),
   with 1 thread and with the default threads, and of building the engine;
@@ -28,6 +28,60 @@ import tracemalloc
 from pathlib import Path
 
 
+def _known_shape(x, shape: tuple[int, ...]):
+    """``x`` as a PyTensor variable whose ``shape`` is the static tuple ``shape``.
+
+    :func:`~forecast.model.dynamics.simulate_chain` reads the length of a ``*_hist`` path with
+    ``np.shape`` (a number of months, fixed when the graph is built); a PyTensor variable's own
+    ``shape`` is symbolic, so the benchmark gives those paths a static one.
+    """
+    import pytensor.tensor as pt
+    from pytensor.tensor.variable import TensorVariable
+
+    class KnownShape(TensorVariable):
+        @property
+        def shape(self):
+            return self.type.shape
+
+    y = pt.specify_shape(x, shape)
+    y.__class__ = KnownShape
+    return y
+
+
+def _pymc_model(params, n: int, inputs):
+    """A PyMC model of the forward chain of one scenario, and the per-draw values of its free variables.
+
+    ``params`` is :meth:`ScenarioEngine.chain_params` of one scenario: every field with one value per
+    draw becomes a flat variable of that draw's shape (its values come from the trace), the others
+    (shared by the draws, or None) are constants.
+    """
+    import dataclasses
+
+    import numpy as np
+    import pymc as pm
+
+    from forecast import names as N
+    from forecast.model import dynamics as dyn
+
+    per_draw, fields = {}, {}
+    for f in dataclasses.fields(params):
+        v = getattr(params, f.name)
+        if isinstance(v, np.ndarray):
+            v = v[:, 0]  # the one scenario
+            if v.shape[0] == n:
+                per_draw[f.name] = v
+            else:
+                v = v[0]
+        fields[f.name] = v
+    with pm.Model() as model:
+        for k, v in per_draw.items():
+            x = pm.Flat(k, shape=v.shape[1:])
+            fields[k] = _known_shape(x, v.shape[1:]) if k.endswith("_hist") else x
+        out = dyn.simulate_chain(dyn.ChainParams(**fields), inputs, dyn.PT)
+        pm.Deterministic(N.OPVANGBEHOEFTE, out[N.OPVANGBEHOEFTE])
+    return model, per_draw
+
+
 def _pymc_baseline(engine, n_scenarios: int) -> tuple[float, float]:
     """Seconds per scenario of pm.sample_posterior_predictive on the forward chain, and a check value."""
     import numpy as np
@@ -35,31 +89,19 @@ def _pymc_baseline(engine, n_scenarios: int) -> tuple[float, float]:
     import xarray as xr
 
     from forecast import names as N
-    from forecast.model import dynamics as dyn
 
     fw = engine.forward
     n, H = fw.n, len(fw.months)
-    p = fw.params()
-    names = [k for k, v in p.items() if np.ndim(v) >= 1 and np.shape(v)[0] == n]
-    with pm.Model() as model:
-        q = {k: pm.Flat(k, shape=np.shape(p[k])[1:]) for k in names}
-        for t in N.MULTIPLIER_TARGETS:
-            q[f"mult_{t}"] = pm.Flat(f"mult_{t}", shape=(H,))
-        q["housing_latent"] = np.zeros(1)
-        out = dyn.simulate_chain(q, fw.u, dyn.PT)
-        pm.Deterministic(N.OPVANGBEHOEFTE, out[N.OPVANGBEHOEFTE])
     grid = engine.grid()
     times, check = [], 0.0
     for s in range(n_scenarios):
-        row = grid.isel({N.DIM_SCENARIO: [-1 - s]})  # the scenarios with most measures first (kabinetsbeleid)
+        row = grid.isel({N.DIM_SCENARIO: [-1 - s]})  # the scenarios with most measures first
         need = engine.simulate(row, variables=[N.OPVANGBEHOEFTE])[N.OPVANGBEHOEFTE].values.reshape(n, H)
-        # the multipliers the engine used for this scenario, per draw
-        mult = engine.multipliers(row)
+        model, per_draw = _pymc_model(engine.chain_params(row), n, fw.u)
         data = {
-            k: (("chain", "draw", *[f"{k}_{j}" for j in range(np.ndim(p[k]) - 1)]), p[k][None]) for k in names
+            k: (("chain", "draw", *[f"{k}_{j}" for j in range(v.ndim - 1)]), v[None])
+            for k, v in per_draw.items()
         }
-        for t in N.MULTIPLIER_TARGETS:
-            data[f"mult_{t}"] = (("chain", "draw", f"mult_{t}_0"), mult[t].values[0][None])
         trace = xr.Dataset(data, coords={"chain": [0], "draw": np.arange(n)})
         t0 = time.perf_counter()
         with model:
@@ -79,6 +121,8 @@ def main(argv=None) -> None:
     ap.add_argument("--chunk-draws", type=int, default=500)
     ap.add_argument("--pymc-scenarios", type=int, default=2)
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--chains", type=int, default=4, help="chains of the fit without --fit")
+    ap.add_argument("--draws", type=int, default=1000, help="draws (and tuning steps) per chain of that fit")
     a = ap.parse_args(argv)
 
     import numpy as np
@@ -91,9 +135,9 @@ def main(argv=None) -> None:
     if a.fit:
         model = ChainModel.load(a.fit)
     else:
-        print("fitting 4 chains x 1000 draws on the bundled history ...", flush=True)
+        print(f"fitting {a.chains} chains x {a.draws} draws on the bundled history ...", flush=True)
         model = ChainModel()
-        model.fit(random_seed=a.seed)
+        model.fit(chains=a.chains, draws=a.draws, tune=a.draws, random_seed=a.seed)
         model.save(Path(tempfile.mkdtemp()) / "fit.nc")
     end = (pd.Period(model.settings.end, "M") + a.months).to_timestamp(how="end")
 

@@ -1,12 +1,17 @@
 """Scenarios layer: measures and phases as reviewable data, the scenario grid and Shapley contributions.
 
 * :mod:`forecast.scenarios.phases`: the fases of the policy note (``priors/policy/phases.toml``).
-* :mod:`forecast.scenarios.measures`: the measures, their effect priors and effect paths
-  (``priors/policy/measures.toml``), and named bundles.
+* :mod:`forecast.scenarios.measures`: the measures file (``priors/policy/measures.toml``) read and
+  checked; :mod:`forecast.scenarios.effects`: what a measure and its effects are and how they act
+  (ramps); :mod:`forecast.scenarios.measure_set`: all measures and bundles, with their effect paths
+  and prior draws.
 * :mod:`forecast.scenarios.grid`: every combination of measures (``2**k`` scenarios) and the bundles.
 * :mod:`forecast.scenarios.shapley`: each measure's contribution, averaged over all combinations.
 * :mod:`forecast.scenarios.engine`: the fitted chain forecast under every scenario, with capacity,
-  noodopvang, cost, per-fase summaries and contributions (:class:`ScenarioEngine`).
+  noodopvang, cost, per-fase summaries and contributions (:class:`ScenarioEngine`), built from
+  :mod:`~forecast.scenarios.inputs` (capacity path, costs), :mod:`~forecast.scenarios.terms` (effect
+  draws and their terms), :mod:`~forecast.scenarios.phase_stats` (per-fase statistics) and
+  :mod:`~forecast.scenarios.tables` (summaries and tables).
 * :mod:`forecast.scenarios.result`: the finished run the reports show, saved and loaded as one
   netCDF file (:class:`ScenarioResult`, :func:`scenario_result`).
 """

@@ -22,7 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from forecast import names as N
-from forecast.scenarios.engine import QUANTILES, contribution_table, phase_table
+from forecast.scenarios.tables import QUANTILES, contribution_table, phase_table
 
 #: The Shapley-decomposed statistics a result holds (persons, person-months, euro).
 CONTRIBUTION_STATISTICS: tuple[str, ...] = ("need_mean", "noodopvang_person_months", "cost_eur")
