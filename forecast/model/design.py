@@ -3,8 +3,9 @@
 :func:`build_design` maps every observation of a :class:`forecast.History` to the latent monthly
 chain of :mod:`forecast.model.dynamics` (a sum of a latent flow over the row's period, a latent
 stock at its date, a ratio of flows or stocks, or the taakstelling backlog), or lists it as unused
-with a reason. :func:`build_inputs` turns the history's inputs and events into the known monthly
-inputs ``u`` of :func:`forecast.model.dynamics.simulate_chain`.
+with a reason, in three named steps: filter the rows, resolve nested periods, build the observation
+operator. The known monthly inputs ``u`` of :func:`forecast.model.dynamics.simulate_chain` are built
+by :func:`forecast.model.inputs.build_inputs` (also reachable here, as ``design.build_inputs``).
 
 Everything is read from the ``History`` object (``history.observations``, ``history.inputs``,
 ``history.events``); nothing here reads files.
@@ -16,6 +17,7 @@ On top of it the model learns at most one discrepancy scale per observation type
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,7 +54,8 @@ OBS_TYPES = {
     # realised numbers between editions are of the order of 500 persons.
     "linear": {"learned": False, "scale": 10000.0, "fixed": 500.0},
 }
-LIK_CODE = {
+#: The likelihood (the scale of the error) of each kind of mapped row.
+LIKELIHOOD_OF_KIND = {
     "flow": N.Likelihood.LOG,
     "stock": N.Likelihood.LOG,
     "rate": N.Likelihood.LOGIT,
@@ -232,7 +235,7 @@ def bias_parameter_names() -> tuple[str, ...]:
 
 
 # ------------------------------------------------------------------------------------------- design
-@dataclass
+@dataclass(frozen=True)
 class Design:
     """The used observation rows, the unused ones with reasons, and the observation-operator arrays.
 
@@ -240,6 +243,9 @@ class Design:
     ``Z`` (:func:`~forecast.model.build.latent_vector`: the flows, ``T`` months each, then the stocks,
     ``T + 1`` values each with the initial state first). Aggregate ``a`` is the sum of
     ``Z[z_index[e]] * z_weight[e]`` over ``e`` from ``agg_start[a]`` to ``agg_end[a]`` (inclusive).
+
+    Built once by :func:`build_design` and not changed after: a design with other rows (simulated
+    values, say) is a new one, ``dataclasses.replace(design, rows=...)``.
 
     Parameters
     ----------
@@ -259,19 +265,19 @@ class Design:
         The first modelled month (its first day).
     T : int
         The number of modelled months.
-    groups : list of tuple of str, optional
+    groups : tuple of tuple of str
         The (series, definition) of each bias group, in order of first use.
-    scales : list of str, optional
+    scales : tuple of str
         The discrepancy scales, in order of first use: ``"<type>:<series>"`` for every series of a
         learned observation type (partially pooled within the type), the type's name for a fixed one.
-    z_index : numpy.ndarray, optional
+    z_index : numpy.ndarray
         Per aggregate term, the index into ``Z`` (int64).
-    z_weight : numpy.ndarray, optional
+    z_weight : numpy.ndarray
         Per aggregate term, its weight: the share of the month's days a flow row's period covers,
         1 for a stock.
-    agg_start, agg_end : numpy.ndarray, optional
+    agg_start, agg_end : numpy.ndarray
         Per aggregate, its first and last term (int64).
-    num_agg, den_agg : numpy.ndarray, optional
+    num_agg, den_agg : numpy.ndarray
         Per row, the aggregate of the numerator and of the denominator (-1: none; only rates and
         shares have one).
     """
@@ -280,14 +286,14 @@ class Design:
     unused: pd.DataFrame
     start: pd.Timestamp
     T: int
-    groups: list = field(default_factory=list)  # (series, definition) of each bias group
-    scales: list = field(default_factory=list)  # "type:series" of each learned discrepancy, or a fixed type
-    z_index: np.ndarray = None  # entries: index into the latent vector
-    z_weight: np.ndarray = None
-    agg_start: np.ndarray = None
-    agg_end: np.ndarray = None
-    num_agg: np.ndarray = None
-    den_agg: np.ndarray = None
+    groups: tuple[tuple[str, str], ...]
+    scales: tuple[str, ...]
+    z_index: np.ndarray
+    z_weight: np.ndarray
+    agg_start: np.ndarray
+    agg_end: np.ndarray
+    num_agg: np.ndarray
+    den_agg: np.ndarray
 
     @property
     def y_transformed(self) -> np.ndarray:
@@ -319,40 +325,13 @@ def _stock_index(start, d: pd.Timestamp) -> int:
     return month_index(start, me) + 1
 
 
-def build_design(history, start: str, end: str) -> Design:
-    """Map every observation of ``history`` to the latent chain on the monthly grid ``start``..``end``.
+def _filter_rows(obs: pd.DataFrame, s: pd.Timestamp, T: int, housing_switch: int) -> tuple[list, list]:
+    """Step 1: the rows :data:`MAPPING` maps that lie in the window; the others with the reason.
 
-    A row is used when :data:`MAPPING` maps its (series, definition) and it lies in the window.
-    Of overlapping flow and rate rows of one (series, definition) the shortest periods are used; a
-    longer flow row that contains them enters as the residual over its other months when that
-    residual is plausible (its monthly level within a factor 3 of theirs). Every other row is
-    listed in ``unused`` with the reason.
-
-    Parameters
-    ----------
-    history : History
-        Its observations are mapped; its inputs set the taakstelling backlog window.
-    start, end : str
-        The first and last modelled month (any date in the month, e.g. ``"2014-01"``); at least
-        24 months apart.
-
-    Returns
-    -------
-    Design
-        The used rows with their observation-operator arrays, and the unused rows.
-
-    Raises
-    ------
-    ValueError
-        When the window spans fewer than 24 months.
+    Returns the used row labels and a list of ``(label, reason)`` of the unused ones, in row order.
     """
-    s, T = month_grid(start, end)
-    u = build_inputs(history, start, end)
-    obs = history.observations.copy()
-    obs["ps"] = pd.to_datetime(obs["period_start"])
-    obs["pe"] = pd.to_datetime(obs["period_end"])
     last = s + pd.DateOffset(months=T - 1) + pd.offsets.MonthEnd(0)
-    sh = u.housing_switch
+    sh = housing_switch
     used, unused = [], []
     for i, r in obs.iterrows():
         key = (r.series, r.definition)
@@ -388,9 +367,20 @@ def build_design(history, start: str, end: str) -> Design:
                 )
                 continue
         used.append(i)
-    rows = obs.loc[used].copy()
+    return used, unused
+
+
+def _resolve_nested_periods(rows: pd.DataFrame, s: pd.Timestamp, T: int) -> tuple[pd.DataFrame, dict, list]:
+    """Step 2: of overlapping flow and rate rows of one (series, definition), keep the shortest periods.
+
+    A longer flow row that contains them enters as the residual over its other months when that
+    residual is plausible (its monthly level within a factor 3 of theirs). Returns the kept rows
+    (``value`` and ``residual_of`` set), the monthly weights of each kept flow or rate row, and the
+    ``(label, reason)`` of the rows left out.
+    """
+    rows = rows.copy()
     rows["residual_of"] = ""
-    keep, weights = [], {}
+    keep, weights, unused = [], {}, []
     for key, g in rows.groupby(["series", "definition"], sort=False):
         kind = MAPPING[key][0]
         if kind not in ("flow", "rate"):
@@ -434,52 +424,93 @@ def build_design(history, start: str, end: str) -> Design:
                 continue
             unused.append((i, "overlaps finer rows of the same series/definition only partly"))
         keep += accepted
-    rows = rows.loc[sorted(keep)]
+    return rows.loc[sorted(keep)], weights, unused
 
-    groups = list(dict.fromkeys(zip(rows.series, rows.definition, strict=True)))
+
+@dataclass
+class _Aggregates:
+    """The observation operator's aggregates as step 3 adds them (see :class:`Design`)."""
+
+    start: pd.Timestamp
+    T: int
+    z_index: list = field(default_factory=list)
+    z_weight: list = field(default_factory=list)
+    agg_start: list = field(default_factory=list)
+    agg_end: list = field(default_factory=list)
+
+    def add(self, components, period_end: pd.Timestamp, w) -> int:
+        """Add the sum of ``components`` (flows over weights ``w``, stocks at ``period_end``)."""
+        a0 = len(self.z_index)
+        for c in components:
+            if c in FLOWS:
+                base = FLOWS.index(c) * self.T
+                for t in np.nonzero(w)[0]:
+                    self.z_index.append(base + t)
+                    self.z_weight.append(w[t])
+            else:
+                base = len(FLOWS) * self.T + STOCKS.index(c) * (self.T + 1)
+                self.z_index.append(base + _stock_index(self.start, period_end))
+                self.z_weight.append(1.0)
+        self.agg_start.append(a0)
+        self.agg_end.append(len(self.z_index) - 1)
+        return len(self.agg_start) - 1
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The operator's arrays, as :class:`Design` holds them."""
+        return {
+            "z_index": np.asarray(self.z_index, dtype=np.int64),
+            "z_weight": np.asarray(self.z_weight, float),
+            "agg_start": np.asarray(self.agg_start, dtype=np.int64),
+            "agg_end": np.asarray(self.agg_end, dtype=np.int64),
+        }
+
+
+#: The columns step 3 adds to every used row (see :class:`Design`).
+_OPERATOR_COLUMNS = (
+    "num_agg",
+    "den_agg",
+    "group",
+    "obs_type",
+    "type_index",
+    "scale_index",
+    "lik",
+    "noise_sd",
+    "latent",
+    "denominator",
+    "transform",
+    "reference",
+)
+
+
+def _noise_sd(r, otype: str) -> float:
+    """The fixed noise sd of a row: its quality's, at least :data:`BOUND_SD` for a bound, with
+    :data:`RESIDUAL_SD` in quadrature for a residual; on its type's scale."""
+    note = str(r.note) if isinstance(r.note, str) else ""
+    e = QUALITY_SD[r.quality]
+    if "bound" in note.lower():
+        e = max(e, BOUND_SD)
+    if r.residual_of:
+        e = float(np.hypot(e, RESIDUAL_SD))
+    return e * OBS_TYPES[otype]["scale"]
+
+
+def _observation_operator(rows: pd.DataFrame, weights: dict, s: pd.Timestamp, T: int) -> dict[str, Any]:
+    """Step 3: the aggregates, bias group, discrepancy scale, likelihood and noise of every used row.
+
+    Returns the fields of :class:`Design` it sets: ``rows`` (with :data:`_OPERATOR_COLUMNS`),
+    ``groups``, ``scales`` and the operator's arrays.
+    """
+    groups = tuple(dict.fromkeys(zip(rows.series, rows.definition, strict=True)))
     gidx = {k: j for j, k in enumerate(groups)}
     types = list(OBS_TYPES)
     scales: list[str] = []
-    z_index, z_weight, agg_start, agg_end = [], [], [], []
-
-    def add_agg(components, r, w):
-        a0 = len(z_index)
-        for c in components:
-            if c in FLOWS:
-                base = FLOWS.index(c) * T
-                for t in np.nonzero(w)[0]:
-                    z_index.append(base + t)
-                    z_weight.append(w[t])
-            else:
-                base = len(FLOWS) * T + STOCKS.index(c) * (T + 1)
-                z_index.append(base + _stock_index(s, r.pe))
-                z_weight.append(1.0)
-        agg_start.append(a0)
-        agg_end.append(len(z_index) - 1)
-        return len(agg_start) - 1
-
-    cols = {
-        k: []
-        for k in (
-            "num_agg",
-            "den_agg",
-            "group",
-            "obs_type",
-            "type_index",
-            "scale_index",
-            "lik",
-            "noise_sd",
-            "latent",
-            "denominator",
-            "transform",
-            "reference",
-        )
-    }
+    aggregates = _Aggregates(s, T)
+    cols: dict[str, list] = {k: [] for k in _OPERATOR_COLUMNS}
     for i, r in rows.iterrows():
         kind, num, den, ref, _ = MAPPING[(r.series, r.definition)]
         w = weights.get(i)
-        cols["num_agg"].append(add_agg(num, r, w))
-        cols["den_agg"].append(add_agg(den, r, w) if den else -1)
+        cols["num_agg"].append(aggregates.add(num, r.pe, w))
+        cols["den_agg"].append(aggregates.add(den, r.pe, w) if den else -1)
         cols["group"].append(gidx[(r.series, r.definition)])
         otype = TYPE_OF_KIND[kind]
         cols["obs_type"].append(otype)
@@ -488,34 +519,67 @@ def build_design(history, start: str, end: str) -> Design:
         if scale not in scales:
             scales.append(scale)
         cols["scale_index"].append(scales.index(scale))
-        cols["lik"].append(LIK_CODE[kind])
-        note = str(r.note) if isinstance(r.note, str) else ""
-        e = QUALITY_SD[r.quality]
-        if "bound" in note.lower():
-            e = max(e, BOUND_SD)
-        if r.residual_of:
-            e = float(np.hypot(e, RESIDUAL_SD))
-        cols["noise_sd"].append(e * OBS_TYPES[otype]["scale"])
+        cols["lik"].append(LIKELIHOOD_OF_KIND[kind])
+        cols["noise_sd"].append(_noise_sd(r, otype))
         agg = "sum over period" if kind in ("flow", "rate") else "at month end nearest the date"
         cols["latent"].append(f"{'+'.join(num)} ({agg})")
         cols["denominator"].append("+".join(den) if den else "")
-        cols["transform"].append(N.LIK_TRANSFORM[LIK_CODE[kind]])
+        cols["transform"].append(N.LIK_TRANSFORM[LIKELIHOOD_OF_KIND[kind]])
         cols["reference"].append(bool(ref))
+    rows = rows.copy()
     for k, v in cols.items():
         rows[k] = v
     rows = rows.drop(columns=["ps", "pe"])
+    return {"rows": rows, "groups": groups, "scales": tuple(scales), **aggregates.arrays()}
+
+
+def build_design(history, start: str, end: str) -> Design:
+    """Map every observation of ``history`` to the latent chain on the monthly grid ``start``..``end``.
+
+    A row is used when :data:`MAPPING` maps its (series, definition) and it lies in the window.
+    Of overlapping flow and rate rows of one (series, definition) the shortest periods are used; a
+    longer flow row that contains them enters as the residual over its other months when that
+    residual is plausible (its monthly level within a factor 3 of theirs). Every other row is
+    listed in ``unused`` with the reason.
+
+    Parameters
+    ----------
+    history : History
+        Its observations are mapped; its inputs set the taakstelling backlog window.
+    start, end : str
+        The first and last modelled month (any date in the month, e.g. ``"2014-01"``); at least
+        24 months apart.
+
+    Returns
+    -------
+    Design
+        The used rows with their observation-operator arrays, and the unused rows.
+
+    Raises
+    ------
+    ValueError
+        When the window spans fewer than 24 months.
+    """
+    s, T = month_grid(start, end)
+    u = build_inputs(history, start, end)
+    obs = history.observations.copy()
+    obs["ps"] = pd.to_datetime(obs["period_start"])
+    obs["pe"] = pd.to_datetime(obs["period_end"])
+    used, unused = _filter_rows(obs, s, T, u.housing_switch)
+    rows, weights, nested = _resolve_nested_periods(obs.loc[used], s, T)
+    unused += nested
+    operator = _observation_operator(rows, weights, s, T)
     un = obs.loc[
         [i for i, _ in unused],
         ["source_file", "line", "series", "definition", "period_start", "period_end", "value", "quality"],
     ].copy()
     un["reason"] = [r for _, r in unused]
-    d = Design(
-        rows=rows, unused=un.sort_values(["source_file", "line"]), start=s, T=T, groups=groups, scales=scales
+    rows = operator["rows"]
+    return Design(
+        unused=un.sort_values(["source_file", "line"]),
+        start=s,
+        T=T,
+        num_agg=rows.num_agg.to_numpy(np.int64),
+        den_agg=rows.den_agg.to_numpy(np.int64),
+        **operator,
     )
-    d.z_index = np.asarray(z_index, dtype=np.int64)
-    d.z_weight = np.asarray(z_weight, float)
-    d.agg_start = np.asarray(agg_start, dtype=np.int64)
-    d.agg_end = np.asarray(agg_end, dtype=np.int64)
-    d.num_agg = rows.num_agg.to_numpy(np.int64)
-    d.den_agg = rows.den_agg.to_numpy(np.int64)
-    return d
