@@ -6,7 +6,7 @@ In the spirit of pymc-marketing's model classes::
     from forecast.model import ChainModel
 
     model = ChainModel(forecast.load_history())
-    result = model.fit()                                   # nutpie by default; the diagnostics gate runs
+    result = model.fit(random_seed=2026)          # nutpie by default; the diagnostics gate runs
     print(model.diagnostics)                      # R-hat, ESS, divergences, E-BFMI: PASSED/FAILED
     model.sample_posterior_predictive(random_seed=1)
     print(model.coverage())                       # in-sample 50 % / 90 % coverage per series
@@ -15,7 +15,10 @@ In the spirit of pymc-marketing's model classes::
 
 The chain's dynamics live in :mod:`forecast.model.dynamics` (one definition for
 fitting and for simulating forward), the mapping of observations onto the chain
-in :mod:`forecast.model.design`, and the PyMC graph in :mod:`forecast.model.build`.
+in :mod:`forecast.model.design`, and the PyMC graph in :mod:`forecast.model.build`. This module
+builds, fits, saves and loads; what a fitted chain predicts (its latents, the forecast, the posterior
+predictive) is :class:`forecast.model.predictive.ChainPredictions`, which :class:`ChainModel` extends;
+how to sample is :class:`forecast.model.sampler.SamplerSettings`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
-"""From the model's scale to what is reported: rows back to their natural scale, persons to places.
+"""What a fitted chain predicts: its latents, the chain continued forward, the posterior predictive.
 
-Helpers of :class:`~forecast.model.chain_model.ChainModel`'s predictions: :func:`back_transform` maps
-observation rows from their model scale (log, logit, identity) back to the natural one,
-:func:`planning_occupancy_rate` converts reception need in persons to places, and the ``*_dataset``
-functions shape the latent chain, the forecast and the posterior predictive as xarray datasets.
+:class:`ChainPredictions` is the predicting half of :class:`~forecast.model.chain_model.ChainModel`
+(which builds, fits, saves and loads): the latent chain over the fitted months, the chain simulated
+forward (:class:`~forecast.model.forward.Forward`), the first-applications outlook, the posterior
+predictive of the observation rows and its coverage. Its helpers take the model's scale to what is
+reported: :func:`back_transform` maps observation rows from their model scale (log, logit, identity)
+back to the natural one, :func:`planning_occupancy_rate` converts reception need in persons to
+places, and the ``*_dataset`` functions shape the results as xarray datasets.
 """
 
 from __future__ import annotations
