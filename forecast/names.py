@@ -13,6 +13,7 @@ rejects codes it does not know, so that a typo never becomes a new series.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass
 from typing import Literal
 
@@ -663,15 +664,39 @@ OFFICIAL_FORECAST_TARGETS: dict[str, str] = {
 #: (the default) and English.
 LANGUAGES: tuple[str, ...] = ("nl", "en")
 
+
 # --------------------------------------------------------------------------- likelihood kinds
-#: How an observation row is compared with the model (the design's ``lik`` column, read by the fused
-#: likelihood :mod:`forecast.model.obslik` and its numpy twin): a count on the log scale, a rate or
-#: share on the logit scale, a signed quantity (the taakstelling backlog) on its own scale.
-LIK_LOG = 0
-LIK_LOGIT = 1
-LIK_IDENTITY = 2
+class Likelihood(enum.IntEnum):
+    """How an observation row is compared with the model: the scale of its Student-t error.
+
+    The values are the integers of the design's ``lik`` column, read by the fused likelihood
+    :mod:`forecast.model.obslik` and its numpy twin :func:`forecast.model.build.row_predictions`
+    (an ``IntEnum``, so the column stays an int array).
+
+    Parameters
+    ----------
+    *values : int
+        The integer of a kind: ``Likelihood(1)`` is ``Likelihood.LOGIT``.
+    """
+
+    #: A count (a flow or a stock) on the log scale.
+    LOG = 0
+    #: A rate or share on the logit scale.
+    LOGIT = 1
+    #: A signed quantity (the taakstelling backlog) on its own scale.
+    IDENTITY = 2
+
+
 #: The transform of each likelihood kind, by name.
-LIK_TRANSFORM: dict[int, str] = {LIK_LOG: "log", LIK_LOGIT: "logit", LIK_IDENTITY: "identity"}
+LIK_TRANSFORM: dict[Likelihood, str] = {
+    Likelihood.LOG: "log",
+    Likelihood.LOGIT: "logit",
+    Likelihood.IDENTITY: "identity",
+}
+
+# --------------------------------------------------------------------------- random seed
+#: The seed every sampling, forecast and simulation uses unless told another one.
+DEFAULT_SEED = 2026
 
 
 # =========================================================================== scenarios (policy measures)

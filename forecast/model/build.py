@@ -1340,9 +1340,9 @@ def row_predictions(posterior, latents: dict, design: Design, inputs: dict | Non
     with np.errstate(all="ignore"):
         r = np.clip(num / den, 1e-12, 1 - 1e-12)
         pred = np.where(
-            lik == N.LIK_LOG,
+            lik == N.Likelihood.LOG,
             np.log(np.maximum(num, 1e-12)),
-            np.where(lik == N.LIK_LOGIT, np.log(r) - np.log1p(-r), num),
+            np.where(lik == N.Likelihood.LOGIT, np.log(r) - np.log1p(-r), num),
         )
     bias_names = [f"bias__{s}__{d}" for s, d in design.groups]
     bias = np.zeros((*pred.shape[:-1], len(bias_names)))

@@ -15,18 +15,20 @@ In the spirit of pymc-marketing's model classes::
 
 The chain's dynamics live in :mod:`forecast.model.dynamics` (one definition for
 fitting and for simulating forward), the mapping of observations onto the chain
-in :mod:`forecast.model.design`, and the PyMC graph in :mod:`forecast.model.build`.
+in :mod:`forecast.model.design`, and the PyMC graph in :mod:`forecast.model.build`. This module
+builds, fits, saves and loads; what a fitted chain predicts (its latents, the forecast, the posterior
+predictive) is :class:`forecast.model.predictive.ChainPredictions`, which :class:`ChainModel` extends;
+how to sample is :class:`forecast.model.sampler.SamplerSettings`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import sys
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +41,9 @@ from forecast.data import History, load_history
 from forecast.model import build as B
 from forecast.model import design as D
 from forecast.model import fitcache
+from forecast.model import predictive as P
+from forecast.model import saved_fit as S
 from forecast.model.diagnostics import FitDiagnostics, FitDiagnosticsWarning, Thresholds, check_fit
-from forecast.model.forward import Forward
 from forecast.model.io import (
     ATTR_CONFIG_HASH,
     ATTR_VERSION,
@@ -51,57 +54,18 @@ from forecast.model.io import (
     save_tree,
     versions,
 )
+from forecast.model.predictive import (  # noqa: F401  (public names of this module before they moved)
+    ChainPredictions,
+    ModelNotFittedError,
+    back_transform,
+    planning_occupancy_rate,
+)
+from forecast.model.sampler import SamplerSettings
+from forecast.model.settings import ModelSettings
 from forecast.priors import PriorConfig, PriorConfigError, load_priors
 
 #: Bump when the model's equations change, so old results are not mistaken for new ones.
 MODEL_STRUCTURE_VERSION = "chain-2"
-
-SAMPLERS = ("nutpie", "pymc")
-
-#: The latent stock that is reception need (persons in COA reception).
-OPVANGBEHOEFTE = N.OPVANGBEHOEFTE
-
-
-class ModelNotFittedError(RuntimeError):
-    """A method needs a fitted model; call :meth:`ChainModel.fit` or :meth:`ChainModel.load` first."""
-
-
-@dataclass(frozen=True)
-class ModelSettings:
-    """Settings that shape the model (they enter the config hash).
-
-    Parameters
-    ----------
-    start : str
-        First modelled month (``YYYY-MM``).
-    end : str or None
-        Last modelled month; default the month of the last observation.
-    """
-
-    start: str = "2014-01"
-    end: str | None = None
-
-    def resolve(self, history: History) -> ModelSettings:
-        """Fill in ``end`` from the history.
-
-        Parameters
-        ----------
-        history : History
-            The data to be fitted.
-
-        Returns
-        -------
-        ModelSettings
-            These settings when ``end`` is set; otherwise a copy whose ``end`` is the month of the
-            history's last observation (one dated on the first of a month, a stock on 1 January
-            say, counts to the month before).
-        """
-        if self.end is not None:
-            return self
-        last = history.last_date
-        # an observation dated on the first of a month (a stock on 1 Jan) belongs to the previous month end
-        month = (last - pd.Timedelta(days=1)) if last.day == 1 else last
-        return ModelSettings(self.start, f"{month:%Y-%m}")
 
 
 def _fingerprint(
@@ -114,7 +78,7 @@ def _fingerprint(
     return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
 
 
-class ChainModel:
+class ChainModel(ChainPredictions):
     """Bayesian stock-flow model of the reception chain, fitted to the history.
 
     Parameters
@@ -214,30 +178,39 @@ class ChainModel:
         self,
         history: History | None = None,
         *,
-        sampler: str = "nutpie",
-        draws: int = 1000,
-        tune: int = 1000,
-        chains: int = 4,
-        random_seed: int = 2026,
+        settings: SamplerSettings | None = None,
+        sampler: str | None = None,
+        draws: int | None = None,
+        tune: int | None = None,
+        chains: int | None = None,
+        random_seed: int | None = None,
+        target_accept: float | None = None,
         thresholds: Thresholds | None = None,
         progressbar: bool | None = None,
     ) -> xr.DataTree:
         """Sample the posterior and run the diagnostics gate.
 
+        How to sample is ``settings``; each keyword given (not None) overrides its field.
+
         Parameters
         ----------
         history : History, optional
             Refit on other data (rebuilds the design); default: the model's history.
-        sampler : {"nutpie", "pymc"}
+        settings : SamplerSettings, optional
+            How to sample (default :class:`~forecast.model.sampler.SamplerSettings`: nutpie,
+            4 chains of 1000 tuning steps and 1000 draws, seed :data:`forecast.names.DEFAULT_SEED`).
+        sampler : {"nutpie", "pymc"}, optional
             nutpie (numba backend) by default; PyMC's own NUTS as the alternative.
-        draws : int
+        draws : int, optional
             Draws per chain after tuning (default 1000).
-        tune : int
+        tune : int, optional
             Tuning steps per chain (default 1000).
-        chains : int
+        chains : int, optional
             Number of chains (default 4).
-        random_seed : int
-            The same seed and data give the same numbers.
+        random_seed : int, optional
+            The same seed and data give the same numbers (default :data:`forecast.names.DEFAULT_SEED`).
+        target_accept : float, optional
+            Target acceptance rate of the step size adaptation (default 0.8).
         thresholds : Thresholds, optional
             Limits of the diagnostics gate (default: R-hat <= 1.01, ESS >= 400,
             no divergences, E-BFMI >= 0.3).
@@ -258,8 +231,15 @@ class ChainModel:
             For an unknown sampler, or a new history whose fitted months differ from the
             effects' ramps.
         """
-        if sampler not in SAMPLERS:
-            raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+        run_settings = (settings or SamplerSettings()).override(
+            sampler=sampler,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_seed=random_seed,
+            target_accept=target_accept,
+            progressbar=progressbar,
+        )
         if history is not None:
             T = self.design.T
             self._use_history(history, ModelSettings(self.settings.start))
@@ -269,27 +249,27 @@ class ChainModel:
                     "for the new history"
                 )
         model = self.build_model()
-        run = {"sampler": sampler, "draws": draws, "tune": tune, "chains": chains, "random_seed": random_seed}
+        run = run_settings.run_key()
         key = fitcache.fit_key(self.config_hash, self.history.data_hash, run)
         with fitcache.locked(key):  # a parallel process sampling the same key: wait and read its draws
             tree = fitcache.load(key)
             if tree is None:  # the same key gives the same draws: sample only what is not in the cache
-                show = sys.stderr.isatty() if progressbar is None else bool(progressbar)
+                show = run_settings.progressbar
+                show = sys.stderr.isatty() if show is None else bool(show)
                 tree = B.sample(model, **run, progressbar=show)
                 fitcache.store(key, tree)
         free = [rv.name for rv in model.free_RVs]
         self.diagnostics = check_fit(tree, var_names=free, thresholds=thresholds)
-        self.idata = self._attach(tree, sampler=sampler, random_seed=random_seed, draws=draws, tune=tune)
+        recorded = {k: getattr(run_settings, k) for k in ("sampler", "random_seed", "draws", "tune")}
+        self.idata = self._attach(tree, **recorded)
         return self.idata
 
     def _attach(self, tree: xr.DataTree, **run: Any) -> xr.DataTree:
-        groups = {name: tree[name].to_dataset() for name in tree.children}
-        groups["observed_data"] = self._observed_dataset()
-        groups["fit_data/observations"] = _frame_dataset(self.history.observations, N.DIM_OBSERVATION)
-        groups["fit_data/inputs"] = _frame_dataset(self.history.inputs, "input")
-        groups["fit_data/events"] = _frame_dataset(self.history.events, "event_row")
-        out = xr.DataTree.from_dict(groups)
-        out.attrs.update(
+        """The sampled tree with the observed rows, the fit data and the provenance of this fit."""
+        return S.fit_tree(
+            tree,
+            self.history,
+            self.design.rows,
             {
                 ATTR_VERSION: versions()["forecast"],
                 ATTR_CONFIG_HASH: self.config_hash,
@@ -301,29 +281,12 @@ class ChainModel:
                 "diagnostics": self.diagnostics.to_json() if self.diagnostics else "",
                 "diagnostics_passed": int(bool(self.diagnostics and self.diagnostics.passed)),
                 **{k: str(v) for k, v in run.items()},
-            }
-        )
-        if self.effects is not None:
-            out.attrs["effects"] = json.dumps([e.to_dict() for e in self.effects], sort_keys=True)
-        return out
-
-    def _observed_dataset(self) -> xr.Dataset:
-        rows = self.design.rows.reset_index(drop=True)
-        ds = xr.Dataset(
-            {"value": ("row", rows[N.VALUE].to_numpy(dtype=float))},
-            coords={
-                c: ("row", rows[c].astype(str).to_numpy())
-                for c in (N.SERIES, N.DEFINITION, N.QUALITY, N.SOURCE_FILE, N.LINE)
             },
+            effects=None if self.effects is None else [e.to_dict() for e in self.effects],
         )
-        ds = ds.assign_coords(
-            period_start=("row", rows[N.PERIOD_START].to_numpy()),
-            period_end=("row", rows[N.PERIOD_END].to_numpy()),
-        )
-        return ds
 
     # ------------------------------------------------------------------ prior predictive
-    def prior_predictive(self, draws: int = 500, random_seed: int = 2026) -> xr.Dataset:
+    def prior_predictive(self, draws: int = 500, random_seed: int = N.DEFAULT_SEED) -> xr.Dataset:
         """Simulate the latent flows and stocks under the priors alone (no data).
 
         The prior predictive check: parameter values are drawn from the priors with PyMC (the
@@ -334,7 +297,7 @@ class ChainModel:
         draws : int, optional
             Number of prior draws (default 500).
         random_seed : int, optional
-            Seed of the draws (default 2026).
+            Seed of the draws (default :data:`forecast.names.DEFAULT_SEED`).
 
         Returns
         -------
@@ -353,287 +316,7 @@ class ChainModel:
             data[name] = (dims, np.asarray(val)[None, ...])
         prior = xr.Dataset(data)
         lat = B.posterior_latents(prior, self.design, self.inputs, self.effects)
-        months = pd.period_range(self.settings.start, self.settings.end, freq="M").to_timestamp()
-        return xr.Dataset(
-            {k: ((N.DIM_CHAIN, N.DIM_DRAW, N.DIM_MONTH), v) for k, v in lat.items() if np.ndim(v) == 3},
-            coords={N.DIM_MONTH: months},
-        )
-
-    # ------------------------------------------------------------------ predicting
-    def _require_fit(self) -> xr.DataTree:
-        if self.idata is None:
-            raise ModelNotFittedError("the model is not fitted: call fit() or ChainModel.load() first")
-        return self.idata
-
-    def latents(self) -> dict[str, np.ndarray]:
-        """Recompute every latent flow and stock for each posterior draw.
-
-        Returns
-        -------
-        dict of str to numpy.ndarray
-            Arrays (chain, draw, month) over the fitted months
-            (:func:`forecast.model.build.posterior_latents`).
-
-        Raises
-        ------
-        ModelNotFittedError
-            When the model is not fitted.
-        """
-        idata = self._require_fit()
-        return B.posterior_latents(idata["posterior"].to_dataset(), self.design, self.inputs, self.effects)
-
-    def latent_dataset(self) -> xr.Dataset:
-        """Return the latent flows and stocks over the fitted months as an xarray Dataset.
-
-        Besides every flow and stock of the chain it holds ``opvangbehoefte_places``:
-        reception need in places, persons ÷ the planning occupancy rate in force
-        (:func:`planning_occupancy_rate`), when the history holds one (a history cut before the
-        first, 2022-12, gives persons only, as :meth:`forecast` does).
-
-        Returns
-        -------
-        xarray.Dataset
-            Every latent of :meth:`latents` with dims (chain, draw, month), plus
-            ``opvangbehoefte_places`` and ``planning_occupancy_rate`` (dim month) when a planning
-            occupancy rate is known.
-
-        Raises
-        ------
-        ModelNotFittedError
-            When the model is not fitted.
-        """
-        lat = self.latents()
-        months = pd.period_range(self.settings.start, self.settings.end, freq="M").to_timestamp()
-        post = self._require_fit()["posterior"]
-        coords = {
-            N.DIM_CHAIN: post[N.DIM_CHAIN].values,
-            N.DIM_DRAW: post[N.DIM_DRAW].values,
-            N.DIM_MONTH: months,
-        }
-        ds = xr.Dataset(
-            {k: ((N.DIM_CHAIN, N.DIM_DRAW, N.DIM_MONTH), v) for k, v in lat.items() if np.ndim(v) == 3},
-            coords=coords,
-        )
-        try:
-            rates = planning_occupancy_rate(self.history, months)
-        except ValueError:  # a history cut before the first planning occupancy rate: persons only
-            return ds
-        rate = xr.DataArray(rates, coords={N.DIM_MONTH: months})
-        ds[N.OPVANGBEHOEFTE_PLACES] = ds[OPVANGBEHOEFTE] / rate
-        ds["planning_occupancy_rate"] = rate
-        return ds
-
-    def fitted_months(self) -> pd.DatetimeIndex:
-        """Return the modelled months.
-
-        Returns
-        -------
-        pandas.DatetimeIndex
-            Month starts from ``settings.start`` to ``settings.end``.
-        """
-        return pd.period_range(self.settings.start, self.settings.end, freq="M").to_timestamp()
-
-    def forward(self, horizon_end: Any = N.DEFAULT_HORIZON_END, random_seed: int = 2026) -> Forward:
-        """Every posterior draw, ready to be simulated forward to ``horizon_end``.
-
-        The same :func:`~forecast.model.dynamics.simulate_chain` as the fit, continued from each
-        draw's state at the last fitted month; see :mod:`forecast.model.forward` for what keeps
-        moving (first applications, repeat share, grant rate, IND capacity, housing realisation) and
-        how the taakstelling is set where it is not yet known. The last result is cached: a
-        second call with the same horizon end (date) and seed on the same posterior returns the
-        same object (a new fit, or a new ``idata``, builds it anew).
-
-        Parameters
-        ----------
-        horizon_end : str or date-like, optional
-            The last forecast month: any date in it (default
-            :data:`forecast.names.DEFAULT_HORIZON_END`).
-        random_seed : int, optional
-            Seed of the future's random numbers (default 2026).
-
-        Returns
-        -------
-        Forward
-            The posterior draws with their state at the last fitted month and the future's
-            random numbers, over the months after the last fitted one up to ``horizon_end``.
-
-        Raises
-        ------
-        ModelNotFittedError
-            When the model is not fitted.
-        ValueError
-            When ``horizon_end`` lies before the first month after the fitted ones.
-        """
-        idata = self._require_fit()
-        key = (str(pd.Timestamp(horizon_end).date()), int(random_seed))
-        cache = self.__dict__.setdefault("_forward_cache", {})
-        # the cached Forward belongs to one posterior object: a refit must not reuse the old draws
-        if key not in cache or cache[key][0] is not idata:
-            cache.clear()
-            post = idata["posterior"].to_dataset()
-            cache[key] = (
-                idata,
-                Forward(
-                    post,
-                    self.latents(),
-                    self.inputs,
-                    self.history,
-                    self.fitted_months(),
-                    self.priors,
-                    horizon_end=horizon_end,
-                    random_seed=random_seed,
-                ),
-            )
-        return cache[key][1]
-
-    def forecast(self, horizon_end: Any = N.DEFAULT_HORIZON_END, random_seed: int = 2026) -> xr.Dataset:
-        """The chain continued under current policy: every flow and stock per draw and forecast month.
-
-        This is the posterior predictive of the latent chain beyond the data, with no policy
-        measure applied (the scenario ``geen_maatregelen`` of :mod:`forecast.scenarios.engine`
-        gives exactly these numbers for the same seed).
-
-        Parameters
-        ----------
-        horizon_end : str or date-like, optional
-            The last forecast month: any date in it (default
-            :data:`forecast.names.DEFAULT_HORIZON_END`).
-        random_seed : int, optional
-            Seed of the future's random numbers (default 2026).
-
-        Returns
-        -------
-        xarray.Dataset
-            Every variable of :data:`forecast.model.forward.FORECAST_VARIABLES` plus
-            ``opvangbehoefte_places`` (only when the history holds a planning occupancy rate: a
-            history cut before the first one, 2022-12, gives persons only), dims (chain, draw, month).
-        """
-        fw = self.forward(horizon_end, random_seed)
-        out = fw.simulate()
-        coords = {N.DIM_CHAIN: fw.chains, N.DIM_DRAW: fw.draws, N.DIM_MONTH: fw.months}
-        ds = xr.Dataset(
-            {
-                k: (
-                    (N.DIM_CHAIN, N.DIM_DRAW, N.DIM_MONTH),
-                    np.broadcast_to(v, (fw.n, len(fw.months))).reshape(*fw.shape, len(fw.months)),
-                )
-                for k, v in out.items()
-            },
-            coords=coords,
-        )
-        try:
-            rates = planning_occupancy_rate(self.history, fw.months)
-        except ValueError:  # a history cut before the first planning occupancy rate: persons only
-            rates = None
-        if rates is not None:
-            rate = xr.DataArray(rates, coords={N.DIM_MONTH: fw.months})
-            ds[N.OPVANGBEHOEFTE_PLACES] = ds[OPVANGBEHOEFTE] / rate
-        ds.attrs.update({"random_seed": int(random_seed), "policy": "current policy (no measures)"})
-        return ds
-
-    def instroom_outlook(self, months: int = 24, random_seed: int = 2026) -> xr.DataArray:
-        """First applications projected ``months`` ahead by the fitted instroom process.
-
-        The log level continues the fitted process, an AR(1) around the draw's mean level with
-        Student-t innovations (the draw's half-life, scale and degrees of freedom; heavy tails stand
-        for shocks like the 2015 surge or the 2020 closures, which cannot be dated in advance), plus
-        the draw's seasonal pattern. No policy measure is applied: this is the current-policy outlook
-        of inflow; its bands widen over the first year or two and then stay at the process's
-        stationary width. It is the ``instroom`` of :meth:`forecast` for the same seed.
-
-        Parameters
-        ----------
-        months : int, optional
-            Number of months after the last fitted month (default 24).
-        random_seed : int, optional
-            Seed of the future's random numbers (default 2026).
-
-        Returns
-        -------
-        xarray.DataArray
-            Persons per month, dims (chain, draw, month).
-
-        Raises
-        ------
-        ValueError
-            When ``months`` is less than 1.
-        """
-        if months < 1:
-            raise ValueError(f"months must be at least 1, got {months}")
-        end = pd.Period(self.settings.end, "M") + months
-        return self.forecast(end.to_timestamp(how="end"), random_seed)["instroom"]
-
-    def sample_posterior_predictive(self, random_seed: int = 2026) -> xr.Dataset:
-        """Simulate every used observation row from the posterior (noise included).
-
-        Each row is drawn from its observation model: on the row's scale (log for
-        counts, logit for rates and shares, identity for the signed taakstelling
-        backlog) ``loc + scale * t(nu)``, then transformed back.
-
-        Parameters
-        ----------
-        random_seed : int, optional
-            Seed of the observation noise (default 2026).
-
-        Returns
-        -------
-        xarray.Dataset
-            ``value`` (natural scale) and ``transformed`` with dims (chain, draw,
-            row); also stored as the ``posterior_predictive`` group of :attr:`idata`.
-        """
-        idata = self._require_fit()
-        rng = np.random.default_rng(random_seed)
-        posterior = idata["posterior"].to_dataset()
-        loc, scale, nu, transform = B.row_predictions(posterior, self.latents(), self.design, self.inputs)
-        sims = loc + scale * rng.standard_t(nu, size=loc.shape)
-        natural = back_transform(sims, transform)
-        post = idata["posterior"]
-        dims = (N.DIM_CHAIN, N.DIM_DRAW, "row")
-        ds = xr.Dataset(
-            {"value": (dims, natural), "transformed": (dims, sims)},
-            coords={N.DIM_CHAIN: post[N.DIM_CHAIN].values, N.DIM_DRAW: post[N.DIM_DRAW].values},
-        )
-        idata["posterior_predictive"] = xr.DataTree(ds)
-        return ds
-
-    def coverage(self, levels: tuple[float, ...] = (0.5, 0.9)) -> pd.DataFrame:
-        """Measure the in-sample coverage of central posterior-predictive intervals.
-
-        Without a posterior predictive yet, :meth:`sample_posterior_predictive` is run first
-        (default seed).
-
-        Parameters
-        ----------
-        levels : tuple of float, optional
-            Probabilities of the central intervals (default 50 % and 90 %).
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row per (series, definition): ``n`` and the share of observations
-            inside the central interval of each level (``cover_50``, ``cover_90``, ...).
-        """
-        idata = self._require_fit()
-        if "posterior_predictive" not in idata.children:
-            self.sample_posterior_predictive()
-        # compared on the rows' own scale (a monotone transform leaves central intervals intact);
-        # residual rows (a coarse figure minus its finer rows) are compared as residuals
-        sims = idata["posterior_predictive"]["transformed"].values
-        flat = sims.reshape(-1, sims.shape[-1])
-        obs = np.asarray(self.design.y_transformed, dtype=float)
-        out = pd.DataFrame(
-            {
-                N.SERIES: self.design.rows[N.SERIES].to_numpy(),
-                N.DEFINITION: self.design.rows[N.DEFINITION].to_numpy(),
-            }
-        )
-        for level in levels:
-            lo, hi = np.quantile(flat, [(1 - level) / 2, (1 + level) / 2], axis=0)
-            out[f"cover_{round(level * 100)}"] = (obs >= lo) & (obs <= hi)
-        grouped = out.groupby([N.SERIES, N.DEFINITION])
-        table = grouped.mean()
-        table.insert(0, "n", grouped.size())
-        return table
+        return P.monthly_dataset(lat, self.fitted_months())
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
@@ -660,7 +343,7 @@ class ChainModel:
         SavedFitError
             When ``path`` ends in neither ``.nc`` nor ``.zarr``.
         """
-        return save_tree(self._require_fit(), path)
+        return save_tree(self.require_fit(), path)
 
     @classmethod
     def load(
@@ -718,12 +401,10 @@ class ChainModel:
             When the saved fit failed the diagnostics gate (``diagnostics_passed = 0``).
         """
         tree = load_tree(path, check_version=check_version)
-        for group in _SAVED_GROUPS:
-            if not isinstance(_group(tree, group), xr.DataTree):
-                raise SavedFitError(f"{path}: no {group!r} group: not a saved fit, or a damaged one")
-        settings = _saved_settings(tree, path)
-        saved_priors = _saved_priors(tree, path)
-        effects = _saved_effects(tree, path)
+        S.check_saved_groups(tree, path)
+        settings = S.saved_settings(tree, path)
+        saved_priors = S.saved_priors(tree, path)
+        effects = S.saved_effects(tree, path)
         if priors is None:
             config = saved_priors
             if _fingerprint(config, settings, effects) != tree.attrs[ATTR_CONFIG_HASH]:
@@ -737,8 +418,8 @@ class ChainModel:
             else:
                 config = load_priors(priors, required=B.MODEL_PARAMETERS, domains=B.PARAMETER_DOMAINS)
             check_config_hash(tree, path, _fingerprint(config, settings, effects))
-        history = _saved_history(tree, path)
-        diagnostics = _saved_diagnostics(tree, path)
+        history = S.saved_history(tree, path)
+        diagnostics = S.saved_diagnostics(tree, path)
         try:
             model = cls(history, config, settings, effects=effects)
         except PriorConfigError:
@@ -764,220 +445,3 @@ class ChainModel:
             f"{len(self.design.rows)} observations used, {len(self.design.unused)} unused{effects}, "
             f"config {self.config_hash[:19]})\n{state}"
         )
-
-
-# ------------------------------------------------------------------ reading a saved fit back
-#: Groups every saved fit must hold.
-_SAVED_GROUPS = ("posterior", "fit_data/observations", "fit_data/inputs", "fit_data/events")
-
-
-def _group(tree: xr.DataTree, path: str) -> object:
-    """The node at ``path`` of ``tree``, or None."""
-    try:
-        return tree[path]
-    except KeyError:
-        return None
-
-
-def _attr(tree: xr.DataTree, path: str | Path, name: str, what: str) -> Any:
-    """The root attribute ``name`` of a saved fit; a SavedFitError naming the file when it is missing."""
-    if name not in tree.attrs:
-        raise SavedFitError(f"{path}: no {name!r} attribute ({what}): the file was edited or damaged")
-    return tree.attrs[name]
-
-
-def _json_attr(tree: xr.DataTree, path: str | Path, name: str, what: str) -> Any:
-    """A root attribute holding JSON text, parsed; a SavedFitError naming the file when it cannot be."""
-    text = _attr(tree, path, name, what)
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError) as exc:
-        raise SavedFitError(f"{path}: the {name!r} attribute ({what}) is not valid JSON: {exc}") from None
-
-
-def _saved_settings(tree: xr.DataTree, path: str | Path) -> ModelSettings:
-    """The saved :class:`ModelSettings`, checked key by key."""
-    data = _json_attr(tree, path, "settings", "the model settings")
-    known = [f.name for f in fields(ModelSettings)]
-    if not isinstance(data, dict):
-        raise SavedFitError(f"{path}: the saved settings are not a table of {', '.join(known)}")
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise SavedFitError(
-            f"{path}: unknown key(s) {', '.join(map(repr, unknown))} in the saved settings "
-            f"(known: {', '.join(known)}): the file was edited or damaged"
-        )
-    start, end = data.get("start", ModelSettings.start), data.get("end")
-    if not isinstance(start, str) or not (end is None or isinstance(end, str)):
-        raise SavedFitError(f"{path}: the saved settings start {start!r} / end {end!r} are not months")
-    return ModelSettings(start, end)
-
-
-def _saved_priors(tree: xr.DataTree, path: str | Path) -> PriorConfig:
-    """The saved prior configuration, validated like prior files (names and domains included)."""
-    data = _json_attr(tree, path, "priors", "the prior configuration")
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise SavedFitError(f"{path}: the saved priors are not a table of priors")
-    try:
-        config = PriorConfig.from_dict(data, file=str(path))
-        return config.require(B.MODEL_PARAMETERS, domains=B.PARAMETER_DOMAINS)
-    except PriorConfigError as exc:
-        raise SavedFitError(f"{path}: the saved priors are invalid: {exc}") from None
-
-
-def _saved_effects(tree: xr.DataTree, path: str | Path) -> list[B.ModelEffect] | None:
-    """The policy effects estimated in the saved fit, or None for a fit without effects."""
-    if not tree.attrs.get("effects"):
-        return None
-    data = _json_attr(tree, path, "effects", "the policy effects estimated in the fit")
-    try:
-        return [B.ModelEffect.from_dict(d) for d in data]
-    except (KeyError, TypeError, ValueError) as exc:  # PriorConfigError is a ValueError
-        raise SavedFitError(f"{path}: the saved effects are invalid: {exc}") from None
-
-
-def _saved_history(tree: xr.DataTree, path: str | Path) -> History:
-    """The fit data as a History, checked against the data hash recorded with the fit."""
-    recorded = _attr(tree, path, "data_hash", "the hash of the fit data")
-    try:
-        history = History(
-            _dataset_frame(tree["fit_data/observations"].to_dataset()),
-            _dataset_frame(tree["fit_data/inputs"].to_dataset()),
-            _dataset_frame(tree["fit_data/events"].to_dataset()),
-        )
-        actual = history.data_hash
-    except Exception as exc:  # damaged tables fail in many ways
-        raise SavedFitError(f"{path}: the fit data cannot be read back ({exc})") from exc
-    if actual != recorded:
-        raise SavedFitError(
-            f"the fit data in {path} do not match their recorded hash: the file was edited or damaged "
-            f"(recorded {recorded}, recomputed {actual})"
-        )
-    return history
-
-
-def _saved_diagnostics(tree: xr.DataTree, path: str | Path) -> FitDiagnostics:
-    """The diagnostics of a saved fit; ``diagnostics_passed`` is the verdict.
-
-    The ``diagnostics`` details, when present, must agree with it; without them the numbers are NaN
-    and a failed verdict says so in ``failures``.
-    """
-    raw = _attr(tree, path, "diagnostics_passed", "the diagnostics gate's verdict")
-    value = np.asarray(raw)
-    if value.shape != () or value.dtype.kind not in "iub" or int(value) not in (0, 1):
-        raise SavedFitError(f"{path}: 'diagnostics_passed' must be 0 or 1, got {raw!r}")
-    passed = bool(int(value))
-    text = tree.attrs.get("diagnostics", "")
-    if isinstance(text, str) and not text:
-        post = tree["posterior"]
-        nan = math.nan
-        reason = (
-            f"the fit failed the gate when it was made ({path} records diagnostics_passed = 0; "
-            "the details were not saved)"
-        )
-        return FitDiagnostics(
-            max_rhat=nan,
-            worst_rhat="unknown (details not saved)",
-            min_ess_bulk=nan,
-            min_ess_tail=nan,
-            divergences=-1,
-            min_bfmi=nan,
-            draws=int(post.sizes.get("draw", 0)),
-            chains=int(post.sizes.get("chain", 0)),
-            passed=passed,
-            failures=() if passed else (reason,),
-        )
-    try:
-        diagnostics = FitDiagnostics.from_json(text)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SavedFitError(f"{path}: the 'diagnostics' attribute cannot be read ({exc})") from None
-    if diagnostics.passed != passed:
-        raise SavedFitError(
-            f"{path}: its 'diagnostics' say the gate {'passed' if diagnostics.passed else 'failed'}, but "
-            f"'diagnostics_passed' = {int(passed)}: the file was edited or damaged"
-        )
-    return diagnostics
-
-
-def planning_occupancy_rate(history: History, months: pd.DatetimeIndex) -> np.ndarray:
-    """The planning occupancy rate in force in each month (places = persons ÷ rate).
-
-    Each ``planning_occupancy_rate`` input applies from its date (``period_end``) until the next
-    one; months before the first known rate use the first. In the bundled inputs: 96 % from
-    the capacity decision of November 2022, 91 % from January 2025 (the autumn-2023 plan).
-
-    Parameters
-    ----------
-    history : History
-        Its ``planning_occupancy_rate`` inputs are read.
-    months : pandas.DatetimeIndex
-        The months (month starts); a rate applies to a month when its date is on or before the
-        month's end.
-
-    Returns
-    -------
-    numpy.ndarray
-        The rate (a fraction) per month, shape ``(len(months),)``.
-
-    Raises
-    ------
-    ValueError
-        When the history holds no planning occupancy rate.
-    """
-    rows = history.input_series("planning_occupancy_rate").sort_values(N.PERIOD_END)
-    if rows.empty:
-        raise ValueError("the history has no planning_occupancy_rate input: cannot convert persons to places")
-    dates = rows[N.PERIOD_END].to_numpy(dtype="datetime64[ns]")
-    values = rows[N.VALUE].to_numpy(dtype=float)
-    month_ends = (months + pd.offsets.MonthEnd(0)).to_numpy(dtype="datetime64[ns]")
-    idx = np.searchsorted(dates, month_ends, side="right") - 1
-    return values[np.clip(idx, 0, len(values) - 1)]
-
-
-def back_transform(values: np.ndarray, transform: np.ndarray) -> np.ndarray:
-    """Map rows from their model scale back to the natural scale.
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        Values on the model scale, rows along the last axis.
-    transform : numpy.ndarray
-        Per row, ``"log"``, ``"logit"`` or ``"identity"`` (the ``transform`` of
-        :func:`~forecast.model.build.row_predictions`).
-
-    Returns
-    -------
-    numpy.ndarray
-        A new array of the same shape: ``exp`` of the log rows, the logistic function of the logit
-        rows, the identity rows unchanged.
-    """
-    out = np.array(values, dtype=float, copy=True)
-    log = transform == "log"
-    logit = transform == "logit"
-    with np.errstate(over="ignore"):
-        out[..., log] = np.exp(values[..., log])
-        out[..., logit] = 1.0 / (1.0 + np.exp(-values[..., logit]))
-    return out
-
-
-def _frame_dataset(df: pd.DataFrame, dim: str) -> xr.Dataset:
-    """A DataFrame as a Dataset along ``dim`` (strings as str, dates as datetime64)."""
-    data = {}
-    for col in df.columns:
-        s = df[col]
-        if pd.api.types.is_datetime64_any_dtype(s):
-            data[col] = (dim, s.to_numpy(dtype="datetime64[ns]"))
-        elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            data[col] = (dim, s.to_numpy())
-        else:
-            data[col] = (dim, s.fillna("").astype(str).to_numpy(dtype=object))
-    return xr.Dataset(data)
-
-
-def _dataset_frame(ds: xr.Dataset) -> pd.DataFrame:
-    """Inverse of :func:`_frame_dataset`."""
-    df = pd.DataFrame({name: ds[name].values for name in ds.data_vars})
-    for col in df.columns:
-        if pd.api.types.is_datetime64_any_dtype(df[col]):
-            df[col] = df[col].astype("datetime64[s]")
-    return df

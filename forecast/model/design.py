@@ -3,8 +3,9 @@
 :func:`build_design` maps every observation of a :class:`forecast.History` to the latent monthly
 chain of :mod:`forecast.model.dynamics` (a sum of a latent flow over the row's period, a latent
 stock at its date, a ratio of flows or stocks, or the taakstelling backlog), or lists it as unused
-with a reason. :func:`build_inputs` turns the history's inputs and events into the known monthly
-inputs ``u`` of :func:`forecast.model.dynamics.simulate_chain`.
+with a reason, in three named steps: filter the rows, resolve nested periods, build the observation
+operator. The known monthly inputs ``u`` of :func:`forecast.model.dynamics.simulate_chain` are built
+by :func:`forecast.model.inputs.build_inputs` (also reachable here, as ``design.build_inputs``).
 
 Everything is read from the ``History`` object (``history.observations``, ``history.inputs``,
 ``history.events``); nothing here reads files.
@@ -16,17 +17,15 @@ On top of it the model learns at most one discrepancy scale per observation type
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from forecast import names as N
-from forecast.model.dynamics import FLOWS, STOCKS, ChainInputs
+from forecast.model.dynamics import FLOWS, STOCKS
+from forecast.model.inputs import build_inputs, month_grid, month_index
 
-#: support of the nareis application lag (months 0..12 after the grant: most apply within three months)
-NAREIS_APP_L = 13
-#: support of the nareis travel lag (months 0..12 after a positive decision: visa and travel)
-NAREIS_TRAVEL_L = 13
 #: Student-t degrees of freedom of the observation errors (robust to the occasional misdated row)
 OBS_NU = 5.0
 
@@ -55,12 +54,13 @@ OBS_TYPES = {
     # realised numbers between editions are of the order of 500 persons.
     "linear": {"learned": False, "scale": 10000.0, "fixed": 500.0},
 }
-LIK_CODE = {
-    "flow": N.LIK_LOG,
-    "stock": N.LIK_LOG,
-    "rate": N.LIK_LOGIT,
-    "share": N.LIK_LOGIT,
-    "linear": N.LIK_IDENTITY,
+#: The likelihood (the scale of the error) of each kind of mapped row.
+LIKELIHOOD_OF_KIND = {
+    "flow": N.Likelihood.LOG,
+    "stock": N.Likelihood.LOG,
+    "rate": N.Likelihood.LOGIT,
+    "share": N.Likelihood.LOGIT,
+    "linear": N.Likelihood.IDENTITY,
 }
 TYPE_OF_KIND = {"flow": "flow", "stock": "stock", "rate": "rate", "share": "rate", "linear": "linear"}
 
@@ -220,12 +220,6 @@ UNUSED_SERIES = {
     "coa_occupancy_outside_coa": "split of occupancy by location type is not modelled",
     "coa_occupancy_regular": "split of occupancy by location type is not modelled",
 }
-#: first month of the capacity-limited IND regime (before it: a decision hazard): from January 2021 the
-#: backlog grew under a staff-limited IND (about 12,600 pending in December 2021, 50,000 end 2023)
-IND_CAPACITY_FROM = "2021-01-01"
-#: first month of the supply-limited housing regime (before it: a housing hazard): from 2019-I every
-#: half-year's taakstelling is known and the monitor publishes what municipalities realised
-HOUSING_SUPPLY_FROM = "2019-01-01"
 
 
 def bias_parameter_names() -> tuple[str, ...]:
@@ -240,289 +234,8 @@ def bias_parameter_names() -> tuple[str, ...]:
     return tuple(f"bias__{s}__{d}" for (s, d), m in MAPPING.items() if not m[3])
 
 
-# ------------------------------------------------------------------------------------------- time grid
-def _grid(start: str, end: str, min_months: int = 24) -> tuple[pd.Timestamp, int]:
-    s = pd.Timestamp(start).to_period("M").to_timestamp()
-    e = pd.Timestamp(end).to_period("M").to_timestamp()
-    T = (e.year - s.year) * 12 + e.month - s.month + 1
-    if min_months > T:
-        raise ValueError(f"the fitted window {start}..{end} must span at least {min_months} months")
-    return s, T
-
-
-def _month_index(start: pd.Timestamp, ts: pd.Timestamp) -> int:
-    return (ts.year - start.year) * 12 + ts.month - start.month
-
-
-def _event_indicator(start: pd.Timestamp, T: int, s, e) -> np.ndarray:
-    """Monthly fraction of days covered by the window [s, e] (e NaT: still in force)."""
-    s = pd.Timestamp(s)
-    e = pd.Timestamp("2262-01-01") if pd.isna(e) else pd.Timestamp(e)
-    x = np.zeros(T)
-    for t in range(T):
-        m0 = start + pd.DateOffset(months=t)
-        m1 = m0 + pd.offsets.MonthEnd(0)
-        overlap = (min(m1, e) - max(m0, s)).days + 1
-        x[t] = max(0, overlap) / m1.day
-    return x
-
-
-def _event_end(events: pd.DataFrame, name: str):
-    r = events.loc[events.event == name].iloc[0]
-    end = r["end"]
-    if pd.isna(end):
-        return end
-    end = pd.Timestamp(end)
-    # month-precision ends (YYYY-MM) run to the end of that month
-    if isinstance(r.get("end_text"), str) and len(r["end_text"]) <= 7:
-        end = end + pd.offsets.MonthEnd(0)
-    return end
-
-
-def _event_months(events: pd.DataFrame, name: str, start: pd.Timestamp, T: int) -> np.ndarray:
-    """The monthly indicator of an event (:func:`_event_indicator`); zero in every month when the history
-    does not hold the event (a history cut with :meth:`History.until` before the event started)."""
-    if not (events.event == name).any():
-        return np.zeros(T)
-    r = events.loc[events.event == name].iloc[0]
-    return _event_indicator(start, T, r["start"], _event_end(events, name))
-
-
-def _half_start(ts: pd.Timestamp) -> pd.Timestamp:
-    return pd.Timestamp(year=ts.year, month=1 if ts.month <= 6 else 7, day=1)
-
-
-def half_label(ts: pd.Timestamp) -> str:
-    """The half-year of a date as ``"YYYY-I"`` or ``"YYYY-II"``.
-
-    Parameters
-    ----------
-    ts : pandas.Timestamp
-        Any date.
-
-    Returns
-    -------
-    str
-        The label.
-    """
-    return f"{ts.year}-{'I' if ts.month <= 6 else 'II'}"
-
-
-def funded_capacity(history) -> pd.Series:
-    """The IND's funded decision capacity per month, by the date each statement starts to hold.
-
-    The inputs ``ind_decision_capacity`` of definitions ``ind_capacity`` (the IND's statement of its
-    capacity) and ``ind_opdracht`` (its assignment), converted to decisions per month (a figure per
-    week x 52 / 12, a yearly figure / 12). Targets (``ind_capacity_target``) are not a funded level.
-
-    Parameters
-    ----------
-    history : History
-        Its inputs are read (as known: a cut history holds only the statements known then).
-
-    Returns
-    -------
-    pandas.Series
-        Decisions per month, indexed by the first day each statement holds (sorted; on the same day
-        the later row wins).
-    """
-    rows = history.inputs
-    rows = rows[
-        (rows.series == "ind_decision_capacity") & rows.definition.isin(["ind_capacity", "ind_opdracht"])
-    ]
-    values = {}
-    for _, r in rows.sort_values("period_start", kind="stable").iterrows():
-        ps, pe = r.period_start, r.period_end
-        months = (pe.year - ps.year) * 12 + pe.month - ps.month + 1
-        if r.unit == "decisions per week":
-            per_month = float(r.value) * 52.0 / 12.0
-        else:  # a count over the row's period
-            per_month = float(r.value) / max(months, 1)
-        values[pd.Timestamp(r.period_start).to_period("M").to_timestamp()] = per_month
-    return pd.Series(values, index=pd.DatetimeIndex(list(values)), dtype=float).sort_index()
-
-
-def taakstelling_per_half(history) -> pd.Series:
-    """The taakstelling as set, per half-year (persons), from the inputs as known.
-
-    Parameters
-    ----------
-    history : History
-        Its inputs are read (``taakstelling``, definition ``vastgesteld``).
-
-    Returns
-    -------
-    pandas.Series
-        Persons per half-year, indexed by the half-year's first day.
-    """
-    tk = history.inputs
-    tk = tk[(tk.series == "taakstelling") & (tk.definition == "vastgesteld")]
-    out = {pd.Timestamp(r.period_start): float(r.value) for _, r in tk.iterrows()}
-    return pd.Series(out, index=pd.DatetimeIndex(list(out)), dtype=float).sort_index()
-
-
-def taakstelling_rule(months: pd.DatetimeIndex, set_mask: np.ndarray, first: int, before: pd.DatetimeIndex):
-    """The rule for half-years whose taakstelling is not set: ``ratio x`` the previous half-year's inflow.
-
-    Parameters
-    ----------
-    months : pandas.DatetimeIndex
-        The ``T`` months of the window.
-    set_mask : numpy.ndarray
-        ``(T,)`` True where the taakstelling is set.
-    first : int
-        The first month the rule may apply (the housing regime's switch).
-    before : pandas.DatetimeIndex
-        Months before the window whose housing inflow a rule may need (a forecast's fitted months).
-
-    Returns
-    -------
-    rule : numpy.ndarray
-        ``(T, T)``: row ``t`` spreads the previous half-year's monthly housing inflow over month ``t``.
-    rule_past : numpy.ndarray
-        ``(T, len(before))``: the same for the part of the previous half-year before the window.
-    mask : numpy.ndarray
-        ``(T,)`` 1 where the rule sets the taakstelling.
-    halves : list of str
-        The labels of the rule's half-years, in order.
-    half_of_month : numpy.ndarray
-        ``(T,)`` index into ``halves`` of each rule month, -1 elsewhere.
-
-    Raises
-    ------
-    ValueError
-        When a rule needs a month that is neither in the window nor in ``before``.
-    """
-    T = len(months)
-    rule = np.zeros((T, T))
-    past = np.zeros((T, len(before)))
-    mask = np.zeros(T)
-    pos = {m: i for i, m in enumerate(months)}
-    pos_before = {m: i for i, m in enumerate(before)}
-    halves: list[str] = []
-    half_of_month = np.full(T, -1)
-    for t in range(first, T):
-        if set_mask[t]:
-            continue
-        mask[t] = 1.0
-        h0 = _half_start(months[t])
-        label = half_label(h0)
-        if label not in halves:
-            halves.append(label)
-        half_of_month[t] = halves.index(label)
-        for m in pd.date_range(h0 - pd.DateOffset(months=6), periods=6, freq="MS"):
-            if m in pos:
-                rule[t, pos[m]] = 1.0 / 6.0
-            elif m in pos_before:
-                past[t, pos_before[m]] = 1.0 / 6.0
-            else:
-                raise ValueError(f"the taakstelling rule for {label} needs the housing inflow of {m:%Y-%m}")
-    return rule, past, mask, halves, half_of_month
-
-
-def build_inputs(
-    history, start: str, end: str, *, before: pd.DatetimeIndex | None = None, min_months: int = 24
-) -> ChainInputs:
-    """Build the known monthly inputs of :func:`~forecast.model.dynamics.simulate_chain`.
-
-    The taakstelling (``inputs`` series ``taakstelling``, definition ``vastgesteld``) is spread evenly
-    over its half-year. Half-years of the housing regime without a set value are **not filled in**:
-    there the taakstelling follows the state's rule (``ratio x`` the previous half-year's housing
-    inflow), with the ratio a parameter (:func:`taakstelling_rule`). The IND's funded capacity is the
-    latest statement known (:func:`funded_capacity`), held.
-
-    Parameters
-    ----------
-    history : History
-        Its inputs and events are read.
-    start, end : str
-        The first and last modelled month (any date in the month, e.g. ``"2014-01"``); at least
-        24 months apart.
-    before : pandas.DatetimeIndex, optional
-        Months before ``start`` whose housing inflow the taakstelling rule may need (a forecast passes
-        its fitted months).
-    min_months : int, optional
-        The shortest window accepted (default 24, the shortest fit; a forecast may be shorter).
-
-    Returns
-    -------
-    ChainInputs
-        The inputs on the grid of ``T`` months; the regime switches are the month indices of
-        :data:`IND_CAPACITY_FROM` and :data:`HOUSING_SUPPLY_FROM` clipped to ``0..T``.
-
-    Raises
-    ------
-    ValueError
-        When the window spans fewer than ``min_months`` months, or a fitted window (no ``before``)
-        starts at or after :data:`HOUSING_SUPPLY_FROM`.
-    """
-    s, T = _grid(start, end, min_months)
-    if before is None and s >= pd.Timestamp(HOUSING_SUPPLY_FROM):
-        raise ValueError(
-            f"a fitted window must start before {pd.Timestamp(HOUSING_SUPPLY_FROM):%Y-%m} "
-            f"(design.HOUSING_SUPPLY_FROM), got {s:%Y-%m}: the housing supply regime starts from the "
-            "housing of the months before it"
-        )
-    months = pd.date_range(s, periods=T, freq="MS")
-    ev = history.events
-    events = {
-        key: _event_months(ev, name, s, T)
-        for key, name in (
-            ("ev_covid", "covid_border_closures_2020"),
-            ("ev_asieldeal", "asieldeal_2022"),
-            ("ev_nareis_restriction", "nareis_restriction_2022"),
-            ("ev_moratorium", "syria_moratorium_2024"),
-        )
-    }
-    ind_switch = int(np.clip(_month_index(s, pd.Timestamp(IND_CAPACITY_FROM)), 0, T))
-    housing_switch = int(np.clip(_month_index(s, pd.Timestamp(HOUSING_SUPPLY_FROM)), 0, T))
-    # the IND's funded capacity as known: the latest statement, held
-    funded = funded_capacity(history)
-    log_funded = np.zeros(T)
-    funded_mask = np.zeros(T)
-    for t, m in enumerate(months):
-        known = funded[funded.index <= m]
-        if len(known):
-            log_funded[t] = np.log(known.iloc[-1])
-            funded_mask[t] = 1.0
-    # the taakstelling per month where set
-    per_half = taakstelling_per_half(history)
-    taak = np.zeros(T)
-    set_mask = np.zeros(T, bool)
-    for t, m in enumerate(months):
-        h0 = _half_start(m)
-        if h0 in per_half.index:
-            taak[t] = per_half[h0] / 6.0
-            set_mask[t] = True
-    before = pd.DatetimeIndex([]) if before is None else pd.DatetimeIndex(before)
-    rule, rule_past, rule_mask, rule_halves, rule_half_of_month = taakstelling_rule(
-        months, set_mask, housing_switch, before
-    )
-    half_starts = [housing_switch] if housing_switch < T else []
-    half_starts += [t for t in range(housing_switch + 1, T) if months[t].month in (1, 7)]
-    return ChainInputs(
-        T=T,
-        month_of_year=(np.arange(T) + s.month - 1) % 12,
-        **events,
-        ind_switch=ind_switch,
-        log_funded=log_funded,
-        funded_mask=funded_mask,
-        housing_switch=housing_switch,
-        taakstelling=np.where(set_mask, taak, 0.0),
-        taak_rule_mask=rule_mask,
-        taak_rule=rule,
-        half_starts=tuple(half_starts),
-        app_L=NAREIS_APP_L,
-        travel_L=NAREIS_TRAVEL_L,
-        start=s,
-        rule_halves=tuple(rule_halves),
-        rule_half_of_month=rule_half_of_month,
-        rule_past=rule_past,
-    )
-
-
 # ------------------------------------------------------------------------------------------- design
-@dataclass
+@dataclass(frozen=True)
 class Design:
     """The used observation rows, the unused ones with reasons, and the observation-operator arrays.
 
@@ -530,6 +243,9 @@ class Design:
     ``Z`` (:func:`~forecast.model.build.latent_vector`: the flows, ``T`` months each, then the stocks,
     ``T + 1`` values each with the initial state first). Aggregate ``a`` is the sum of
     ``Z[z_index[e]] * z_weight[e]`` over ``e`` from ``agg_start[a]`` to ``agg_end[a]`` (inclusive).
+
+    Built once by :func:`build_design` and not changed after: a design with other rows (simulated
+    values, say) is a new one, ``dataclasses.replace(design, rows=...)``.
 
     Parameters
     ----------
@@ -539,7 +255,7 @@ class Design:
         ``residual_of``) plus ``num_agg`` and ``den_agg`` (its
         aggregates), ``group`` (index into ``groups``), ``obs_type`` and ``type_index`` (its
         type in :data:`OBS_TYPES`), ``scale_index`` (index into ``scales``),
-        ``lik`` (:data:`forecast.names.LIK_LOG`, ``LIK_LOGIT`` or ``LIK_IDENTITY``), ``noise_sd`` (the
+        ``lik`` (a :class:`forecast.names.Likelihood`), ``noise_sd`` (the
         fixed noise sd on that scale), ``latent`` and ``denominator`` (in words), ``transform``
         and ``reference``.
     unused : pandas.DataFrame
@@ -549,19 +265,19 @@ class Design:
         The first modelled month (its first day).
     T : int
         The number of modelled months.
-    groups : list of tuple of str, optional
+    groups : tuple of tuple of str
         The (series, definition) of each bias group, in order of first use.
-    scales : list of str, optional
+    scales : tuple of str
         The discrepancy scales, in order of first use: ``"<type>:<series>"`` for every series of a
         learned observation type (partially pooled within the type), the type's name for a fixed one.
-    z_index : numpy.ndarray, optional
+    z_index : numpy.ndarray
         Per aggregate term, the index into ``Z`` (int64).
-    z_weight : numpy.ndarray, optional
+    z_weight : numpy.ndarray
         Per aggregate term, its weight: the share of the month's days a flow row's period covers,
         1 for a stock.
-    agg_start, agg_end : numpy.ndarray, optional
+    agg_start, agg_end : numpy.ndarray
         Per aggregate, its first and last term (int64).
-    num_agg, den_agg : numpy.ndarray, optional
+    num_agg, den_agg : numpy.ndarray
         Per row, the aggregate of the numerator and of the denominator (-1: none; only rates and
         shares have one).
     """
@@ -570,14 +286,14 @@ class Design:
     unused: pd.DataFrame
     start: pd.Timestamp
     T: int
-    groups: list = field(default_factory=list)  # (series, definition) of each bias group
-    scales: list = field(default_factory=list)  # "type:series" of each learned discrepancy, or a fixed type
-    z_index: np.ndarray = None  # entries: index into the latent vector
-    z_weight: np.ndarray = None
-    agg_start: np.ndarray = None
-    agg_end: np.ndarray = None
-    num_agg: np.ndarray = None
-    den_agg: np.ndarray = None
+    groups: tuple[tuple[str, str], ...]
+    scales: tuple[str, ...]
+    z_index: np.ndarray
+    z_weight: np.ndarray
+    agg_start: np.ndarray
+    agg_end: np.ndarray
+    num_agg: np.ndarray
+    den_agg: np.ndarray
 
     @property
     def y_transformed(self) -> np.ndarray:
@@ -585,13 +301,15 @@ class Design:
         y, lik = self.rows.value.to_numpy(float), self.rows.lik.to_numpy()
         with np.errstate(all="ignore"):
             return np.where(
-                lik == N.LIK_LOG, np.log(np.abs(y)), np.where(lik == N.LIK_LOGIT, np.log(y / (1 - y)), y)
+                lik == N.Likelihood.LOG,
+                np.log(np.abs(y)),
+                np.where(lik == N.Likelihood.LOGIT, np.log(y / (1 - y)), y),
             )
 
 
 def _flow_weights(start, T, ps, pe) -> np.ndarray:
     w = np.zeros(T)
-    a, b = _month_index(start, ps), _month_index(start, pe)
+    a, b = month_index(start, ps), month_index(start, pe)
     for t in range(max(a, 0), min(b, T - 1) + 1):
         m0 = start + pd.DateOffset(months=t)
         m1 = m0 + pd.offsets.MonthEnd(0)
@@ -604,43 +322,16 @@ def _stock_index(start, d: pd.Timestamp) -> int:
     me_prev = d - pd.offsets.MonthEnd(1) if d != d + pd.offsets.MonthEnd(0) else d
     me_next = d + pd.offsets.MonthEnd(0)
     me = me_prev if (d - me_prev) <= (me_next - d) else me_next
-    return _month_index(start, me) + 1
+    return month_index(start, me) + 1
 
 
-def build_design(history, start: str, end: str) -> Design:
-    """Map every observation of ``history`` to the latent chain on the monthly grid ``start``..``end``.
+def _filter_rows(obs: pd.DataFrame, s: pd.Timestamp, T: int, housing_switch: int) -> tuple[list, list]:
+    """Step 1: the rows :data:`MAPPING` maps that lie in the window; the others with the reason.
 
-    A row is used when :data:`MAPPING` maps its (series, definition) and it lies in the window.
-    Of overlapping flow and rate rows of one (series, definition) the shortest periods are used; a
-    longer flow row that contains them enters as the residual over its other months when that
-    residual is plausible (its monthly level within a factor 3 of theirs). Every other row is
-    listed in ``unused`` with the reason.
-
-    Parameters
-    ----------
-    history : History
-        Its observations are mapped; its inputs set the taakstelling backlog window.
-    start, end : str
-        The first and last modelled month (any date in the month, e.g. ``"2014-01"``); at least
-        24 months apart.
-
-    Returns
-    -------
-    Design
-        The used rows with their observation-operator arrays, and the unused rows.
-
-    Raises
-    ------
-    ValueError
-        When the window spans fewer than 24 months.
+    Returns the used row labels and a list of ``(label, reason)`` of the unused ones, in row order.
     """
-    s, T = _grid(start, end)
-    u = build_inputs(history, start, end)
-    obs = history.observations.copy()
-    obs["ps"] = pd.to_datetime(obs["period_start"])
-    obs["pe"] = pd.to_datetime(obs["period_end"])
     last = s + pd.DateOffset(months=T - 1) + pd.offsets.MonthEnd(0)
-    sh = u.housing_switch
+    sh = housing_switch
     used, unused = [], []
     for i, r in obs.iterrows():
         key = (r.series, r.definition)
@@ -676,9 +367,20 @@ def build_design(history, start: str, end: str) -> Design:
                 )
                 continue
         used.append(i)
-    rows = obs.loc[used].copy()
+    return used, unused
+
+
+def _resolve_nested_periods(rows: pd.DataFrame, s: pd.Timestamp, T: int) -> tuple[pd.DataFrame, dict, list]:
+    """Step 2: of overlapping flow and rate rows of one (series, definition), keep the shortest periods.
+
+    A longer flow row that contains them enters as the residual over its other months when that
+    residual is plausible (its monthly level within a factor 3 of theirs). Returns the kept rows
+    (``value`` and ``residual_of`` set), the monthly weights of each kept flow or rate row, and the
+    ``(label, reason)`` of the rows left out.
+    """
+    rows = rows.copy()
     rows["residual_of"] = ""
-    keep, weights = [], {}
+    keep, weights, unused = [], {}, []
     for key, g in rows.groupby(["series", "definition"], sort=False):
         kind = MAPPING[key][0]
         if kind not in ("flow", "rate"):
@@ -722,52 +424,93 @@ def build_design(history, start: str, end: str) -> Design:
                 continue
             unused.append((i, "overlaps finer rows of the same series/definition only partly"))
         keep += accepted
-    rows = rows.loc[sorted(keep)]
+    return rows.loc[sorted(keep)], weights, unused
 
-    groups = list(dict.fromkeys(zip(rows.series, rows.definition, strict=True)))
+
+@dataclass
+class _Aggregates:
+    """The observation operator's aggregates as step 3 adds them (see :class:`Design`)."""
+
+    start: pd.Timestamp
+    T: int
+    z_index: list = field(default_factory=list)
+    z_weight: list = field(default_factory=list)
+    agg_start: list = field(default_factory=list)
+    agg_end: list = field(default_factory=list)
+
+    def add(self, components, period_end: pd.Timestamp, w) -> int:
+        """Add the sum of ``components`` (flows over weights ``w``, stocks at ``period_end``)."""
+        a0 = len(self.z_index)
+        for c in components:
+            if c in FLOWS:
+                base = FLOWS.index(c) * self.T
+                for t in np.nonzero(w)[0]:
+                    self.z_index.append(base + t)
+                    self.z_weight.append(w[t])
+            else:
+                base = len(FLOWS) * self.T + STOCKS.index(c) * (self.T + 1)
+                self.z_index.append(base + _stock_index(self.start, period_end))
+                self.z_weight.append(1.0)
+        self.agg_start.append(a0)
+        self.agg_end.append(len(self.z_index) - 1)
+        return len(self.agg_start) - 1
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The operator's arrays, as :class:`Design` holds them."""
+        return {
+            "z_index": np.asarray(self.z_index, dtype=np.int64),
+            "z_weight": np.asarray(self.z_weight, float),
+            "agg_start": np.asarray(self.agg_start, dtype=np.int64),
+            "agg_end": np.asarray(self.agg_end, dtype=np.int64),
+        }
+
+
+#: The columns step 3 adds to every used row (see :class:`Design`).
+_OPERATOR_COLUMNS = (
+    "num_agg",
+    "den_agg",
+    "group",
+    "obs_type",
+    "type_index",
+    "scale_index",
+    "lik",
+    "noise_sd",
+    "latent",
+    "denominator",
+    "transform",
+    "reference",
+)
+
+
+def _noise_sd(r, otype: str) -> float:
+    """The fixed noise sd of a row: its quality's, at least :data:`BOUND_SD` for a bound, with
+    :data:`RESIDUAL_SD` in quadrature for a residual; on its type's scale."""
+    note = str(r.note) if isinstance(r.note, str) else ""
+    e = QUALITY_SD[r.quality]
+    if "bound" in note.lower():
+        e = max(e, BOUND_SD)
+    if r.residual_of:
+        e = float(np.hypot(e, RESIDUAL_SD))
+    return e * OBS_TYPES[otype]["scale"]
+
+
+def _observation_operator(rows: pd.DataFrame, weights: dict, s: pd.Timestamp, T: int) -> dict[str, Any]:
+    """Step 3: the aggregates, bias group, discrepancy scale, likelihood and noise of every used row.
+
+    Returns the fields of :class:`Design` it sets: ``rows`` (with :data:`_OPERATOR_COLUMNS`),
+    ``groups``, ``scales`` and the operator's arrays.
+    """
+    groups = tuple(dict.fromkeys(zip(rows.series, rows.definition, strict=True)))
     gidx = {k: j for j, k in enumerate(groups)}
     types = list(OBS_TYPES)
     scales: list[str] = []
-    z_index, z_weight, agg_start, agg_end = [], [], [], []
-
-    def add_agg(components, r, w):
-        a0 = len(z_index)
-        for c in components:
-            if c in FLOWS:
-                base = FLOWS.index(c) * T
-                for t in np.nonzero(w)[0]:
-                    z_index.append(base + t)
-                    z_weight.append(w[t])
-            else:
-                base = len(FLOWS) * T + STOCKS.index(c) * (T + 1)
-                z_index.append(base + _stock_index(s, r.pe))
-                z_weight.append(1.0)
-        agg_start.append(a0)
-        agg_end.append(len(z_index) - 1)
-        return len(agg_start) - 1
-
-    cols = {
-        k: []
-        for k in (
-            "num_agg",
-            "den_agg",
-            "group",
-            "obs_type",
-            "type_index",
-            "scale_index",
-            "lik",
-            "noise_sd",
-            "latent",
-            "denominator",
-            "transform",
-            "reference",
-        )
-    }
+    aggregates = _Aggregates(s, T)
+    cols: dict[str, list] = {k: [] for k in _OPERATOR_COLUMNS}
     for i, r in rows.iterrows():
         kind, num, den, ref, _ = MAPPING[(r.series, r.definition)]
         w = weights.get(i)
-        cols["num_agg"].append(add_agg(num, r, w))
-        cols["den_agg"].append(add_agg(den, r, w) if den else -1)
+        cols["num_agg"].append(aggregates.add(num, r.pe, w))
+        cols["den_agg"].append(aggregates.add(den, r.pe, w) if den else -1)
         cols["group"].append(gidx[(r.series, r.definition)])
         otype = TYPE_OF_KIND[kind]
         cols["obs_type"].append(otype)
@@ -776,34 +519,67 @@ def build_design(history, start: str, end: str) -> Design:
         if scale not in scales:
             scales.append(scale)
         cols["scale_index"].append(scales.index(scale))
-        cols["lik"].append(LIK_CODE[kind])
-        note = str(r.note) if isinstance(r.note, str) else ""
-        e = QUALITY_SD[r.quality]
-        if "bound" in note.lower():
-            e = max(e, BOUND_SD)
-        if r.residual_of:
-            e = float(np.hypot(e, RESIDUAL_SD))
-        cols["noise_sd"].append(e * OBS_TYPES[otype]["scale"])
+        cols["lik"].append(LIKELIHOOD_OF_KIND[kind])
+        cols["noise_sd"].append(_noise_sd(r, otype))
         agg = "sum over period" if kind in ("flow", "rate") else "at month end nearest the date"
         cols["latent"].append(f"{'+'.join(num)} ({agg})")
         cols["denominator"].append("+".join(den) if den else "")
-        cols["transform"].append(N.LIK_TRANSFORM[LIK_CODE[kind]])
+        cols["transform"].append(N.LIK_TRANSFORM[LIKELIHOOD_OF_KIND[kind]])
         cols["reference"].append(bool(ref))
+    rows = rows.copy()
     for k, v in cols.items():
         rows[k] = v
     rows = rows.drop(columns=["ps", "pe"])
+    return {"rows": rows, "groups": groups, "scales": tuple(scales), **aggregates.arrays()}
+
+
+def build_design(history, start: str, end: str) -> Design:
+    """Map every observation of ``history`` to the latent chain on the monthly grid ``start``..``end``.
+
+    A row is used when :data:`MAPPING` maps its (series, definition) and it lies in the window.
+    Of overlapping flow and rate rows of one (series, definition) the shortest periods are used; a
+    longer flow row that contains them enters as the residual over its other months when that
+    residual is plausible (its monthly level within a factor 3 of theirs). Every other row is
+    listed in ``unused`` with the reason.
+
+    Parameters
+    ----------
+    history : History
+        Its observations are mapped; its inputs set the taakstelling backlog window.
+    start, end : str
+        The first and last modelled month (any date in the month, e.g. ``"2014-01"``); at least
+        24 months apart.
+
+    Returns
+    -------
+    Design
+        The used rows with their observation-operator arrays, and the unused rows.
+
+    Raises
+    ------
+    ValueError
+        When the window spans fewer than 24 months.
+    """
+    s, T = month_grid(start, end)
+    u = build_inputs(history, start, end)
+    obs = history.observations.copy()
+    obs["ps"] = pd.to_datetime(obs["period_start"])
+    obs["pe"] = pd.to_datetime(obs["period_end"])
+    used, unused = _filter_rows(obs, s, T, u.housing_switch)
+    rows, weights, nested = _resolve_nested_periods(obs.loc[used], s, T)
+    unused += nested
+    operator = _observation_operator(rows, weights, s, T)
     un = obs.loc[
         [i for i, _ in unused],
         ["source_file", "line", "series", "definition", "period_start", "period_end", "value", "quality"],
     ].copy()
     un["reason"] = [r for _, r in unused]
-    d = Design(
-        rows=rows, unused=un.sort_values(["source_file", "line"]), start=s, T=T, groups=groups, scales=scales
+    rows = operator["rows"]
+    return Design(
+        unused=un.sort_values(["source_file", "line"]),
+        start=s,
+        T=T,
+        num_agg=rows.num_agg.to_numpy(np.int64),
+        den_agg=rows.den_agg.to_numpy(np.int64),
+        **operator,
     )
-    d.z_index = np.asarray(z_index, dtype=np.int64)
-    d.z_weight = np.asarray(z_weight, float)
-    d.agg_start = np.asarray(agg_start, dtype=np.int64)
-    d.agg_end = np.asarray(agg_end, dtype=np.int64)
-    d.num_agg = rows.num_agg.to_numpy(np.int64)
-    d.den_agg = rows.den_agg.to_numpy(np.int64)
-    return d

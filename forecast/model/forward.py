@@ -44,7 +44,7 @@ import pandas as pd
 from forecast import names as N
 from forecast.model import build as B
 from forecast.model import dynamics as dyn
-from forecast.model.design import build_inputs
+from forecast.model.inputs import build_inputs
 
 #: Latent quantities a forecast returns per month (flows, rates, capacities and stocks).
 FORECAST_VARIABLES = (
@@ -209,7 +209,7 @@ class Forward:
         fitted_months: pd.DatetimeIndex,
         priors,
         horizon_end: Any = N.DEFAULT_HORIZON_END,
-        random_seed: int = 2026,
+        random_seed: int = N.DEFAULT_SEED,
     ) -> None:
         post = posterior.to_dataset() if hasattr(posterior, "to_dataset") else posterior
         self.chains = np.asarray(post[N.DIM_CHAIN].values)
@@ -221,7 +221,6 @@ class Forward:
         self.fitted_months = pd.DatetimeIndex(fitted_months)
         T = len(self.fitted_months)
         self.months = forecast_months(self.fitted_months[-1], horizon_end)
-        H = len(self.months)
 
         def flat(x):
             x = np.asarray(x, dtype=float)
@@ -273,6 +272,31 @@ class Forward:
         self._rule_past = flat(latents["housing_inflow"]) @ np.asarray(u.rule_past).T  # (n, H)
 
         # the future's random numbers (scenario-independent, drawn once for all draws)
+        self._paths = self._future_paths(post, flat, inputs, priors, T)
+
+    def _future_paths(self, post, flat, inputs, priors, T: int) -> dict[str, np.ndarray]:
+        """Draw the future's random numbers, in a fixed order from one generator seeded ``random_seed``.
+
+        Parameters
+        ----------
+        post : xarray.Dataset
+            The posterior.
+        flat : callable
+            Flattens a (chain, draw, ...) array to (n, ...).
+        inputs : ChainInputs
+            The fit's known inputs (their knots).
+        priors : PriorConfig
+            The priors (the taakstelling rule's ratio is drawn from its prior).
+        T : int
+            The number of fitted months.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            The instroom ``log_level``, every path of :data:`FORWARD_PATHS`, ``capacity_dev`` and
+            ``taak_ratio``, each ``(n, H)``.
+        """
+        n, H = self.n, len(self.months)
         rng = np.random.default_rng(self.random_seed)
         # instroom: the fitted AR(1) with Student-t innovations, continued
         phi = B.halflife_to_phi(flat(post["instroom_halflife"].values))
@@ -282,7 +306,7 @@ class Forward:
         dev = flat(post["instroom_level"].values)[:, -1] - mean
         e = truncated_t(rng, nu, (n, H)) * sigma[:, None]
         x = dyn.linear_recursion(dev, np.broadcast_to(phi[:, None], (n, H)), e, dyn.NP)
-        self._paths = {"log_level": mean[:, None] + x}
+        paths = {"log_level": mean[:, None] + x}
         knots = B.knot_months(inputs)
         for path in FORWARD_PATHS:
             _, sigma_name, _ = B.KNOTTED[path]
@@ -293,7 +317,7 @@ class Forward:
             steps = rng.standard_normal((n, n_new))
             new = dyn.random_walk(fitted[:, -1], flat(post[sigma_name].values), steps, dyn.NP)
             W = dyn.interp_matrix(T + H, np.concatenate([pos, new_pos]))[T:]  # (H, K + n_new)
-            self._paths[path] = np.concatenate([fitted, new], axis=-1) @ W.T
+            paths[path] = np.concatenate([fitted, new], axis=-1) @ W.T
         # the IND capacity's deviation from its funded level: its AR(1) on yearly knots, continued
         fitted = flat(post[B.CAPACITY_DEV].values)
         pos = np.asarray(knots["capacity_dev"])
@@ -302,11 +326,12 @@ class Forward:
         z = rng.standard_normal((n, n_new)) * flat(post["capacity_sigma"].values)[:, None]
         new = dyn.linear_recursion(fitted[:, -1], np.broadcast_to(rho, (n, n_new)), z, dyn.NP)
         W = dyn.interp_matrix(T + H, np.concatenate([pos, pos[-1] + B.KNOT_STEP * np.arange(1, n_new + 1)]))
-        self._paths["capacity_dev"] = np.concatenate([fitted, new], axis=-1) @ W[T:].T
+        paths["capacity_dev"] = np.concatenate([fitted, new], axis=-1) @ W[T:].T
         # the taakstelling rule's ratio, one per future half-year whose taakstelling is not set
         ratio = priors["taakstelling_log_ratio"]
-        r = _draw_prior(ratio, rng, (n, len(u.rule_halves)))
-        self._paths["taak_ratio"] = B.rule_ratio_path(r, u, dyn.NP)
+        r = _draw_prior(ratio, rng, (n, len(self.u.rule_halves)))
+        paths["taak_ratio"] = B.rule_ratio_path(r, self.u, dyn.NP)
+        return paths
 
     # ------------------------------------------------------------------ parameters
     def params(self, draws: Any = slice(None), extra: int = 0) -> dyn.ChainParams:

@@ -16,7 +16,7 @@ import math
 import numba
 import numpy as np
 
-from forecast.names import LIK_LOG, LIK_LOGIT
+from forecast.names import Likelihood
 
 
 @numba.njit(cache=True, fastmath=False)
@@ -48,9 +48,9 @@ def obs_loglik_and_grad(
         num = agg[num_agg[i]]
         if num < 1e-12:
             num = 1e-12
-        if lik[i] == LIK_LOG:
+        if lik[i] == Likelihood.LOG:
             pred = math.log(num) + bias[g]
-        elif lik[i] == LIK_LOGIT:
+        elif lik[i] == Likelihood.LOGIT:
             den = agg[den_agg[i]]
             r = num / den
             if r > 1.0 - 1e-12:
@@ -67,9 +67,9 @@ def obs_loglik_and_grad(
         dsd = -1.0 / sd + (nu + 1.0) * res * res / (sd * (nu + res * res))
         gsig[k] += dsd * sig[k] / sd
         gbias[g] += dpred
-        if lik[i] == LIK_LOG:
+        if lik[i] == Likelihood.LOG:
             gagg[num_agg[i]] += dpred / num
-        elif lik[i] == LIK_LOGIT:
+        elif lik[i] == Likelihood.LOGIT:
             dr = dpred / (r * (1.0 - r))
             gagg[num_agg[i]] += dr / den
             gagg[den_agg[i]] -= dr * num / (den * den)

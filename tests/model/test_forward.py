@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from forecast import names as N
-from forecast.model.design import taakstelling_rule
 from forecast.model.forward import FORECAST_VARIABLES, forecast_months
+from forecast.model.inputs import taakstelling_rule
 
 pytestmark = pytest.mark.slow  # they need the seeded fit
 
@@ -263,8 +263,8 @@ def test_a_forecast_works_for_every_window_the_model_accepts(months):
 @pytest.mark.parametrize("T", [3, 12, 13, 20])
 def test_the_months_before_the_forecast_are_the_fitted_ones_after_the_steady_state(T):
     """The lag windows that reach back before the fitted window take the steady state (the fit's own)."""
-    from forecast.model.design import NAREIS_APP_L
     from forecast.model.forward import _history_of
+    from forecast.model.inputs import NAREIS_APP_L
 
     x = np.arange(2 * T, dtype=float).reshape(2, T) + 1.0
     fill = np.array([-1.0, -2.0])
