@@ -29,10 +29,12 @@ from typing import Any
 import numpy as np
 
 from forecast import names as N
+from forecast.model.sampler import SamplerSettings
 
-#: The CI fit: the default fit of ``forecast run`` and the README, 4 chains x 1000 draws after 1000
-#: tuning steps, seed 2026 (tests/conftest.py's session fit uses the same).
-FIT = {"draws": 1000, "tune": 1000, "chains": 4, "random_seed": 2026}
+#: The CI fit: the default fit of ``forecast run`` and the README (the default
+#: :class:`~forecast.model.sampler.SamplerSettings`: 4 chains x 1000 draws after 1000 tuning steps,
+#: seed :data:`forecast.names.DEFAULT_SEED`; tests/conftest.py's session fit is the same).
+FIT = SamplerSettings()
 #: Seed of the scenario engine's future draws in the regression run.
 SCENARIO_SEED = 3
 #: Scalar parameters whose posterior is checked (the ones the forecasts lean on).
@@ -169,7 +171,7 @@ def seed_spread(runs: list[Mapping[str, Mapping[str, float]]]) -> dict[str, floa
     return out
 
 
-def regression_run(random_seed: int = FIT["random_seed"]) -> dict[str, dict[str, float]]:
+def regression_run(random_seed: int = FIT.random_seed) -> dict[str, dict[str, float]]:
     """Fit with :data:`FIT` (seed ``random_seed``) on the bundled history and compute the summaries.
 
     Runs a full MCMC fit (minutes), then a scenario engine with seed :data:`SCENARIO_SEED`.
@@ -192,7 +194,7 @@ def regression_run(random_seed: int = FIT["random_seed"]) -> dict[str, dict[str,
     model = ChainModel()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FitDiagnosticsWarning)
-        model.fit(**{**FIT, "random_seed": random_seed})
+        model.fit(settings=FIT, random_seed=random_seed)
     return key_summaries(model, ScenarioEngine(model, random_seed=SCENARIO_SEED))
 
 
@@ -231,7 +233,7 @@ def main(argv: Any = None) -> int:
         runs = [base] + [regression_run(s) for s in a.spread]
         spread = seed_spread(runs)
         worst = sorted(spread.items(), key=lambda kv: -kv[1])
-        print(f"largest difference between seed {FIT['random_seed']} and {a.spread}, in posterior sds:")
+        print(f"largest difference between seed {FIT.random_seed} and {a.spread}, in posterior sds:")
         for name, z in worst[:15]:
             print(f"  {z:6.3f}  {name}")
         print(f"median {np.median(list(spread.values())):.3f}, max {worst[0][1]:.3f}")

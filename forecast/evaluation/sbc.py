@@ -34,6 +34,7 @@ from forecast.data import History, load_history
 from forecast.model import build as B
 from forecast.model import design as D
 from forecast.model.chain_model import back_transform
+from forecast.model.sampler import SamplerSettings
 from forecast.priors import load_priors
 
 #: Parameters whose ranks are collected (the ones the forecasts lean on; all scalars).
@@ -149,16 +150,22 @@ def _simulate_rows(
     return truth, natural
 
 
+#: How each SBC fit samples by default: 2 chains of 300 tuning steps and 300 draws (the reduced
+#: configuration of the module docstring).
+SBC_SAMPLER = SamplerSettings(draws=300, tune=300, chains=2)
+
+
 def run_sbc(
     n_simulations: int = 100,
     *,
     start: str = "2018-07",
     end: str = "2022-12",
-    draws: int = 300,
-    tune: int = 300,
-    chains: int = 2,
+    settings: SamplerSettings = SBC_SAMPLER,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    random_seed: int | None = None,
     thin_to: int = 99,
-    random_seed: int = 2026,
     history: History | None = None,
     parameters: tuple[str, ...] = SBC_PARAMETERS,
     verbose: bool = False,
@@ -171,12 +178,14 @@ def run_sbc(
         Prior draws (each one fit).
     start, end : str
         The reduced window (months).
-    draws, tune, chains : int
-        Sampler settings per fit (nutpie).
+    settings : SamplerSettings, optional
+        How each fit samples (nutpie; default :data:`SBC_SAMPLER`: 2 chains of 300 tuning steps and
+        300 draws, seed :data:`forecast.names.DEFAULT_SEED`). Its seed also seeds the prior draws and
+        the simulated noise.
+    draws, tune, chains, random_seed : int, optional
+        Override the field of ``settings`` of that name.
     thin_to : int
         ``L``: posterior draws kept (evenly thinned) for the rank, so ranks lie in ``0..L``.
-    random_seed : int
-        Seeds the prior draws, the simulated noise and the fits.
     history : History, optional
         The history whose observation rows (in the window) are re-simulated; default
         :func:`forecast.data.load_history`.
@@ -191,6 +200,8 @@ def run_sbc(
         The ranks (one row per simulation, ranks in ``0..thin_to``), the settings and per-fit
         diagnostics.
     """
+    sampler = settings.override(draws=draws, tune=tune, chains=chains, random_seed=random_seed)
+    draws, tune, chains, random_seed = sampler.draws, sampler.tune, sampler.chains, sampler.random_seed
     history = history if history is not None else load_history()
     priors = load_priors(required=B.MODEL_PARAMETERS)
     design = D.build_design(history, start, end)

@@ -148,7 +148,7 @@ class ScenarioEngine:
         phases: PhaseSchedule | None = None,
         horizon_end: Any = None,
         capacity: Any = None,
-        random_seed: int = 2026,
+        random_seed: int = N.DEFAULT_SEED,
         effect_draws: Mapping[str, Any] | None = None,
         stress: Sequence[str] = (),
     ) -> None:
