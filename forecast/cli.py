@@ -689,6 +689,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_backtest(args: argparse.Namespace) -> int:
     from forecast.evaluation import backtest as B
     from forecast.model import ModelSettings
+    from forecast.reports.backtest import figure_files
 
     out = Path(args.out) / "backtest"
     _writable(out)
@@ -736,7 +737,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
             n_workers=args.workers,
             progress=True,
         )
-    paths = result.save(out)
+    paths = result.save(out, figures=figure_files(result))
     print(result.summary())
     print(f"saved {', '.join(p.name for p in paths.values())} to {out}/")
     if args.strict and not result.fits["diagnostics_passed"].all():
