@@ -35,6 +35,7 @@ from forecast import names as N
 from forecast.model.io import save_tree
 from forecast.reports import figures as F
 from forecast.reports.labels import MISSING, labels, number, number_band
+from forecast.reports.phase_gate import effects_table, evaluation_figure
 from forecast.scenarios.engine import contribution_table, phase_table
 
 #: scenarios drawn in the fan charts (the first two bundles a reader compares)
@@ -549,7 +550,7 @@ def evaluation_page(evaluation, lang: str = "nl", outlook: pd.DataFrame | None =
     L = labels(lang)
     fase = evaluation.fase
     verdict = "verdict_nl" if lang == "nl" else "verdict"
-    t = evaluation.table()
+    t = effects_table(evaluation)
     cols = {
         "effect": L["effect"],
         "status": "status",
@@ -582,7 +583,7 @@ def evaluation_page(evaluation, lang: str = "nl", outlook: pd.DataFrame | None =
         f"<p>{_esc(evaluation.months_observed_in_phase())} "
         f"{'fitted month(s) in the phase' if lang == 'en' else 'geschatte maand(en) in de fase'}</p>",
         _table(show, fmt, index=False, lang=lang),
-        _img(F.png(evaluation.figure(lang)), title),
+        _img(F.png(evaluation_figure(evaluation, lang)), title),
     ]
     if outlook is not None:
         body.append(
