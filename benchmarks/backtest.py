@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
 
     t0 = time.perf_counter()
     from forecast.evaluation.backtest import backtest, default_origins
+    from forecast.reports.backtest import figure_files
 
     origins = default_origins(a.first, a.last, a.step)
     run = {
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         result = backtest(origins, parallel=True, n_workers=a.workers, **run)
         where = f"local dask cluster, {a.workers} worker processes"
-    paths = result.save(a.out)
+    paths = result.save(a.out, figures=figure_files(result))
     wall = time.perf_counter() - t0
     print(result.summary())
     print()

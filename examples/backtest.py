@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 
 from forecast.evaluation.backtest import backtest, default_origins
+from forecast.reports.backtest import figure_files
 
 
 def main(argv: list[str]) -> None:
@@ -47,7 +48,7 @@ def main(argv: list[str]) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path("out/backtest") if full else Path(tmp)
-        paths = result.save(out)
+        paths = result.save(out, figures=figure_files(result))  # pit.png, crps.png
         print(f"wrote {', '.join(p.name for p in paths.values())}" + (f" to {out}/" if full else ""))
 
 

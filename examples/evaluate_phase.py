@@ -50,6 +50,7 @@ import pandas as pd
 import forecast
 from forecast.evaluation import PhaseEvaluationError, evaluate_phase
 from forecast.model import FitDiagnosticsWarning
+from forecast.reports.phase_gate import effects_table
 from forecast.scenarios import load_measures, load_phases
 
 PHASES = """
@@ -131,7 +132,7 @@ with warnings.catch_warnings():
 print(evaluation.model)
 print()
 pd.set_option("display.width", 120)
-table = evaluation.table()
+table = effects_table(evaluation)  # evaluation.table() with the verdicts in words (English, Dutch)
 for _, row in table.iterrows():
     print(f"{row['effect']} ({row['months_with_data']} fitted months with the measure)")
     print(

@@ -618,12 +618,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    import xarray as xr
-
-    from forecast import atomic
     from forecast.evaluation import PhaseEvaluationError, PhaseGate, evaluate_phase
-    from forecast.model.io import save_tree
-    from forecast.reports.pages import evaluation_page
+    from forecast.reports.phase_gate import effects_table
 
     # everything that can be wrong with the input is checked before the (long) refit, and before
     # any folder is made
@@ -674,7 +670,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if ev.model is reuse:
         print(f"no measure acts in the fitted months: nothing to refit, {args.fit} reused", flush=True)
     print(ev.model, flush=True)
-    table = ev.table()
+    table = effects_table(ev)
     print(f"\nFase {args.fase}: {ev.months_observed_in_phase()} fitted month(s) in the fase")
     verdict = "verdict_nl" if args.lang == "nl" else "verdict"
     for _, row in table.iterrows():
@@ -683,8 +679,6 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             f"{row['posterior_mean']:+.3g} (sd {row['posterior_sd']:.3g}); "
             f"contraction {row['contraction']:.2f}; {row[verdict]}"
         )
-    # one set per fase: an error or Ctrl-C leaves the previous files, never a mix of old and new
-    written = [f"{args.fase}_effects.csv"]
     outlook = None
     if ev.gate.next_fase is not None:
         try:
@@ -695,26 +689,45 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             in_force = ", ".join(outlook.attrs["measures_in_force"]) or "no measures"
             print(f"\nNext fase {outlook.attrs['fase']} under {in_force}:")
             print(outlook.to_string(float_format=lambda v: f"{v:,.3f}"))
-            written.append(f"{args.fase}_outlook.csv")
+    _write_evaluation(args, ev, table, outlook, out)
+    if args.strict and ev.diagnostics is not None and not ev.diagnostics.passed:
+        return EXIT_DIAGNOSTICS_FAILED
+    return EXIT_OK
+
+
+def _write_evaluation(
+    args: argparse.Namespace, ev, table: pd.DataFrame, outlook: pd.DataFrame | None, out: Path
+) -> None:
+    """Write a phase evaluation: the effects, the outlook and the dataset as one set per fase, and the
+    report page (the verdicts in words and the figure from :mod:`forecast.reports.phase_gate`)."""
+    import xarray as xr
+
+    from forecast import atomic
+    from forecast.model.io import save_tree
+    from forecast.reports.pages import evaluation_page
+    from forecast.reports.phase_gate import effects_table
+
+    dest = out / "evaluation"
+    written = [f"{args.fase}_effects.csv", *([f"{args.fase}_outlook.csv"] if outlook is not None else [])]
     written.append(f"{args.fase}.nc")
+    # one set per fase: an error or Ctrl-C leaves the previous files, never a mix of old and new
     with atomic.output_set(dest, keep=True, command="evaluate", fase=args.fase) as stage:
         (stage / written[0]).write_text(table.to_csv(index=False, float_format="%.6g"), encoding="utf-8")
         if outlook is not None:
             (stage / f"{args.fase}_outlook.csv").write_text(
                 outlook.to_csv(float_format="%.6g"), encoding="utf-8"
             )
-        save_tree(xr.DataTree(ev.to_dataset()), stage / f"{args.fase}.nc")
+        dataset = ev.to_dataset(table=effects_table(ev, all_effects=True))
+        save_tree(xr.DataTree(dataset), stage / f"{args.fase}.nc")
     page = out / "reports" / f"evaluatie_{args.fase}.html"
     atomic.write_text(page, evaluation_page(ev, args.lang, outlook))
     print(f"saved {dest}/: {', '.join(written)}; the report page {page}", flush=True)
-    if args.strict and ev.diagnostics is not None and not ev.diagnostics.passed:
-        return EXIT_DIAGNOSTICS_FAILED
-    return EXIT_OK
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
     from forecast.evaluation import backtest as B
     from forecast.model import ModelSettings
+    from forecast.reports.backtest import figure_files
 
     out = Path(args.out) / "backtest"
     _writable(out)
@@ -762,7 +775,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
             n_workers=args.workers,
             progress=True,
         )
-    paths = result.save(out)
+    paths = result.save(out, figures=figure_files(result))
     print(result.summary())
     print(f"saved {', '.join(p.name for p in paths.values())} to {out}/")
     if args.strict and not result.fits["diagnostics_passed"].all():

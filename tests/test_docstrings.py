@@ -91,7 +91,7 @@ def test_the_walk_finds_the_public_api():
         "forecast.model.chain_model.ChainModel.fit",
         "forecast.scenarios.engine.ScenarioEngine.phase_draws",
         "forecast.data.history.History.merge",
-        "forecast.evaluation.phase_gate.evaluate_phase",
+        "forecast.evaluation.phase_gate.gate.evaluate_phase",
     ):
         assert name in found, name
     # the backend namespaces' one-line aliases (``NP.exp = staticmethod(np.exp)``) are not API of their own

@@ -3,6 +3,8 @@
 * :mod:`forecast.reports.pages`: :func:`build_reports` (the pages, the CSV tables, the netCDF summary).
 * :mod:`forecast.reports.figures`: the matplotlib figures embedded in the pages.
 * :mod:`forecast.reports.labels`: Dutch (default) and English labels.
+* :mod:`forecast.reports.backtest`: the figures of a backtest (PIT, CRPS per horizon bucket).
+* :mod:`forecast.reports.phase_gate`: the phase gate's verdicts in words and its figure.
 """
 
 from forecast.reports.labels import LANGUAGES, labels

@@ -36,6 +36,7 @@ from forecast.model.io import save_tree
 from forecast.reports import figures as F
 from forecast.reports.headline import headline_html, headline_table
 from forecast.reports.labels import MISSING, labels, number, number_band
+from forecast.reports.phase_gate import effects_table, evaluation_figure
 from forecast.reports.render import PageRenderer
 from forecast.scenarios.result import ScenarioResult
 
@@ -534,7 +535,7 @@ def evaluation_page(
     L = labels(lang)
     fase = evaluation.fase
     verdict = "verdict_nl" if lang == "nl" else "verdict"
-    t = evaluation.table()
+    t = effects_table(evaluation)
     cols = {
         "effect": L["effect"],
         "status": "status",
@@ -567,7 +568,7 @@ def evaluation_page(
         f"<p>{_esc(evaluation.months_observed_in_phase())} "
         f"{'fitted month(s) in the phase' if lang == 'en' else 'geschatte maand(en) in de fase'}</p>",
         _table(show, fmt, index=False, lang=lang),
-        _img(F.png(evaluation.figure(lang)), title),
+        _img(F.png(evaluation_figure(evaluation, lang)), title),
     ]
     if outlook is not None:
         body.append(

@@ -18,6 +18,7 @@ from forecast.evaluation.baselines import (
     baseline_samples,
 )
 from forecast.model import build as B
+from forecast.reports.backtest import figure_files
 
 # Two early origins keep the fits small (T = 36 and 42 months); CI-sized sampling, exactly the smoke
 # run of examples/backtest.py, so that the example reads these fits back from the fit cache.
@@ -189,8 +190,8 @@ def test_scores_tables_and_figures(memory_run, tmp_path):
     assert (skill["n"] > 0).all()
     targets = memory_run.issue_targets()
     assert len(targets) == len(BT.SCORED_SERIES) + len(BT.TARGET_CRPS_SERIES)
-    paths = memory_run.save(tmp_path)
-    assert all(p.stat().st_size > 0 for p in paths.values())
+    paths = memory_run.save(tmp_path, figures=figure_files(memory_run))
+    assert all(p.stat().st_size > 0 for p in paths.values()) and {"pit", "crps"} <= set(paths)
     assert "issue #6 targets" in paths["summary"].read_text()
     wide = memory_run.table()
     assert len(wide) == len(model) and "persistence_q50" in wide

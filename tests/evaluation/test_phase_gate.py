@@ -29,6 +29,7 @@ from forecast.model import ChainModel, FitDiagnosticsWarning, ModelEffect, effec
 from forecast.model import build as B
 from forecast.model.chain_model import _fingerprint, back_transform
 from forecast.priors.config import PriorConfig
+from forecast.reports.phase_gate import effects_table, evaluation_figure
 from forecast.scenarios import load_measures, load_phases
 
 PHASES = """
@@ -252,7 +253,7 @@ def test_on_the_real_history_implementatie_has_no_data_yet(fitted):
     ev = evaluate_phase(fitted.history, in_force, "implementatie", model=fitted, random_seed=5)
     assert ev.model is fitted  # nothing to refit
     assert ev.months_observed_in_phase() == 0
-    t = ev.table()
+    t = effects_table(ev)
     assert set(t["measure"]) == set(in_force) - {"afschaffing_huisvestingstaakstelling"}
     assert (t["contraction"] == 0).all()
     assert (t.loc[t.status == NO_DATA, "verdict"].str.startswith("no data yet")).all()
@@ -269,7 +270,7 @@ def test_on_the_real_history_implementatie_has_no_data_yet(fitted):
     assert out.loc["need_mean", "prior_mean"] > 0
     ds = ev.to_dataset()
     assert ds.sizes["effect"] == len(t) + 1 and ds.attrs["months_observed_in_fase"] == 0
-    fig = ev.figure("en")
+    fig = evaluation_figure(ev, "en")
     assert len([a for a in fig.axes if a.get_visible()]) == len(t)
 
 
@@ -300,7 +301,7 @@ def simulated(fitted, policy):
 @pytest.mark.slow
 def test_a_known_effect_is_recovered_with_data_in_the_fase(simulated):
     _, ev = simulated
-    row = ev.table().set_index("effect").loc["nareis_proef.nareis"]
+    row = effects_table(ev).set_index("effect").loc["nareis_proef.nareis"]
     assert row["status"] == ESTIMATED and row["months_with_data"] == 24
     assert row["posterior_lo94"] <= TRUTH["nareis_proef.nareis"] <= row["posterior_hi94"], row
     assert row["contraction"] > 0.5, row
@@ -312,7 +313,7 @@ def test_a_known_effect_is_recovered_with_data_in_the_fase(simulated):
 @pytest.mark.slow
 def test_with_no_data_to_speak_of_the_posterior_is_the_prior(simulated):
     _, ev = simulated
-    t = ev.table().set_index("effect")
+    t = effects_table(ev).set_index("effect")
     row = t.loc["instroom_laat.instroom"]
     assert row["status"] == ESTIMATED and row["months_with_data"] == 3
     assert row["contraction"] < MIN_CONTRACTION, row

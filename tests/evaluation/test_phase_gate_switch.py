@@ -10,9 +10,10 @@ import pytest
 
 from forecast import names as N
 from forecast.evaluation import PhaseGate
-from forecast.evaluation.phase_gate import ESTIMATED, NO_DATA, SWITCH_NOT_FITTED, _verdict
+from forecast.evaluation.phase_gate import ESTIMATED, NO_DATA, SWITCH_NOT_FITTED, verdict_code
 from forecast.model import ModelEffect
 from forecast.model.build import check_effects
+from forecast.reports.phase_gate import verdict_sentence
 
 ABOLISH = "afschaffing_huisvestingstaakstelling"
 MORE = "meer_huisvestingsoplossingen"
@@ -47,11 +48,24 @@ def test_a_measure_with_only_a_switch_is_evaluated_like_one_off_the_chain():
 
 
 def test_the_verdict_says_why_the_switch_is_not_estimated():
-    args = (0.0, 0.5, 1.0, (0.2, 0.9), 0.1, 0.8)
-    en, nl = _verdict(SWITCH_NOT_FITTED, 0, *args)
+    code = verdict_code(SWITCH_NOT_FITTED, 0.0, 0.5, 1.0, (0.2, 0.9), 0.1, 0.8)
+    assert code == SWITCH_NOT_FITTED
+
+    def sentences(months):
+        row = {
+            "verdict_code": code,
+            "status": SWITCH_NOT_FITTED,
+            "months_with_data": months,
+            "contraction": 0.0,
+            "p_at_least_planned": 0.5,
+            "p_planned_direction": 1.0,
+        }
+        return tuple(verdict_sentence(row, lang, 0.1, fit_failed=False) for lang in ("en", "nl"))
+
+    en, nl = sentences(0)
     assert "structural switch" in en and "posterior = prior" in en and "acts in" not in en
     assert "structurele omslag" in nl and "posterior = prior" in nl
-    en, nl = _verdict(SWITCH_NOT_FITTED, 18, *args)
+    en, nl = sentences(18)
     assert "acts in 18 fitted month(s) but the refit does not apply it" in en
     assert "werkt in 18 gefitte maand(en)" in nl
 
