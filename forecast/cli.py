@@ -704,8 +704,7 @@ def _write_evaluation(
 
     from forecast import atomic
     from forecast.model.io import save_tree
-    from forecast.reports.pages import evaluation_page
-    from forecast.reports.phase_gate import effects_table
+    from forecast.reports.phase_gate import effects_table, evaluation_page
 
     dest = out / "evaluation"
     written = [f"{args.fase}_effects.csv", *([f"{args.fase}_outlook.csv"] if outlook is not None else [])]
@@ -720,7 +719,7 @@ def _write_evaluation(
         dataset = ev.to_dataset(table=effects_table(ev, all_effects=True))
         save_tree(xr.DataTree(dataset), stage / f"{args.fase}.nc")
     page = out / "reports" / f"evaluatie_{args.fase}.html"
-    atomic.write_text(page, evaluation_page(ev, args.lang, outlook))
+    atomic.write_text(page, evaluation_page(ev, args.lang, outlook, templates=args.templates))
     print(f"saved {dest}/: {', '.join(written)}; the report page {page}", flush=True)
 
 

@@ -20,8 +20,6 @@ written to a temporary name and renamed: an error or Ctrl-C leaves no half-writt
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import os
 from collections.abc import Collection, Sequence
@@ -35,8 +33,8 @@ from forecast import names as N
 from forecast.model.io import save_tree
 from forecast.reports import figures as F
 from forecast.reports.headline import headline_html, headline_table
-from forecast.reports.labels import MISSING, labels, number, number_band
-from forecast.reports.phase_gate import effects_table, evaluation_figure
+from forecast.reports.labels import labels, number_band
+from forecast.reports.markup import Formats, esc, img, table
 from forecast.reports.render import PageRenderer
 from forecast.scenarios.result import ScenarioResult
 
@@ -45,46 +43,6 @@ FASE_TABLES = ("bundles", "scenarios", "contributions_need", "contributions_cost
 
 #: scenarios drawn in the fan charts (the first two bundles a reader compares)
 KEY_SCENARIOS = (N.BUNDLE_KABINETSBELEID, N.BUNDLE_GEEN_NIEUW_BELEID)
-
-
-def _esc(x) -> str:
-    return html.escape(str(x))
-
-
-def _img(data: bytes, alt: str) -> str:
-    return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
-
-
-def _table(df: pd.DataFrame, fmt: dict | None = None, index: bool = True, lang: str = "nl") -> str:
-    """A table in the number format of ``lang`` (:func:`forecast.reports.labels.number`)."""
-    fmt = fmt or {}
-    return df.to_html(
-        index=index,
-        escape=True,
-        border=0,
-        na_rep="–",
-        formatters={c: fmt[c] for c in df.columns if c in fmt},
-        float_format=lambda v: number(v, 0, lang),
-    )
-
-
-class _Formats:
-    """The cell formats of one language: persons (whole), probabilities (2 decimals), percentages."""
-
-    def __init__(self, lang: str) -> None:
-        self.lang = lang
-
-    def persons(self, v) -> str:
-        return number(v, 0, self.lang)
-
-    def prob(self, v) -> str:
-        return number(v, 2, self.lang)
-
-    def pct(self, v) -> str:
-        return MISSING if pd.isna(v) else f"{number(100 * v, 0, self.lang)}%"
-
-    def decimals(self, places: int, sign: bool = False):
-        return lambda v: number(v, places, self.lang, sign=sign)
 
 
 class ReportBuilder:
@@ -124,7 +82,7 @@ class ReportBuilder:
         self.validation = Path(validation) if validation is not None and Path(validation).is_dir() else None
         self.L = labels(lang)
         self.lang = lang
-        self.f = _Formats(lang)
+        self.f = Formats(lang)
         self.result = result
         self.summary = result.summary
         self.bundles = list(result.bundles)
@@ -208,19 +166,19 @@ class ReportBuilder:
         """The diagnostics verdict in one line (the top of every page)."""
         r, L = self.result, self.L
         if r.diagnostics is None:
-            return f'<div class="banner fail">{_esc(L["diag_failed"])}</div>'
+            return f'<div class="banner fail">{esc(L["diag_failed"])}</div>'
         cls, text = ("ok", L["diag_passed"]) if r.diagnostics_passed else ("fail", L["diag_failed"])
-        return f'<div class="banner {cls}">{_esc(L["diagnostics"])}: {_esc(text)}</div>'
+        return f'<div class="banner {cls}">{esc(L["diagnostics"])}: {esc(text)}</div>'
 
     def _diagnostics_html(self) -> str:
         """The verdict with the sampler's full report (the diagnostics section at the end)."""
         report = self.result.diagnostics
-        return self._verdict_html() + ("" if report is None else f"<pre>{_esc(report)}</pre>")
+        return self._verdict_html() + ("" if report is None else f"<pre>{esc(report)}</pre>")
 
     def _cutoff_html(self) -> str:
         p = self.result.provenance
         created = p.get("created", "")[:10]
-        return f"<p class='note'>{_esc(self.L['cutoff'].format(date=p['history_end'], created=created))}</p>"
+        return f"<p class='note'>{esc(self.L['cutoff'].format(date=p['history_end'], created=created))}</p>"
 
     def _provenance_html(self) -> str:
         L, p = self.L, self.result.provenance
@@ -242,23 +200,23 @@ class ReportBuilder:
         ]
         src = self.result.sources
         return (
-            f"<h2>{_esc(L['provenance'])}</h2>"
+            f"<h2>{esc(L['provenance'])}</h2>"
             + prov.to_html(header=False, escape=True, border=0)
-            + f"<details><summary>{_esc(L['last_obs'])}</summary>"
-            + _table(last, index=False, lang=self.lang)
-            + f"</details><details><summary>{_esc(L['sources'])} ({len(src)})</summary>"
-            + _table(src, lang=self.lang)
+            + f"<details><summary>{esc(L['last_obs'])}</summary>"
+            + table(last, index=False, lang=self.lang)
+            + f"</details><details><summary>{esc(L['sources'])} ({len(src)})</summary>"
+            + table(src, lang=self.lang)
             + "</details>"
         )
 
     def _nav(self, current: str | None) -> str:
-        links = [f'<a href="index.html">{_esc(self.L["index_title"])}</a>']
+        links = [f'<a href="index.html">{esc(self.L["index_title"])}</a>']
         for name, _, _ in self.phases:
             if name not in self.pages:
                 continue
             label = self.L.get(name, name)
             links.append(
-                f'<a href="{name}.html">{"<b>" if name == current else ""}{_esc(label)}'
+                f'<a href="{name}.html">{"<b>" if name == current else ""}{esc(label)}'
                 f"{'</b>' if name == current else ''}</a>"
             )
         return " ".join(links)
@@ -294,52 +252,52 @@ class ReportBuilder:
         body = [
             self._verdict_html(),
             self._cutoff_html(),
-            f"<p><b>{_esc(L['period'])}:</b> {_esc(period)}</p>",
+            f"<p><b>{esc(L['period'])}:</b> {esc(period)}</p>",
         ]
         tables: dict[str, pd.DataFrame] = {}
         if not self.result.has_forecast_months(fase):
-            body.append(f"<p>{_esc(L['no_months'])}</p>")
+            body.append(f"<p>{esc(L['no_months'])}</p>")
             return self.renderer.page(title, self.lang, self._nav(fase), "".join(body)), tables
         key = self._scenario_table(fase, self.bundles)
-        body.append(f"<h2>{_esc(L['key_scenarios'])}</h2>" + _table(key, self._fmt(), lang=self.lang))
-        body.append(f"<p class='note'><b>{_esc(L['assumptions'])}:</b> {_esc(L['assumptions_text'])}</p>")
-        body.append(_img(self._fan(N.OPVANGBEHOEFTE, L["fan_persons"], L["persons"], fase), L["fan_persons"]))
+        body.append(f"<h2>{esc(L['key_scenarios'])}</h2>" + table(key, self._fmt(), lang=self.lang))
+        body.append(f"<p class='note'><b>{esc(L['assumptions'])}:</b> {esc(L['assumptions_text'])}</p>")
+        body.append(img(self._fan(N.OPVANGBEHOEFTE, L["fan_persons"], L["persons"], fase), L["fan_persons"]))
         body.append(
-            _img(
+            img(
                 self._fan(N.OPVANGBEHOEFTE_PLACES, L["fan_places"], L["places_unit"], fase, capacity=True),
                 L["fan_places"],
             )
         )
-        body.append(f"<p class='note'>{_esc(L['fan_caption'])}</p>")
+        body.append(f"<p class='note'>{esc(L['fan_caption'])}</p>")
         # every scenario
         combos = self.result.combinations()
         all_t = self._scenario_table(fase, combos)
-        body.append(f"<h2>{_esc(L['all_scenarios'])}</h2>")
+        body.append(f"<h2>{esc(L['all_scenarios'])}</h2>")
         body.append(
-            f"<details><summary>{_esc(L['combinations'].format(n=len(combos)))}</summary>"
-            + _table(all_t, self._fmt(), lang=self.lang)
+            f"<details><summary>{esc(L['combinations'].format(n=len(combos)))}</summary>"
+            + table(all_t, self._fmt(), lang=self.lang)
             + "</details>"
         )
         tables[f"{fase}_bundles"] = self.table.xs(fase, level=N.DIM_PHASE).loc[self.bundles]
         tables[f"{fase}_scenarios"] = self.table.xs(fase, level=N.DIM_PHASE)
         # contributions
         ct = self.result.contribution_table("need_mean").xs(fase, level=N.DIM_PHASE)
-        body.append(f"<h2>{_esc(L['contributions'])}</h2><p class='note'>{_esc(L['contrib_text'])}</p>")
-        body.append(_img(F.contribution_chart(ct, L["contributions"], L["persons"]), L["contributions"]))
+        body.append(f"<h2>{esc(L['contributions'])}</h2><p class='note'>{esc(L['contrib_text'])}</p>")
+        body.append(img(F.contribution_chart(ct, L["contributions"], L["persons"]), L["contributions"]))
         ct_show = ct[["mean", "p10", "median", "p90", "p_negative"]].rename(
             columns={"mean": L["mean"], "median": L["median"], "p_negative": L["p_lower"]}
         )
         ct_show.index.name = L["measure"]
-        body.append(_table(ct_show, {L["p_lower"]: self.f.prob}, lang=self.lang))
+        body.append(table(ct_show, {L["p_lower"]: self.f.prob}, lang=self.lang))
         tables[f"{fase}_contributions_need"] = ct
         tables[f"{fase}_contributions_cost"] = self.result.contribution_table("cost_eur").xs(
             fase, level=N.DIM_PHASE
         )
         # statushouder share
         sq = self.summary["statushouder_share_q"].sel(fase=fase, scenario=self.bundles)
-        body.append(f"<h2>{_esc(L['statushouders'])}</h2><p class='note'>{_esc(L['share_text'])}</p>")
+        body.append(f"<h2>{esc(L['statushouders'])}</h2><p class='note'>{esc(L['share_text'])}</p>")
         body.append(
-            _img(
+            img(
                 F.interval_chart(
                     self.bundles,
                     sq.sel(quantile=0.1).values,
@@ -353,18 +311,18 @@ class ReportBuilder:
             )
         )
         body.append(
-            _img(
+            img(
                 self._fan("statushouders", L["statushouders_stock"], L["persons"], fase),
                 L["statushouders_stock"],
             )
         )
         # flows and backlog
-        body.append(f"<h2>{_esc(L['flows'])}</h2>")
+        body.append(f"<h2>{esc(L['flows'])}</h2>")
         for var in ("instroom", "nareis", "ind_backlog"):
-            body.append(_img(self._fan(var, L[var], L["persons"], fase), L[var]))
+            body.append(img(self._fan(var, L[var], L["persons"], fase), L[var]))
         # fit to history, diagnostics, provenance
         body.append(self._fit_html())
-        body.append(f"<h2>{_esc(L['diagnostics'])}</h2>" + self._diagnostics_html())
+        body.append(f"<h2>{esc(L['diagnostics'])}</h2>" + self._diagnostics_html())
         body.append(self._provenance_html())
         return self.renderer.page(title, self.lang, self._nav(fase), "".join(body)), tables
 
@@ -373,7 +331,7 @@ class ReportBuilder:
         cov = self.coverage.reset_index().rename(
             columns={N.SERIES: L["series"], N.DEFINITION: L["definition"]}
         )
-        return f"<h2>{_esc(L['fit'])}</h2><p class='note'>{_esc(L['fit_text'])}</p>" + _table(
+        return f"<h2>{esc(L['fit'])}</h2><p class='note'>{esc(L['fit_text'])}</p>" + table(
             cov,
             {"cover_50": self.f.prob, "cover_90": self.f.prob, "n": self.f.persons},
             index=False,
@@ -396,13 +354,13 @@ class ReportBuilder:
             else "At every origin (every half year 2017-2024) the model was fitted on what was known then "
             "and compared with what was published later, next to simple baselines (docs/validation.md)."
         )
-        out = [f"<h2>{_esc(title)}</h2><p class='note'>{_esc(text)}</p>"]
+        out = [f"<h2>{esc(title)}</h2><p class='note'>{esc(text)}</p>"]
         scores = d / "scores.csv"
         if scores.exists():
             t = pd.read_csv(scores)
             out.append("<details><summary>scores.csv</summary>")
             out.append(
-                _table(
+                table(
                     t,
                     {c: self.f.decimals(3) for c in t.columns if t[c].dtype.kind == "f"},
                     index=False,
@@ -412,7 +370,7 @@ class ReportBuilder:
             out.append("</details>")
         for name in ("crps.png", "pit.png"):
             if (d / name).exists():
-                out.append(_img((d / name).read_bytes(), name))
+                out.append(img((d / name).read_bytes(), name))
         return "".join(out)
 
     def _headline_display(self, head: pd.DataFrame) -> pd.DataFrame:
@@ -455,7 +413,7 @@ class ReportBuilder:
             if name in self.pages and self.result.has_forecast_months(name):
                 files += [f"tables/{name}_{t}.csv" for t in FASE_TABLES]
         files.append("scenario_summary.nc")
-        return "".join(f'<li><a href="{_esc(f)}"><code>{_esc(f)}</code></a></li>' for f in files)
+        return "".join(f'<li><a href="{esc(f)}"><code>{esc(f)}</code></a></li>' for f in files)
 
     def index_page(self) -> tuple[str, dict[str, pd.DataFrame]]:
         """The HTML of the index page and its table.
@@ -473,110 +431,28 @@ class ReportBuilder:
         body = [
             self._verdict_html(),
             self._cutoff_html(),
-            f"<h2>{_esc(L['headline_title'])}</h2>",
+            f"<h2>{esc(L['headline_title'])}</h2>",
             headline_html(self.result, head, self.lang, self.key[0]),
-            f"<h2>{_esc(L['headline_table'])}</h2>",
-            _table(self._headline_display(head), self._headline_formats(), index=False, lang=self.lang),
+            f"<h2>{esc(L['headline_table'])}</h2>",
+            table(self._headline_display(head), self._headline_formats(), index=False, lang=self.lang),
         ]
-        body.append(f"<p class='note'><b>{_esc(L['assumptions'])}:</b> {_esc(L['assumptions_text'])}</p>")
-        body.append(_img(self._fan(N.OPVANGBEHOEFTE, L["fan_persons"], L["persons"], None), L["fan_persons"]))
-        body.append(f"<p class='note'>{_esc(L['fan_caption'])}</p>")
+        body.append(f"<p class='note'><b>{esc(L['assumptions'])}:</b> {esc(L['assumptions_text'])}</p>")
+        body.append(img(self._fan(N.OPVANGBEHOEFTE, L["fan_persons"], L["persons"], None), L["fan_persons"]))
+        body.append(f"<p class='note'>{esc(L['fan_caption'])}</p>")
         last = {n: b - pd.Timedelta(days=1) for n, _, b in self.phases}
         links = "".join(
-            f'<li><a href="{n}.html">{_esc(L.get(n, n))}</a> ({a:%Y-%m} – {last[n]:%Y-%m})</li>'
+            f'<li><a href="{n}.html">{esc(L.get(n, n))}</a> ({a:%Y-%m} – {last[n]:%Y-%m})</li>'
             for n, a, _ in self.phases
             if n in self.pages
         )
-        body.append(f"<h2>{_esc(L['pages'])}</h2><ul>{links}</ul>")
+        body.append(f"<h2>{esc(L['pages'])}</h2><ul>{links}</ul>")
         if self.validation is not None:
             body.append(self._validation_html())
-        body.append(f"<h2>{_esc(L['downloads'])}</h2><ul>{self._downloads_html()}</ul>")
-        body.append(f"<h2>{_esc(L['diagnostics'])}</h2>" + self._diagnostics_html())
+        body.append(f"<h2>{esc(L['downloads'])}</h2><ul>{self._downloads_html()}</ul>")
+        body.append(f"<h2>{esc(L['diagnostics'])}</h2>" + self._diagnostics_html())
         body.append(self._provenance_html())
         title = f"{L['title']}: {L['index_title']}"
         return self.renderer.page(title, self.lang, self._nav(None), "".join(body)), {"headline": head}
-
-
-def evaluation_page(
-    evaluation,
-    lang: str = "nl",
-    outlook: pd.DataFrame | None = None,
-    templates: str | os.PathLike | None = None,
-) -> str:
-    """The HTML page of a phase-gate evaluation (:func:`forecast.evaluation.evaluate_phase`).
-
-    Shows the diagnostics verdict of the refit, per effect the prior and posterior mean and sd and
-    the posterior's 94 % interval, P(at least as large as planned), the contraction and the plain
-    verdict, the figure of prior and posterior densities, and (when given) the next fase's outlook
-    under prior vs posterior effects.
-
-    Parameters
-    ----------
-    evaluation : PhaseEvaluation
-        The result of :func:`forecast.evaluation.evaluate_phase`.
-    lang : {"nl", "en"}
-        Language of the page (Dutch by default); the verdict column is in that language.
-    outlook : pandas.DataFrame, optional
-        :meth:`PhaseEvaluation.outlook`, shown as a table; left out when ``None``.
-    templates : str or os.PathLike, optional
-        A folder of one's own ``page.html`` / ``style.css`` (:class:`~forecast.reports.render.PageRenderer`).
-
-    Returns
-    -------
-    str
-        The self-contained HTML page (the figure embedded as a data URI), linking back to
-        ``index.html``.
-
-    Raises
-    ------
-    ValueError
-        For a language not in :data:`forecast.reports.labels.LANGUAGES`.
-    """
-    L = labels(lang)
-    fase = evaluation.fase
-    verdict = "verdict_nl" if lang == "nl" else "verdict"
-    t = effects_table(evaluation)
-    cols = {
-        "effect": L["effect"],
-        "status": "status",
-        "months_with_data": "months" if lang == "en" else "maanden",
-        "prior_mean": "prior",
-        "prior_sd": "prior sd",
-        "posterior_mean": "posterior",
-        "posterior_sd": "posterior sd",
-        "posterior_lo94": "94% lo",
-        "posterior_hi94": "94% hi",
-        "p_at_least_planned": "P(>= plan)",
-        "contraction": "contraction" if lang == "en" else "contractie",
-        verdict: "verdict" if lang == "en" else "oordeel",
-    }
-    show = t[[c for c in cols if c in t.columns]].rename(columns=cols)
-    f = _Formats(lang)
-    fmt = {c: f.decimals(3, sign=True) for c in ("prior", "posterior")}
-    fmt.update({c: f.decimals(3) for c in ("prior sd", "posterior sd", "94% lo", "94% hi")})
-    fmt.update({"P(>= plan)": f.prob, "contraction": f.prob, "contractie": f.prob})
-    title = f"{'Evaluatie' if lang == 'nl' else 'Evaluation'}: {L.get(fase, fase)}"
-    diag = evaluation.diagnostics
-    if diag is None:
-        banner = ""
-    elif diag.passed:
-        banner = f'<div class="banner ok">{_esc(L["diagnostics"])}: {_esc(L["diag_passed"])}</div>'
-    else:
-        banner = f'<div class="banner fail">{_esc(L["diagnostics"])}: {_esc(L["diag_failed"])}</div>'
-    body = [
-        banner,
-        f"<p>{_esc(evaluation.months_observed_in_phase())} "
-        f"{'fitted month(s) in the phase' if lang == 'en' else 'geschatte maand(en) in de fase'}</p>",
-        _table(show, fmt, index=False, lang=lang),
-        _img(F.png(evaluation_figure(evaluation, lang)), title),
-    ]
-    if outlook is not None:
-        body.append(
-            f"<h2>{_esc('Outlook for the next phase' if lang == 'en' else 'Vooruitzicht volgende fase')}</h2>"
-        )
-        body.append(_table(outlook, {c: f.decimals(2) for c in outlook.columns}, lang=lang))
-    nav = '<a href="index.html">' + _esc(L["index_title"]) + "</a>"
-    return PageRenderer(templates).page(title, lang, nav, "".join(body))
 
 
 def build_reports(
@@ -673,5 +549,4 @@ __all__ = [
     "ReportBuilder",
     "build_reports",
     "check_images",
-    "evaluation_page",
 ]

@@ -4,12 +4,14 @@ The evaluation layer (:mod:`forecast.evaluation.phase_gate`) gives each effect a
 numbers behind it; :func:`verdict_sentence` says a code in a language of
 :data:`forecast.names.LANGUAGES`, :func:`effects_table` is the evaluation's table with the verdicts
 in both languages (``verdict``, ``verdict_nl``: the table the command line saves and prints), and
-:func:`evaluation_figure` draws prior vs posterior density per effect.
+:func:`evaluation_figure` draws prior vs posterior density per effect, and :func:`evaluation_page`
+is the page ``forecast evaluate`` writes (``reports/evaluatie_<fase>.html``).
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +28,10 @@ from forecast.evaluation.phase_gate import (
     PhaseEvaluation,
 )
 from forecast.evaluation.phase_gate import verdict as V
+from forecast.reports import figures as F
+from forecast.reports.labels import labels
+from forecast.reports.markup import Formats, esc, img, table
+from forecast.reports.render import PageRenderer
 
 #: Each verdict code (:data:`forecast.evaluation.phase_gate.verdict.VERDICTS`) as a sentence per
 #: language, with the fields ``months``, ``contraction``, ``min_contraction``, ``p_least`` and
@@ -288,3 +294,85 @@ def evaluation_figure(evaluation: PhaseEvaluation, lang: str = "nl") -> Figure:
     axes[0].legend(fontsize=7, loc="upper right")
     fig.suptitle(text["title"].format(fase=evaluation.fase), fontsize=11)
     return fig
+
+
+def evaluation_page(
+    evaluation,
+    lang: str = "nl",
+    outlook: pd.DataFrame | None = None,
+    templates: str | os.PathLike | None = None,
+) -> str:
+    """The HTML page of a phase-gate evaluation (:func:`forecast.evaluation.evaluate_phase`).
+
+    Shows the diagnostics verdict of the refit, per effect the prior and posterior mean and sd and
+    the posterior's 94 % interval, P(at least as large as planned), the contraction and the plain
+    verdict, the figure of prior and posterior densities, and (when given) the next fase's outlook
+    under prior vs posterior effects.
+
+    Parameters
+    ----------
+    evaluation : PhaseEvaluation
+        The result of :func:`forecast.evaluation.evaluate_phase`.
+    lang : {"nl", "en"}
+        Language of the page (Dutch by default); the verdict column is in that language.
+    outlook : pandas.DataFrame, optional
+        :meth:`PhaseEvaluation.outlook`, shown as a table; left out when ``None``.
+    templates : str or os.PathLike, optional
+        A folder of one's own ``page.html`` / ``style.css`` (:class:`~forecast.reports.render.PageRenderer`).
+
+    Returns
+    -------
+    str
+        The self-contained HTML page (the figure embedded as a data URI), linking back to
+        ``index.html``.
+
+    Raises
+    ------
+    ValueError
+        For a language not in :data:`forecast.reports.labels.LANGUAGES`.
+    """
+    L = labels(lang)
+    fase = evaluation.fase
+    verdict = "verdict_nl" if lang == "nl" else "verdict"
+    t = effects_table(evaluation)
+    cols = {
+        "effect": L["effect"],
+        "status": "status",
+        "months_with_data": "months" if lang == "en" else "maanden",
+        "prior_mean": "prior",
+        "prior_sd": "prior sd",
+        "posterior_mean": "posterior",
+        "posterior_sd": "posterior sd",
+        "posterior_lo94": "94% lo",
+        "posterior_hi94": "94% hi",
+        "p_at_least_planned": "P(>= plan)",
+        "contraction": "contraction" if lang == "en" else "contractie",
+        verdict: "verdict" if lang == "en" else "oordeel",
+    }
+    show = t[[c for c in cols if c in t.columns]].rename(columns=cols)
+    f = Formats(lang)
+    fmt = {c: f.decimals(3, sign=True) for c in ("prior", "posterior")}
+    fmt.update({c: f.decimals(3) for c in ("prior sd", "posterior sd", "94% lo", "94% hi")})
+    fmt.update({"P(>= plan)": f.prob, "contraction": f.prob, "contractie": f.prob})
+    title = f"{'Evaluatie' if lang == 'nl' else 'Evaluation'}: {L.get(fase, fase)}"
+    diag = evaluation.diagnostics
+    if diag is None:
+        banner = ""
+    elif diag.passed:
+        banner = f'<div class="banner ok">{esc(L["diagnostics"])}: {esc(L["diag_passed"])}</div>'
+    else:
+        banner = f'<div class="banner fail">{esc(L["diagnostics"])}: {esc(L["diag_failed"])}</div>'
+    body = [
+        banner,
+        f"<p>{esc(evaluation.months_observed_in_phase())} "
+        f"{'fitted month(s) in the phase' if lang == 'en' else 'geschatte maand(en) in de fase'}</p>",
+        table(show, fmt, index=False, lang=lang),
+        img(F.png(evaluation_figure(evaluation, lang)), title),
+    ]
+    if outlook is not None:
+        body.append(
+            f"<h2>{esc('Outlook for the next phase' if lang == 'en' else 'Vooruitzicht volgende fase')}</h2>"
+        )
+        body.append(table(outlook, {c: f.decimals(2) for c in outlook.columns}, lang=lang))
+    nav = '<a href="index.html">' + esc(L["index_title"]) + "</a>"
+    return PageRenderer(templates).page(title, lang, nav, "".join(body))
