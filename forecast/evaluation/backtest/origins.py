@@ -20,6 +20,7 @@ from forecast import names as N
 from forecast.evaluation import scores as S
 from forecast.evaluation.baselines import BASELINES
 from forecast.model import Thresholds
+from forecast.model.sampler import SamplerSettings
 
 # --------------------------------------------------------------------------- names (columns)
 ORIGIN = "origin"
@@ -263,7 +264,7 @@ class BacktestSettings:
     draws: int = 1000
     tune: int = 1000
     chains: int = 4
-    random_seed: int = 2026
+    random_seed: int = N.DEFAULT_SEED
     sampler: str = "nutpie"
     start: str = "2014-01"
     min_horizon: int = 3
@@ -284,6 +285,28 @@ class BacktestSettings:
             raise ValueError(f"unknown series {unknown}")
         object.__setattr__(self, "series", tuple(self.series))
         object.__setattr__(self, "buckets", tuple(tuple(b) for b in self.buckets))
+
+    def sampler_settings(self, origin: pd.Timestamp | str) -> SamplerSettings:
+        """How the fit at ``origin`` samples.
+
+        Parameters
+        ----------
+        origin : pandas.Timestamp or str
+            The forecast origin.
+
+        Returns
+        -------
+        SamplerSettings
+            :attr:`sampler`, :attr:`draws`, :attr:`tune` and :attr:`chains`, with the origin's seed
+            :func:`origin_seed` ``(random_seed, origin)``.
+        """
+        return SamplerSettings(
+            draws=self.draws,
+            tune=self.tune,
+            chains=self.chains,
+            random_seed=origin_seed(self.random_seed, origin),
+            sampler=self.sampler,
+        )
 
 
 def origin_month(ts: pd.Timestamp | str) -> pd.Period:

@@ -73,14 +73,7 @@ def fit_at_origin(
     cut = history.until(origin)
     end = origin_month(origin) - 1
     model = ChainModel(cut, settings.priors, ModelSettings(start=settings.start, end=f"{end}"))
-    model.fit(
-        sampler=settings.sampler,
-        draws=settings.draws,
-        tune=settings.tune,
-        chains=settings.chains,
-        random_seed=origin_seed(settings.random_seed, origin),
-        thresholds=settings.thresholds,
-    )
+    model.fit(settings=settings.sampler_settings(origin), thresholds=settings.thresholds)
     return model
 
 

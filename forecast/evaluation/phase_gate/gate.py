@@ -31,6 +31,7 @@ from forecast.evaluation.phase_gate.result import PhaseEvaluation
 from forecast.model import ChainModel, ModelSettings
 from forecast.model.build import EVENT_EFFECTS, ModelEffect, effect_variable
 from forecast.model.diagnostics import Thresholds
+from forecast.model.sampler import SamplerSettings
 from forecast.priors import PriorConfig
 from forecast.scenarios.measures import Effect, MeasureSet, load_measures
 from forecast.scenarios.phases import Phase, PhaseSchedule
@@ -265,7 +266,7 @@ class PhaseGate:
         self,
         model: ChainModel,
         *,
-        random_seed: int = 2026,
+        random_seed: int = N.DEFAULT_SEED,
         min_contraction: float = MIN_CONTRACTION,
         decisive: float = DECISIVE,
     ) -> PhaseEvaluation:
@@ -277,7 +278,8 @@ class PhaseGate:
         model : ChainModel
             The fitted model.
         random_seed : int, optional
-            Seeds the prior draws and the forecast of the next fase (default 2026).
+            Seeds the prior draws and the forecast of the next fase (default
+            :data:`forecast.names.DEFAULT_SEED`).
         min_contraction : float, optional
             Verdict threshold: below this contraction the data cannot tell yet (default
             :data:`MIN_CONTRACTION`).
@@ -324,11 +326,12 @@ def evaluate_phase(
     replaces: Mapping[str, str | Sequence[str]] | None = None,
     next_in_force: Sequence[str] | None = None,
     model: ChainModel | None = None,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    random_seed: int = 2026,
-    sampler: str = "nutpie",
+    sampling: SamplerSettings | None = None,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    random_seed: int | None = None,
+    sampler: str | None = None,
     thresholds: Thresholds | None = None,
     min_contraction: float = MIN_CONTRACTION,
     decisive: float = DECISIVE,
@@ -361,12 +364,15 @@ def evaluate_phase(
         A fitted model of the same history without effects, reused when none of the effects acts
         in the fitted months (the data end before the measures started): then there is nothing to
         refit, and every effect's posterior is its prior. Ignored otherwise.
-    draws, tune, chains : int
-        Draws per chain, tuning steps and chains of the refit (:meth:`forecast.model.ChainModel.fit`).
-    random_seed : int
-        Seed of the refit; it also seeds the prior draws and the forecast of the next fase.
-    sampler : {"nutpie", "pymc"}
-        The refit's sampler.
+    sampling : SamplerSettings, optional
+        How the refit samples (:meth:`forecast.model.ChainModel.fit`; default
+        :class:`~forecast.model.sampler.SamplerSettings`: nutpie, 4 chains of 1000 tuning steps and
+        1000 draws, seed :data:`forecast.names.DEFAULT_SEED`). Its seed also seeds the prior draws
+        and the forecast of the next fase.
+    draws, tune, chains, random_seed : int, optional
+        Override the field of ``sampling`` of that name.
+    sampler : {"nutpie", "pymc"}, optional
+        Override the refit's sampler.
     thresholds : Thresholds, optional
         The refit's diagnostics gate (default thresholds when ``None``).
     min_contraction, decisive : float
@@ -399,21 +405,17 @@ def evaluate_phase(
         replaces=replaces,
         next_in_force=next_in_force,
     )
+    run = (sampling or SamplerSettings()).override(
+        draws=draws, tune=tune, chains=chains, random_seed=random_seed, sampler=sampler
+    )
     history = history if history is not None else load_history()
     fit_model = gate.model(history, priors, settings)
     if fit_model.effects is None and model is not None:
         fit_model = _checked_reuse(model, fit_model, history)
     else:
-        fit_model.fit(
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            random_seed=random_seed,
-            sampler=sampler,
-            thresholds=thresholds,
-        )
+        fit_model.fit(settings=run, thresholds=thresholds)
     return gate.evaluate(
-        fit_model, random_seed=random_seed, min_contraction=min_contraction, decisive=decisive
+        fit_model, random_seed=run.random_seed, min_contraction=min_contraction, decisive=decisive
     )
 
 

@@ -92,7 +92,7 @@ class PhaseEvaluation:
         model: ChainModel,
         plans: Sequence[EffectPlan],
         *,
-        random_seed: int = 2026,
+        random_seed: int = N.DEFAULT_SEED,
         min_contraction: float = MIN_CONTRACTION,
         decisive: float = DECISIVE,
     ) -> None:
