@@ -283,6 +283,7 @@ class ChainModel(ChainPredictions):
                 **{k: str(v) for k, v in run.items()},
             },
             effects=None if self.effects is None else [e.to_dict() for e in self.effects],
+            months=self.fitted_months(),
         )
 
     # ------------------------------------------------------------------ prior predictive

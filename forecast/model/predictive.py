@@ -171,8 +171,34 @@ def with_places(ds: xr.Dataset, history: History, months: pd.DatetimeIndex, *, w
     return ds
 
 
+#: The observation rows' coordinates along ``row`` in ``observed_data``, ``posterior_predictive`` and
+#: ``log_likelihood``: select one series and definition before comparing draws with data.
+ROW_COORDINATES: tuple[str, ...] = (N.SERIES, N.DEFINITION, N.QUALITY, N.SOURCE_FILE, N.LINE)
+
+
+def row_coordinates(rows: pd.DataFrame) -> dict[str, tuple[str, np.ndarray]]:
+    """The coordinates of the observation rows along ``row``.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        The design's used rows (:attr:`forecast.model.design.Design.rows`).
+
+    Returns
+    -------
+    dict
+        :data:`ROW_COORDINATES` as text, and ``period_start``, ``period_end`` as dates, each
+        ``("row", values)``.
+    """
+    rows = rows.reset_index(drop=True)
+    coords = {c: ("row", rows[c].astype(str).to_numpy()) for c in ROW_COORDINATES}
+    coords["period_start"] = ("row", rows[N.PERIOD_START].to_numpy())
+    coords["period_end"] = ("row", rows[N.PERIOD_END].to_numpy())
+    return coords
+
+
 def rows_dataset(
-    sims: np.ndarray, transform: np.ndarray, chains: np.ndarray, draws: np.ndarray
+    sims: np.ndarray, transform: np.ndarray, chains: np.ndarray, draws: np.ndarray, rows: pd.DataFrame
 ) -> xr.Dataset:
     """Simulated observation rows on their model scale and on the natural scale, as one dataset.
 
@@ -184,17 +210,58 @@ def rows_dataset(
         Per row, its transform (:func:`back_transform`).
     chains, draws : numpy.ndarray
         The chain and draw labels.
+    rows : pandas.DataFrame
+        The design's used rows: their :func:`row_coordinates` label ``row``.
 
     Returns
     -------
     xarray.Dataset
-        ``value`` (natural scale) and ``transformed`` with dims (chain, draw, row).
+        ``value`` (natural scale, the unit of each row's series) and ``transformed`` (the row's
+        model scale) with dims (chain, draw, row).
     """
     dims = (N.DIM_CHAIN, N.DIM_DRAW, "row")
-    return xr.Dataset(
+    ds = xr.Dataset(
         {"value": (dims, back_transform(sims, transform)), "transformed": (dims, sims)},
-        coords={N.DIM_CHAIN: chains, N.DIM_DRAW: draws},
+        coords={N.DIM_CHAIN: chains, N.DIM_DRAW: draws, **row_coordinates(rows)},
     )
+    ds["value"].attrs["units"] = "the unit of the row's series (persons, places, applications, or 1)"
+    ds["transformed"].attrs["units"] = "1"
+    ds["transformed"].attrs["long_name"] = "the value on the row's model scale (log, logit or identity)"
+    return ds
+
+
+def pointwise_log_likelihood(
+    loc: np.ndarray, scale: np.ndarray, nu: float, observed: np.ndarray
+) -> np.ndarray:
+    r"""The log density of every observed row under each posterior draw.
+
+    Each row's observation model is a Student-t on the row's model scale (:mod:`forecast.model.obslik`):
+
+    .. math::
+
+        \log p(y_i \mid \theta) = \log\Gamma\big(\tfrac{\nu+1}{2}\big)
+        - \log\Gamma\big(\tfrac{\nu}{2}\big) - \tfrac12 \log(\nu\pi) - \log s_i
+        - \tfrac{\nu+1}{2} \log\Big(1 + \tfrac{(y_i - \mu_i)^2}{\nu s_i^2}\Big)
+
+    Parameters
+    ----------
+    loc, scale : numpy.ndarray
+        :math:`\mu_i` and :math:`s_i` per draw and row (:func:`forecast.model.build.row_predictions`).
+    nu : float
+        Degrees of freedom.
+    observed : numpy.ndarray
+        :math:`y_i`, the observed rows on their model scale.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``loc``; summed over rows, the model's log-likelihood of the draw.
+    """
+    from scipy.special import gammaln
+
+    const = gammaln((nu + 1) / 2) - gammaln(nu / 2) - 0.5 * np.log(nu * np.pi)
+    z = (observed - loc) / scale
+    return const - np.log(scale) - 0.5 * (nu + 1) * np.log1p(z * z / nu)
 
 
 def coverage_table(sims: np.ndarray, design, levels: tuple[float, ...]) -> pd.DataFrame:
@@ -449,7 +516,10 @@ class ChainPredictions:
         -------
         xarray.Dataset
             ``value`` (natural scale) and ``transformed`` with dims (chain, draw,
-            row); also stored as the ``posterior_predictive`` group of :attr:`idata`.
+            row), the rows labelled by :func:`row_coordinates`; also stored as the
+            ``posterior_predictive`` group of :attr:`idata`, with the pointwise
+            log-likelihood of every observed row (:func:`pointwise_log_likelihood`) as its
+            ``log_likelihood`` group (``az.loo`` reads it).
         """
         idata = self.require_fit()
         rng = np.random.default_rng(random_seed)
@@ -457,8 +527,18 @@ class ChainPredictions:
         loc, scale, nu, transform = B.row_predictions(posterior, self.latents(), self.design, self.inputs)
         sims = loc + scale * rng.standard_t(nu, size=loc.shape)
         post = idata["posterior"]
-        ds = rows_dataset(sims, transform, post[N.DIM_CHAIN].values, post[N.DIM_DRAW].values)
+        chains, draws = post[N.DIM_CHAIN].values, post[N.DIM_DRAW].values
+        rows = self.design.rows
+        ds = rows_dataset(sims, transform, chains, draws, rows)
         idata["posterior_predictive"] = xr.DataTree(ds)
+        observed = np.asarray(self.design.y_transformed, dtype=float)
+        loglik = pointwise_log_likelihood(loc, scale, nu, observed)
+        ll = xr.Dataset(
+            {"value": ((N.DIM_CHAIN, N.DIM_DRAW, "row"), loglik)},
+            coords={N.DIM_CHAIN: chains, N.DIM_DRAW: draws, **row_coordinates(rows)},
+        )
+        ll["value"].attrs.update(units="1", long_name="log density of the observed row on its model scale")
+        idata["log_likelihood"] = xr.DataTree(ll)
         return ds
 
     def coverage(self, levels: tuple[float, ...] = (0.5, 0.9)) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from forecast.data import History
 from forecast.model import build as B
 from forecast.model.diagnostics import FitDiagnostics
 from forecast.model.io import SavedFitError
+from forecast.model.predictive import row_coordinates
 from forecast.model.settings import ModelSettings
 from forecast.priors import PriorConfig, PriorConfigError
 
@@ -44,15 +45,9 @@ def observed_dataset(rows: pd.DataFrame) -> xr.Dataset:
     rows = rows.reset_index(drop=True)
     ds = xr.Dataset(
         {"value": ("row", rows[N.VALUE].to_numpy(dtype=float))},
-        coords={
-            c: ("row", rows[c].astype(str).to_numpy())
-            for c in (N.SERIES, N.DEFINITION, N.QUALITY, N.SOURCE_FILE, N.LINE)
-        },
+        coords=row_coordinates(rows),
     )
-    ds = ds.assign_coords(
-        period_start=("row", rows[N.PERIOD_START].to_numpy()),
-        period_end=("row", rows[N.PERIOD_END].to_numpy()),
-    )
+    ds["value"].attrs["units"] = "the unit of the row's series (persons, places, applications, or 1)"
     return ds
 
 
@@ -62,6 +57,7 @@ def fit_tree(
     rows: pd.DataFrame,
     attrs: dict[str, Any],
     effects: list | None = None,
+    months: pd.DatetimeIndex | None = None,
 ) -> xr.DataTree:
     """A sampled tree as a fit is kept and saved: with its observed rows, fit data and provenance.
 
@@ -78,6 +74,9 @@ def fit_tree(
     effects : list of dict, optional
         The policy effects estimated in the fit (their ``to_dict``), saved as the ``effects``
         attribute (JSON); None for a fit without effects.
+    months : pandas.DatetimeIndex, optional
+        The fitted months (month starts): the ``month`` coordinate of the posterior's monthly
+        variables becomes these dates (the sampler numbers them 0, 1, ...).
 
     Returns
     -------
@@ -85,6 +84,9 @@ def fit_tree(
         A new tree.
     """
     groups = {name: tree[name].to_dataset() for name in tree.children}
+    for name, ds in groups.items():
+        if months is not None and ds.sizes.get(N.DIM_MONTH) == len(months):
+            groups[name] = ds.assign_coords({N.DIM_MONTH: months})
     groups["observed_data"] = observed_dataset(rows)
     groups["fit_data/observations"] = frame_dataset(history.observations, N.DIM_OBSERVATION)
     groups["fit_data/inputs"] = frame_dataset(history.inputs, "input")

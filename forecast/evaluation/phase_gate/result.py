@@ -64,7 +64,8 @@ class PhaseEvaluation:
     plans : sequence of EffectPlan
         Every effect of the measures in force and how it was treated (:meth:`PhaseGate.plan`).
     random_seed : int, optional
-        Seeds the draws from the effect priors and the forecast of the next fase (default 2026).
+        Seeds the draws from the effect priors and the forecast of the next fase (default
+        :data:`forecast.names.DEFAULT_SEED`).
     min_contraction : float, optional
         Below this contraction the verdict is "cannot tell yet" (default :data:`MIN_CONTRACTION`).
     decisive : float, optional
