@@ -253,3 +253,27 @@ def test_an_organisation_applies_its_house_style_without_python(run_out, tmp_pat
     assert exc.value.code == 2
     assert "page.html, line 2" in capsys.readouterr().err
     assert not (tmp_path / "other").exists()
+
+
+def test_arviz_reads_the_saved_fit_as_it_is(run_out):
+    """out/fit.nc follows ArviZ's conventions: az.loo and az.plot_ppc_dist work on the file."""
+    import arviz as az
+    import matplotlib
+    import xarray as xr
+
+    matplotlib.use("Agg")
+    tree = xr.open_datatree(run_out / "fit.nc", engine="h5netcdf")
+    # the pointwise log-likelihood of every observed row: PSIS-LOO
+    loo = az.loo(tree)
+    n_rows = tree["observed_data"].sizes["row"]
+    assert np.isfinite(loo.elpd) and loo.n_data_points == n_rows
+    # the rows carry their series, definition and period: one series at a time
+    for group in ("observed_data", "posterior_predictive", "log_likelihood"):
+        assert {"series", "definition", "period_start", "period_end"} <= set(tree[group].coords), group
+    rows = np.flatnonzero(tree["observed_data"]["series"].values == "coa_occupancy")
+    assert len(rows) > 10
+    az.plot_ppc_dist(tree, var_names=["value"], coords={"row": rows[:4]})
+    # months are dates, not 0, 1, 2, ...
+    month = tree["posterior"]["month"].values
+    assert np.issubdtype(month.dtype, np.datetime64) and str(month[0])[:7] == "2014-01"
+    assert tree["observed_data"]["value"].attrs["units"]
