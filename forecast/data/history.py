@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from importlib import resources
 from pathlib import Path
 
@@ -63,6 +63,13 @@ def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
     if value is None:
         return None
     return [value] if isinstance(value, str) else list(value)
+
+
+def _require_known(values: list[str], known: Container[str], what: str, context: str) -> None:
+    """Raise ``KeyError("unknown <what> <the unknown values><context>")`` if any value is not known."""
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise KeyError(f"unknown {what} {unknown}{context}")
 
 
 class History(HistorySummaries):
@@ -350,22 +357,16 @@ class History(HistorySummaries):
         mask = pd.Series(True, index=self._obs.index)
         ser = _as_list(series)
         if ser is not None:
-            unknown = [s for s in ser if s not in N.OBSERVATION_SERIES]
-            if unknown:
-                raise KeyError(f"unknown series {unknown}; known: {sorted(N.OBSERVATION_SERIES)}")
+            _require_known(ser, N.OBSERVATION_SERIES, "series", f"; known: {sorted(N.OBSERVATION_SERIES)}")
             mask &= self._obs[N.SERIES].isin(ser)
         defs = _as_list(definition)
         if defs is not None:
             allowed = {d for s in (ser or N.OBSERVATION_SERIES) for d in N.OBSERVATION_SERIES[s].definitions}
-            unknown = [d for d in defs if d not in allowed]
-            if unknown:
-                raise KeyError(f"unknown definition(s) {unknown} for series {ser or 'any'}")
+            _require_known(defs, allowed, "definition(s)", f" for series {ser or 'any'}")
             mask &= self._obs[N.DEFINITION].isin(defs)
         qual = _as_list(quality)
         if qual is not None:
-            unknown = [q for q in qual if q not in N.QUALITIES]
-            if unknown:
-                raise KeyError(f"unknown quality {unknown}; known: {list(N.QUALITIES)}")
+            _require_known(qual, N.QUALITIES, "quality", f"; known: {list(N.QUALITIES)}")
             mask &= self._obs[N.QUALITY].isin(qual)
         return History(self._obs[mask], self._vintages, self._events, as_of=self._as_of)
 

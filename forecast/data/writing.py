@@ -32,6 +32,22 @@ def format_value(value: float) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) < 2**53 else repr(float(value))
 
 
+def _record_text_table(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A copy of ``df[columns]`` with the period dates as ISO text and the values as :func:`format_value`."""
+    out = df[list(columns)].copy()
+    out[N.PERIOD_START] = out[N.PERIOD_START].dt.strftime("%Y-%m-%d")
+    out[N.PERIOD_END] = out[N.PERIOD_END].dt.strftime("%Y-%m-%d")
+    out[N.VALUE] = out[N.VALUE].map(format_value)
+    return out
+
+
+def _csv_text(out: pd.DataFrame) -> str:
+    """``out`` as CSV text without the index, with ``\\n`` line ends."""
+    buf = io.StringIO()
+    out.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
 def vintages_csv(df: pd.DataFrame, *, only_if_dated: bool = False) -> str:
     """Input vintages as ``inputs.csv`` text: the record columns, then ``announced`` (see ``only_if_dated``).
 
@@ -50,16 +66,10 @@ def vintages_csv(df: pd.DataFrame, *, only_if_dated: bool = False) -> str:
         The CSV text.
     """
     with_date = not only_if_dated or bool(df[N.ANNOUNCED].notna().any())
-    cols = list(N.INPUT_COLUMNS) if with_date else list(N.RECORD_COLUMNS)
-    out = df[cols].copy()
-    out[N.PERIOD_START] = out[N.PERIOD_START].dt.strftime("%Y-%m-%d")
-    out[N.PERIOD_END] = out[N.PERIOD_END].dt.strftime("%Y-%m-%d")
-    out[N.VALUE] = out[N.VALUE].map(format_value)
+    out = _record_text_table(df, N.INPUT_COLUMNS if with_date else N.RECORD_COLUMNS)
     if with_date:
         out[N.ANNOUNCED] = out[N.ANNOUNCED].dt.strftime("%Y-%m-%d").fillna("")
-    buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue()
+    return _csv_text(out)
 
 
 def records_csv(df: pd.DataFrame) -> str:
@@ -75,13 +85,7 @@ def records_csv(df: pd.DataFrame) -> str:
     str
         The CSV text.
     """
-    out = df[list(N.RECORD_COLUMNS)].copy()
-    out[N.PERIOD_START] = out[N.PERIOD_START].dt.strftime("%Y-%m-%d")
-    out[N.PERIOD_END] = out[N.PERIOD_END].dt.strftime("%Y-%m-%d")
-    out[N.VALUE] = out[N.VALUE].map(format_value)
-    buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue()
+    return _csv_text(_record_text_table(df, N.RECORD_COLUMNS))
 
 
 def events_csv(df: pd.DataFrame) -> str:
@@ -100,6 +104,4 @@ def events_csv(df: pd.DataFrame) -> str:
     out = df[list(N.EVENT_COLUMNS)].copy()
     out[N.EVENT_START] = df["start_text"]
     out[N.EVENT_END] = df["end_text"]
-    buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue()
+    return _csv_text(out)

@@ -128,6 +128,14 @@ def _is_flow(series: str) -> bool:
     return N.OBSERVATION_SERIES[series].kind == N.FLOW
 
 
+def _log_scaled(figure: pd.Series, target: pd.Series) -> float:
+    """Log of a flow's figure scaled from the length of its period to that of the target's."""
+    loc = float(np.log(figure[N.VALUE]))
+    loc += float(np.log(_length(target[N.PERIOD_START], target[N.PERIOD_END])))
+    loc -= float(np.log(_length(figure[N.PERIOD_START], figure[N.PERIOD_END])))
+    return loc
+
+
 class _Known:
     """The observations of the scored series known at the origin, positive values only."""
 
@@ -306,10 +314,7 @@ def persistence(known: _Known, target: pd.Series, z: np.ndarray) -> np.ndarray:
     last = _last_figure(known, target)
     if last is None:
         return np.full(z.shape, np.nan)
-    loc = float(np.log(last[N.VALUE]))
-    if _is_flow(target[N.SERIES]):
-        loc += float(np.log(_length(target[N.PERIOD_START], target[N.PERIOD_END])))
-        loc -= float(np.log(_length(last[N.PERIOD_START], last[N.PERIOD_END])))
+    loc = _log_scaled(last, target) if _is_flow(target[N.SERIES]) else float(np.log(last[N.VALUE]))
     gap = max(float(_months(target[N.PERIOD_END] - last[N.PERIOD_END])), 1.0)
     sigma = random_walk_sigma(known, target[N.SERIES], target[N.DEFINITION])
     return loc + sigma * np.sqrt(gap) * z
@@ -348,10 +353,7 @@ def seasonal_naive(known: _Known, target: pd.Series, z: np.ndarray) -> np.ndarra
         for k in range(1, WINDOW_YEARS + 1):
             hit = rows[(ps == a - 12 * k) & (pe == b - 12 * k)]
             if len(hit):
-                row = hit.iloc[-1]
-                loc = float(np.log(row[N.VALUE]))
-                loc += float(np.log(_length(target[N.PERIOD_START], target[N.PERIOD_END])))
-                loc -= float(np.log(_length(row[N.PERIOD_START], row[N.PERIOD_END])))
+                loc = _log_scaled(hit.iloc[-1], target)
                 return loc + seasonal_sigma(known, series, d) * np.sqrt(k) * z
     return np.full(z.shape, np.nan)
 

@@ -35,6 +35,25 @@ def _valid(samples: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.isfinite(y) & np.all(np.isfinite(samples), axis=-1)
 
 
+def _check_open_unit(name: str, value: float) -> None:
+    """Raise ``ValueError`` unless the probability ``value`` (the argument ``name``) lies in (0, 1)."""
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"{name} must lie in (0, 1), got {value}")
+
+
+def _valid_quantiles(
+    samples: np.ndarray, y: np.ndarray, q: float | list[float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``y`` as floats, where it and its ensemble are finite, and the ensembles' ``q``-quantiles.
+
+    The quantiles are of the ensembles with the invalid ones set to 0 (linear interpolation, last axis).
+    """
+    x = np.asarray(samples, dtype=float)
+    y = np.asarray(y, dtype=float)
+    ok = _valid(x, y)
+    return y, ok, np.quantile(np.where(ok[..., None], x, 0.0), q, axis=-1)
+
+
 def crps_ensemble(samples: np.ndarray, y: np.ndarray) -> np.ndarray:
     r"""Continuous ranked probability score of an ensemble (energy form, fair estimator).
 
@@ -110,12 +129,8 @@ def pinball_loss(samples: np.ndarray, y: np.ndarray, tau: float = UPPER_TAIL) ->
     ValueError
         When ``tau`` is not strictly between 0 and 1.
     """
-    if not 0.0 < tau < 1.0:
-        raise ValueError(f"tau must lie in (0, 1), got {tau}")
-    x = np.asarray(samples, dtype=float)
-    y = np.asarray(y, dtype=float)
-    ok = _valid(x, y)
-    q = np.quantile(np.where(ok[..., None], x, 0.0), tau, axis=-1)
+    _check_open_unit("tau", tau)
+    y, ok, q = _valid_quantiles(samples, y, tau)
     out = (y - q) * (tau - (y < q))
     return np.where(ok, out, np.nan)
 
@@ -181,10 +196,6 @@ def interval_coverage(samples: np.ndarray, y: np.ndarray, level: float) -> np.nd
     ValueError
         When ``level`` is not strictly between 0 and 1.
     """
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must lie in (0, 1), got {level}")
-    x = np.asarray(samples, dtype=float)
-    y = np.asarray(y, dtype=float)
-    ok = _valid(x, y)
-    lo, hi = np.quantile(np.where(ok[..., None], x, 0.0), [(1 - level) / 2, (1 + level) / 2], axis=-1)
+    _check_open_unit("level", level)
+    y, ok, (lo, hi) = _valid_quantiles(samples, y, [(1 - level) / 2, (1 + level) / 2])
     return np.where(ok, ((y >= lo) & (y <= hi)).astype(float), np.nan)
