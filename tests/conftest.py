@@ -101,7 +101,7 @@ def saved_quick_fit(tmp_path_factory):
     model = ChainModel()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FitDiagnosticsWarning)
-        model.fit(random_seed=2026, **QUICK)
+        model.fit(settings=QUICK)
     path = tmp_path_factory.mktemp("quick-fit") / "fit.nc"
     model.save(path)
     return path

@@ -133,6 +133,7 @@ def test_scenarios_writes_summaries_and_the_same_seed_gives_identical_files(
         "contributions_need.csv",
         "phase_summary.csv",
         "phase_summary.nc",
+        "scenario_result.nc",
     ]
     for name in ("phase_summary.csv", "contributions_need.csv", "contributions_cost.csv"):
         assert (outs[0] / "scenarios" / name).read_bytes() == (outs[1] / "scenarios" / name).read_bytes()

@@ -25,6 +25,7 @@ import pandas as pd
 import pytest
 
 from forecast import cli
+from forecast.cli import values
 from forecast.data import History
 
 
@@ -370,6 +371,6 @@ def test_every_row_has_its_own_id():
 def test_a_good_capacity_file_is_read_as_places_per_month(tmp_path):
     path = tmp_path / "cap.csv"
     path.write_text("\ufeffMonth , Places\n2025-07,76000\n\n2025-06-01,75000\n", encoding="utf-8")
-    series = cli._capacity(str(path))
+    series = values.capacity(str(path))
     assert series.to_dict() == {pd.Timestamp("2025-06-01"): 75000.0, pd.Timestamp("2025-07-01"): 76000.0}
-    assert cli._capacity("75000") == 75000.0
+    assert values.capacity("75000") == 75000.0
