@@ -198,9 +198,14 @@ def test_scores_tables_and_figures(memory_run, tmp_path):
 
 
 @pytest.mark.slow
-def test_two_origins_on_a_local_dask_cluster_equal_the_in_memory_run(memory_run, history):
-    on_dask = BT.backtest(ORIGINS, history, parallel=True, **SMALL)
+def test_two_origins_on_a_local_dask_cluster_equal_the_in_memory_run(memory_run, history, capsys):
+    on_dask = BT.backtest(ORIGINS, history, parallel=True, progress=True, **SMALL)
     pd.testing.assert_frame_equal(on_dask.forecasts, memory_run.forecasts)
     cols = [c for c in memory_run.fits.columns if c not in BT.TIMING_COLUMNS]
     pd.testing.assert_frame_equal(on_dask.fits[cols], memory_run.fits[cols])
     assert not on_dask.models
+    # progress: a line per finished origin, counted, with the time left until the last
+    lines = [line for line in capsys.readouterr().out.splitlines() if "figures scored" in line]
+    assert len(lines) == len(ORIGINS)
+    assert lines[0].lstrip().startswith(f"[1/{len(ORIGINS)}] origin") and "min left" in lines[0]
+    assert lines[-1].lstrip().startswith(f"[{len(ORIGINS)}/{len(ORIGINS)}]") and "left" not in lines[-1]

@@ -167,14 +167,24 @@ def run_origin(
     return OriginResult(origin, forecasts, fit, model if keep_model else None)
 
 
-def _report(result: OriginResult) -> None:
-    fit = result.fit
-    verdict = "passed" if fit["diagnostics_passed"] else f"FAILED (max R-hat {fit['max_rhat']:.3f})"
-    print(
-        f"  origin {result.origin:%Y-%m}: {fit['targets']} figures scored, fit {fit['fit_seconds']:.0f} s, "
-        f"total {fit['seconds']:.0f} s, diagnostics {verdict}",
-        flush=True,
-    )
+class _Progress:
+    """One line per finished origin: how many are done, and the time left at the pace so far."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.t0 = total, 0, time.perf_counter()
+
+    def report(self, result: OriginResult) -> None:
+        self.done += 1
+        fit = result.fit
+        verdict = "passed" if fit["diagnostics_passed"] else f"FAILED (max R-hat {fit['max_rhat']:.3f})"
+        elapsed = time.perf_counter() - self.t0
+        left = elapsed / self.done * (self.total - self.done)
+        eta = f", about {left / 60:.0f} min left" if self.done < self.total else ""
+        print(
+            f"  [{self.done}/{self.total}] origin {result.origin:%Y-%m}: {fit['targets']} figures scored, "
+            f"fit {fit['fit_seconds']:.0f} s, total {fit['seconds']:.0f} s, diagnostics {verdict}{eta}",
+            flush=True,
+        )
 
 
 def _on_client(
@@ -190,8 +200,9 @@ def _on_client(
     h, d = client.scatter([history, design], broadcast=True)
     futures = [client.submit(run_origin, o, h, d, settings, pure=False) for o in origins]
     if progress:
+        shown = _Progress(len(futures))
         for future in as_completed(futures):
-            _report(future.result())
+            shown.report(future.result())
     return client.gather(futures)
 
 
@@ -228,7 +239,8 @@ def backtest(
     keep_models : bool
         Keep each origin's fitted model in :attr:`BacktestResult.models` (in-process runs only).
     progress : bool
-        Print one line per finished origin (figures scored, seconds, diagnostics verdict).
+        Print one line per finished origin: how many are done, figures scored, seconds,
+        diagnostics verdict and the time left at the pace so far.
     **overrides
         Fields of :class:`BacktestSettings` (``draws=150``, ``chains=2``, ...), replacing those of
         ``settings``.
@@ -259,10 +271,11 @@ def backtest(
     design = scoring_design(history, origins, settings)
     if client is None and not parallel:
         results = []
+        shown = _Progress(len(origins))
         for o in origins:
             results.append(run_origin(o, history, design, settings, keep_model=keep_models))
             if progress:
-                _report(results[-1])
+                shown.report(results[-1])
     elif keep_models:
         raise ValueError("keep_models needs the in-process run (no client, parallel=False)")
     elif client is not None:
