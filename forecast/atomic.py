@@ -56,10 +56,12 @@ def write_with(path: str | Path, writer: Callable[[Path], object]) -> Path:
     Parameters
     ----------
     path : str or Path
-        The file to write. Its folder is created if missing; an existing file is replaced.
+        The file to write. Its folder is created if missing; an existing file is replaced. A writer
+        that writes a folder (a zarr store) replaces an existing folder the same way.
     writer : callable
         Called with a temporary path in the same folder (which does not exist yet); it must write
-        the whole file there (for example ``lambda p: dataset.to_netcdf(p)``).
+        the whole file (or folder) there (for example ``lambda p: dataset.to_netcdf(p)``). When it
+        fails, the old file is left as it was.
 
     Returns
     -------
@@ -73,6 +75,9 @@ def write_with(path: str | Path, writer: Callable[[Path], object]) -> Path:
         tmp = tmpdir / path.name
         writer(tmp)
         _public(tmp)
+        if tmp.is_dir() and path.is_dir():
+            # a folder (a zarr store) cannot be renamed over another: the old one steps aside first
+            os.replace(path, tmpdir / ".old")
         os.replace(tmp, path)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)

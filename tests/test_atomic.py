@@ -38,6 +38,30 @@ def test_a_failing_writer_leaves_the_old_file(tmp_path):
     assert [x.name for x in tmp_path.iterdir()] == ["a.nc"]
 
 
+def _store(files):
+    """A writer of a folder (as a zarr store is written), failing after ``files`` files when negative."""
+
+    def write(tmp):
+        tmp.mkdir()
+        for i in range(abs(files)):
+            (tmp / f"chunk{i}").write_text(f"new {i}")
+        if files < 0:
+            raise KeyboardInterrupt
+
+    return write
+
+
+def test_a_folder_is_replaced_whole_and_an_interrupted_one_leaves_the_old(tmp_path):
+    store = tmp_path / "fit.zarr"
+    atomic.write_with(store, _store(3))
+    atomic.write_with(store, _store(2))  # a folder replaces a folder: nothing of the old one is left
+    assert sorted(p.name for p in store.iterdir()) == ["chunk0", "chunk1"]
+    with pytest.raises(KeyboardInterrupt):
+        atomic.write_with(store, _store(-5))  # Ctrl-C halfway through the new store
+    assert sorted(p.read_text() for p in store.iterdir()) == ["new 0", "new 1"]
+    assert [x.name for x in tmp_path.iterdir()] == ["fit.zarr"]
+
+
 def _write_set(dest, names, content, **kw):
     with atomic.output_set(dest, **kw) as stage:
         for n in names:

@@ -14,10 +14,7 @@ raises :class:`ConfigMismatchError`.
 
 from __future__ import annotations
 
-import os
 import platform
-import shutil
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -95,18 +92,8 @@ def save_tree(tree: xr.DataTree, path: str | Path) -> Path:
     fmt = _format(path)
     if fmt == "netcdf":
         atomic.write_with(path, lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"))
-        return path
-    # a zarr store is a folder: write it beside, then swap it in
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    target = tmp / path.name
-    try:
-        tree.to_zarr(target, consolidated=False)
-        if path.exists():
-            os.replace(path, tmp / "old")
-        os.replace(target, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    else:  # a zarr store is a folder, written beside and swapped in the same way
+        atomic.write_with(path, lambda tmp: tree.to_zarr(tmp, consolidated=False))
     return path
 
 
