@@ -20,6 +20,7 @@ from types import ModuleType
 EXTRAS: dict[str, tuple[str, ...]] = {
     "cluster": ("dask", "distributed"),
     "backtest": ("statsmodels",),
+    "zarr": ("zarr",),
 }
 
 

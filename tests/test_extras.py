@@ -25,7 +25,7 @@ def test_require_imports_or_names_the_extra(monkeypatch):
         require("statsmodels.tsa.statespace.structural", "backtest", "the ETS baseline")
     with pytest.raises(ValueError, match="unknown extra"):
         require("json", "gpu", "x")
-    assert set(EXTRAS) == {"cluster", "backtest"}
+    assert set(EXTRAS) == {"cluster", "backtest", "zarr"}
 
 
 def test_the_extras_in_pyproject_install_what_extras_py_names():
@@ -39,7 +39,8 @@ def test_the_extras_in_pyproject_install_what_extras_py_names():
         assert all(m in text for m in modules), (extra, modules, text)
     core = " ".join(project["dependencies"]).lower()
     assert not any(m in core for ms in EXTRAS.values() for m in ms), "an extra's package is a core dependency"
-    assert "forecast[cluster,backtest]" in extras["dev"] and "forecast[cluster,backtest]" in extras["all"]
+    every = "forecast[cluster,backtest,zarr]"
+    assert every in extras["dev"] and every in extras["all"]
 
 
 def test_a_backtest_without_statsmodels_stops_before_any_fit(monkeypatch):
@@ -48,6 +49,17 @@ def test_a_backtest_without_statsmodels_stops_before_any_fit(monkeypatch):
     _block(monkeypatch, "statsmodels")
     with pytest.raises(MissingExtraError, match=r"forecast\[backtest\]"):
         BT.backtest(["2017-01-01"], draws=10, tune=10, chains=1)
+
+
+def test_a_zarr_store_without_zarr_names_the_extra_and_writes_nothing(monkeypatch, tmp_path):
+    import xarray as xr
+
+    from forecast.model.io import save_tree
+
+    _block(monkeypatch, "zarr")
+    with pytest.raises(MissingExtraError, match=r"forecast\[zarr\]"):
+        save_tree(xr.DataTree(xr.Dataset({"x": ("row", [1.0])})), tmp_path / "fit.zarr")
+    assert not list(tmp_path.iterdir())
 
 
 def test_the_cli_refuses_scheduler_without_the_cluster_extra(monkeypatch, capsys):

@@ -21,6 +21,7 @@ from pathlib import Path
 import xarray as xr
 
 from forecast import atomic
+from forecast.extras import require
 
 #: Packages whose versions are recorded with every result.
 TRACKED_PACKAGES = ("forecast", "pymc", "pytensor", "arviz", "nutpie", "numpy", "xarray", "pandas", "numba")
@@ -63,6 +64,7 @@ def _format(path: Path) -> str:
     if path.suffix == ".nc":
         return "netcdf"
     if path.suffix == ".zarr":
+        require("zarr", "zarr", "a saved fit as a zarr store (*.zarr)")
         return "zarr"
     raise SavedFitError(f"{path}: use a .nc (netCDF) or .zarr file name")
 
@@ -87,6 +89,8 @@ def save_tree(tree: xr.DataTree, path: str | Path) -> Path:
     ------
     SavedFitError
         When ``path`` ends in neither ``.nc`` nor ``.zarr``.
+    MissingExtraError
+        For a ``.zarr`` path when zarr (``forecast[zarr]``) is not installed; nothing is written.
     """
     path = Path(path)
     fmt = _format(path)
