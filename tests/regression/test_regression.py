@@ -23,7 +23,8 @@ def test_key_numbers_match_the_reference(fitted):
     attrs, post = fitted.idata.attrs, fitted.idata["posterior"]
     used = {"draws": int(attrs["draws"]), "tune": int(attrs["tune"]), "chains": post.sizes["chain"]}
     used["random_seed"] = int(attrs["random_seed"])
-    assert used == FIT, "the session fit must use the regression settings"
+    expected = {k: getattr(FIT, k) for k in ("draws", "tune", "chains", "random_seed")}
+    assert used == expected, "the session fit must use the regression settings"
     reference = json.loads(REFERENCE.read_text())
     current = key_summaries(fitted, ScenarioEngine(fitted, random_seed=SCENARIO_SEED))
     problems = compare(current, reference, TOLERANCE)

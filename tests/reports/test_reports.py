@@ -222,7 +222,7 @@ def test_index_shows_the_backtest_when_its_output_is_there(run_out, tmp_path):
     from forecast.reports.figures import interval_chart
 
     (out / "backtest" / "crps.png").write_bytes(interval_chart(["a"], [0.1], [0.2], [0.3], "t", "u"))
-    assert main(["report", "--out", str(out)]) == 0
+    assert main(["report", "--fase", "voorbereiding", "--out", str(out)]) == 0
     page = (out / "reports" / "index.html").read_text(encoding="utf-8")
     assert "Validatie: backtests op de historie" in page and "nareis" in page
     plain = (run_out / "reports" / "index.html").read_text(encoding="utf-8")
