@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Callable, Mapping
 
 import pandas as pd
 
 from forecast.reports.labels import MISSING, number
+
+#: A header cell's opening tag, before its attributes (if any).
+_TH = re.compile(r"<th(?=[ >])")
 
 
 def esc(x: object) -> str:
@@ -54,6 +58,7 @@ def table(
     fmt: Mapping[str, Callable[[object], str]] | None = None,
     index: bool = True,
     lang: str = "nl",
+    caption: str | None = None,
 ) -> str:
     """A table in the number format of ``lang``.
 
@@ -67,14 +72,22 @@ def table(
         Write the index as the first column(s) (default True).
     lang : {"nl", "en"}, optional
         The number format (default Dutch).
+    caption : str, optional
+        What the table shows (its ``<caption>``, read first by a screen reader).
 
     Returns
     -------
     str
-        A ``<table>`` element; a missing number is written as :data:`~forecast.reports.labels.MISSING`.
+        A ``<table>`` element: column headers ``scope="col"``, row headers ``scope="row"``, no row
+        of index names; a missing number is written as :data:`~forecast.reports.labels.MISSING`.
     """
     fmt = fmt or {}
-    return df.to_html(
+    if index and any(n is not None for n in df.index.names):
+        # the index's name goes to the corner cell, not to a row of its own under the headers
+        df = df.rename_axis(index=[None] * df.index.nlevels).rename_axis(
+            columns=df.index.names[0] if df.index.nlevels == 1 else None
+        )
+    html_table = df.to_html(
         index=index,
         escape=True,
         border=0,
@@ -82,6 +95,12 @@ def table(
         formatters={c: fmt[c] for c in df.columns if c in fmt},
         float_format=lambda v: number(v, 0, lang),
     )
+    head, _, body = html_table.partition("<tbody>")
+    head = _TH.sub('<th scope="col"', head)
+    body = _TH.sub('<th scope="row"', body)
+    if caption is not None:
+        head = head.replace(">", f">\n  <caption>{esc(caption)}</caption>", 1)
+    return f"{head}<tbody>{body}" if body else head
 
 
 class Formats:

@@ -97,8 +97,15 @@ class ReportBuilder:
             for n, a, b in zip(ph["fase"], ph["start"], ph["end"], strict=True)
         ]
         self.pages = set(pages) if pages is not None else {n for n, _, _ in self.phases}
+        self.names = result.measures.set_index("id")["name_nl"].to_dict()
 
     # ------------------------------------------------------------------ pieces
+    def _name(self, key: str) -> str:
+        """A measure's or bundle's Dutch name, with its id when the name does not simply spell it
+        (the charts label with the ids)."""
+        name = str(self.names.get(key, key))
+        return name if name.casefold() == key.replace("_", " ").casefold() else f"{name} ({key})"
+
     def _observed(self, var: str) -> pd.DataFrame | None:
         o = self.result.observed
         o = o[o["variable"] == var]
@@ -203,9 +210,9 @@ class ReportBuilder:
             f"<h2>{esc(L['provenance'])}</h2>"
             + prov.to_html(header=False, escape=True, border=0)
             + f"<details><summary>{esc(L['last_obs'])}</summary>"
-            + table(last, index=False, lang=self.lang)
+            + table(last, index=False, lang=self.lang, caption=L["last_obs"])
             + f"</details><details><summary>{esc(L['sources'])} ({len(src)})</summary>"
-            + table(src, lang=self.lang)
+            + table(src, lang=self.lang, caption=L["sources"])
             + "</details>"
         )
 
@@ -259,7 +266,12 @@ class ReportBuilder:
             body.append(f"<p>{esc(L['no_months'])}</p>")
             return self.renderer.page(title, self.lang, self._nav(fase), "".join(body)), tables
         key = self._scenario_table(fase, self.bundles)
-        body.append(f"<h2>{esc(L['key_scenarios'])}</h2>" + table(key, self._fmt(), lang=self.lang))
+        key.index = [self._name(b) for b in key.index]
+        key.index.name = L["scenario"]
+        body.append(
+            f"<h2>{esc(L['key_scenarios'])}</h2>"
+            + table(key, self._fmt(), lang=self.lang, caption=L["key_scenarios"])
+        )
         body.append(f"<p class='note'><b>{esc(L['assumptions'])}:</b> {esc(L['assumptions_text'])}</p>")
         body.append(img(self._fan(N.OPVANGBEHOEFTE, L["fan_persons"], L["persons"], fase), L["fan_persons"]))
         body.append(
@@ -275,7 +287,7 @@ class ReportBuilder:
         body.append(f"<h2>{esc(L['all_scenarios'])}</h2>")
         body.append(
             f"<details><summary>{esc(L['combinations'].format(n=len(combos)))}</summary>"
-            + table(all_t, self._fmt(), lang=self.lang)
+            + table(all_t, self._fmt(), lang=self.lang, caption=L["combinations"].format(n=len(combos)))
             + "</details>"
         )
         tables[f"{fase}_bundles"] = self.table.xs(fase, level=N.DIM_PHASE).loc[self.bundles]
@@ -287,8 +299,9 @@ class ReportBuilder:
         ct_show = ct[["mean", "p10", "median", "p90", "p_negative"]].rename(
             columns={"mean": L["mean"], "median": L["median"], "p_negative": L["p_lower"]}
         )
+        ct_show.index = [self._name(m) for m in ct_show.index]
         ct_show.index.name = L["measure"]
-        body.append(table(ct_show, {L["p_lower"]: self.f.prob}, lang=self.lang))
+        body.append(table(ct_show, {L["p_lower"]: self.f.prob}, lang=self.lang, caption=L["contributions"]))
         tables[f"{fase}_contributions_need"] = ct
         tables[f"{fase}_contributions_cost"] = self.result.contribution_table("cost_eur").xs(
             fase, level=N.DIM_PHASE
@@ -336,6 +349,7 @@ class ReportBuilder:
             {"cover_50": self.f.prob, "cover_90": self.f.prob, "n": self.f.persons},
             index=False,
             lang=self.lang,
+            caption=L["fit"],
         )
 
     def _validation_html(self) -> str:
@@ -376,7 +390,7 @@ class ReportBuilder:
     def _headline_display(self, head: pd.DataFrame) -> pd.DataFrame:
         """:func:`headline_table` with the page's labels, names and bands on one line each."""
         L, lang = self.L, self.lang
-        names = self.result.measures.set_index("id")["name_nl"]
+        names = self.names
         reference = self.result.differences.attrs.get("reference", "")
         show = {
             L["fase"]: [L.get(f, f) for f in head["fase"]],
@@ -398,7 +412,7 @@ class ReportBuilder:
     def _headline_formats(self) -> dict:
         L, f = self.L, self.f
         change = self.result.differences.attrs.get("reference", "")
-        names = self.result.measures.set_index("id")["name_nl"]
+        names = self.names
         return {
             L["median"]: f.persons,
             L["p_exceed"]: f.prob,
@@ -434,7 +448,13 @@ class ReportBuilder:
             f"<h2>{esc(L['headline_title'])}</h2>",
             headline_html(self.result, head, self.lang, self.key[0]),
             f"<h2>{esc(L['headline_table'])}</h2>",
-            table(self._headline_display(head), self._headline_formats(), index=False, lang=self.lang),
+            table(
+                self._headline_display(head),
+                self._headline_formats(),
+                index=False,
+                lang=self.lang,
+                caption=L["headline_table"],
+            ),
         ]
         body.append(f"<p class='note'><b>{esc(L['assumptions'])}:</b> {esc(L['assumptions_text'])}</p>")
         body.append(img(self._fan(N.OPVANGBEHOEFTE, L["fan_persons"], L["persons"], None), L["fan_persons"]))

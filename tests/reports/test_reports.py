@@ -59,7 +59,11 @@ def test_run_writes_every_page_and_summary(run_out):
     page = (reports / "implementatie.html").read_text(encoding="utf-8")
     # the quick fit fails its gate: the page says so prominently, in Dutch by default
     assert 'class="banner fail"' in page and "GEBRUIK DEZE CIJFERS NIET" in page
-    assert "Implementatiefase" in page and "kabinetsbeleid" in page
+    assert "Implementatiefase" in page and "Kabinetsbeleid" in page
+    # tables: a caption, header cells with their scope, measures by their Dutch name (and id)
+    assert "<caption>Bijdrage van elke maatregel (Shapley-waarde)</caption>" in page
+    assert '<th scope="col">maatregel</th>' in page and '<th scope="row">Kabinetsbeleid</th>' in page
+    assert "Verbod op voorrang voor statushouders in de sociale huursector (verbod_op_voorrang)" in page
     assert page.count('src="data:image/png;base64,') >= 7
     assert "http://" not in page.split("<main>")[0]  # nothing fetched from the network in the head
     # the first screen: the verdict in one line, the data cut-off, a plain-language headline per fase
