@@ -57,7 +57,7 @@ def write_scenarios(
     from forecast.scenarios import RESULT_FILE, scenario_result
 
     result = scenario_result(model, engine, draws)
-    table = result.table()
+    table = result.table(measures=True)  # a 0/1 column per measure next to the scenario key
     need_c = result.contribution_table("need_mean")
     cost_c = result.contribution_table("cost_eur")
     # one set: an error or Ctrl-C leaves the previous set of files, never a mix of old and new

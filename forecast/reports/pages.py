@@ -290,8 +290,10 @@ class ReportBuilder:
             + table(all_t, self._fmt(), lang=self.lang, caption=L["combinations"].format(n=len(combos)))
             + "</details>"
         )
-        tables[f"{fase}_bundles"] = self.table.xs(fase, level=N.DIM_PHASE).loc[self.bundles]
-        tables[f"{fase}_scenarios"] = self.table.xs(fase, level=N.DIM_PHASE)
+        # the CSV tables: a 0/1 column per measure next to the scenario key
+        tidy = self.result.table(measures=True).xs(fase, level=N.DIM_PHASE)
+        tables[f"{fase}_bundles"] = tidy.loc[self.bundles]
+        tables[f"{fase}_scenarios"] = tidy
         # contributions
         ct = self.result.contribution_table("need_mean").xs(fase, level=N.DIM_PHASE)
         body.append(f"<h2>{esc(L['contributions'])}</h2><p class='note'>{esc(L['contrib_text'])}</p>")

@@ -59,7 +59,7 @@ OBSERVED_SERIES: dict[str, str] = {
 RESULT_FILE = "scenario_result.nc"
 
 # groups of the saved file that are tables (one dimension ``row``; the index columns in an attribute)
-_TABLES = ("observed", "coverage", "last_observations", "sources", "phases", "measures")
+_TABLES = ("observed", "coverage", "last_observations", "sources", "phases", "measures", "activity")
 _DATASETS = ("summary", "contributions", "differences", "monthly", "history")
 _ROW = "row"
 
@@ -100,6 +100,9 @@ class ScenarioResult:
         Number of observation rows per source host (``rows``, indexed by ``host``).
     phases : pandas.DataFrame
         One row per fase: ``fase``, ``start``, ``end`` (exclusive) and ``forecast_months``.
+    activity : pandas.DataFrame
+        Which measures act in each scenario: one row per scenario (the combinations and the
+        bundles), one 0/1 column per measure id, in file order.
     measures : pandas.DataFrame
         One row per measure and per bundle: ``id``, ``kind`` (``measure`` or ``bundle``) and
         ``name_nl`` (the official Dutch name of the measures file).
@@ -125,14 +128,21 @@ class ScenarioResult:
     sources: pd.DataFrame
     phases: pd.DataFrame
     measures: pd.DataFrame
+    activity: pd.DataFrame
     bundles: tuple[str, ...]
     diagnostics: str | None
     diagnostics_passed: bool | None
     provenance: dict[str, str]
 
     # ------------------------------------------------------------------ views
-    def table(self) -> pd.DataFrame:
+    def table(self, measures: bool = False) -> pd.DataFrame:
         """The key numbers of every scenario per fase.
+
+        Parameters
+        ----------
+        measures : bool, optional
+            Put one 0/1 column per measure (:attr:`activity`) before the numbers, so that a table
+            can be filtered by measure without parsing the scenario key (default False).
 
         Returns
         -------
@@ -140,7 +150,12 @@ class ScenarioResult:
             :func:`~forecast.scenarios.engine.phase_table` of :attr:`summary`, indexed
             (scenario, fase).
         """
-        return phase_table(self.summary)
+        table = phase_table(self.summary)
+        if not measures:
+            return table
+        active = self.activity.reindex(table.index.get_level_values(N.DIM_SCENARIO))
+        active.index = table.index
+        return pd.concat([active, table], axis=1)
 
     def contribution_table(self, statistic: str = "need_mean") -> pd.DataFrame:
         """:func:`~forecast.scenarios.engine.contribution_table` of one decomposed statistic.
@@ -373,6 +388,14 @@ def _measures(engine: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "kind", "name_nl"])
 
 
+def _activity(engine: Any) -> pd.DataFrame:
+    """Which measures act in each scenario of the grid and in each bundle, as 0/1."""
+    rows = xr.concat([engine.grid(), engine.bundles().drop_vars("combination")], dim=N.DIM_SCENARIO)
+    frame = rows.astype(int).to_pandas()
+    frame.index.name, frame.columns.name = N.DIM_SCENARIO, None
+    return frame
+
+
 def _provenance(model: Any, engine: Any) -> dict[str, str]:
     attrs = model.idata.attrs
     prov = {k: str(v) for k, v in engine.provenance.items()}
@@ -428,6 +451,7 @@ def scenario_result(model: Any, engine: Any, draws: xr.Dataset | None = None) ->
         sources=_sources(model.history),
         phases=_phases(engine),
         measures=_measures(engine),
+        activity=_activity(engine),
         bundles=bundles,
         diagnostics=None if diagnostics is None else str(diagnostics),
         diagnostics_passed=None if diagnostics is None else bool(diagnostics.passed),

@@ -75,6 +75,22 @@ def test_run_writes_every_page_and_summary(run_out):
     assert re.search(r"Kabinetsbeleid: gemiddeld \d{1,3}(?:\.\d{3})+ mensen in de COA-opvang nodig", first)
     assert re.search(r"Kosten: \d{1,3}(?:\.\d{3})* mln euro per jaar", first)
     assert "Tegenover Geen nieuw beleid: " in first
+    # the scenario tables carry a 0/1 column per measure next to the scenario key
+    from forecast.scenarios import load_measures
+
+    measures = load_measures()
+    ids = list(measures.ids)
+    summary = pd.read_csv(run_out / "scenarios" / "phase_summary.csv", index_col=["scenario", "fase"])
+    assert list(summary.columns[: len(ids)]) == ids and set(summary[ids].to_numpy().ravel()) == {0, 1}
+    rows = summary[ids].xs("implementatie", level="fase")
+    assert len(rows) == 2 ** len(ids) + len(measures.bundles)
+    for key, row in rows.iterrows():  # a combination's key names its measures ("geen_maatregelen": none)
+        if key not in measures.bundles:
+            named = set() if key == "geen_maatregelen" else set(key.split("+"))
+            assert {m for m in ids if row[m]} == named, key
+    assert rows.loc["geen_nieuw_beleid"].sum() == 0 and rows.loc["kabinetsbeleid"].sum() == len(ids)
+    fase_table = pd.read_csv(reports / "tables" / "implementatie_scenarios.csv", index_col="scenario")
+    assert list(fase_table.columns[: len(ids)]) == ids
     # headline.csv is data: one header row of machine names, numbers as numbers, no row-number column
     head = pd.read_csv(reports / "tables" / "headline.csv")
     assert list(head.columns[:3]) == ["fase", "scenario", "forecast_months"]
