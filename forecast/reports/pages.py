@@ -136,6 +136,8 @@ class ReportBuilder:
     def _scenario_table(self, fase: str, rows: Sequence[str]) -> pd.DataFrame:
         t = self.table.xs(fase, level=N.DIM_PHASE).loc[list(rows)]
         L = self.L
+        # cost per year (the fase's total over its forecast months x 12): fases of 12 and 42 months compare
+        per_year = 12 / int(self.result.phases.set_index("fase").loc[fase, "forecast_months"])
         out = pd.DataFrame(
             {
                 L["median"]: t["need_median"],
@@ -146,9 +148,9 @@ class ReportBuilder:
                 L["places"]: t["places_median"],
                 L["p_exceed"]: t["p_need_exceeds_capacity"],
                 L["noodopvang_pm"]: t["noodopvang_person_months_mean"],
-                L["cost"]: t["cost_meur_mean"],
-                L["cost_band"]: [
-                    number_band(a, b, self.lang)
+                L["cost_year"]: t["cost_meur_mean"] * per_year,
+                L["cost_year_band"]: [
+                    number_band(a * per_year, b * per_year, self.lang)
                     for a, b in zip(t["cost_meur_p10"], t["cost_meur_p90"], strict=True)
                 ],
                 L["share"]: t["statushouder_share_median"],
@@ -165,7 +167,7 @@ class ReportBuilder:
             L["places"]: f.persons,
             L["p_exceed"]: f.prob,
             L["noodopvang_pm"]: f.persons,
-            L["cost"]: f.persons,
+            L["cost_year"]: f.persons,
             L["share"]: f.pct,
         }
 

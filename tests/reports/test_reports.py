@@ -126,7 +126,7 @@ def test_numbers_are_written_as_the_reader_writes_them(run_out, tmp_path):
     assert re.search(r"<td>\d{1,3}(?:\.\d{3})+ – \d{1,3}(?:\.\d{3})+</td>", nl)  # a band: 53.231 – 95.278
     assert re.search(r"<td>[01],\d\d</td>", nl)  # a probability: 0,97
     assert not re.search(r"<td>-?\d{1,3}(?:,\d{3})+</td>", nl)  # no English thousands in a Dutch cell
-    assert "kosten in de fase (mln euro, totaal, verwacht)" in nl  # fase totals, not monthly means
+    assert "kosten per jaar (mln euro, verwacht)" in nl  # per year: fases of 12 and 42 months compare
     en_out = tmp_path / "en"
     args = ["report", "--scenarios", str(run_out / "scenarios"), "--fase", "normalisatie"]
     assert main([*args, "--lang", "en", "--out", str(en_out)]) == 0
