@@ -95,13 +95,13 @@ def saved_quick_fit(tmp_path_factory):
     :func:`fitted` in tests/scenarios/)."""
     import warnings
 
-    from forecast.cli import QUICK
+    from forecast.cli.common import quick_settings
     from forecast.model import FitDiagnosticsWarning
 
     model = ChainModel()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FitDiagnosticsWarning)
-        model.fit(settings=QUICK)
+        model.fit(settings=quick_settings())
     path = tmp_path_factory.mktemp("quick-fit") / "fit.nc"
     model.save(path)
     return path

@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from forecast import __version__
 from forecast.cli.backtest import add_backtest_parser
@@ -56,7 +55,6 @@ from forecast.cli.common import (
     EXIT_OK,
     INTERRUPTED,
     BadInput,
-    quick_settings,
 )
 from forecast.cli.data import add_data_parser
 from forecast.cli.evaluate import add_evaluate_parser
@@ -77,19 +75,10 @@ __all__ = [
     "INTERRUPTED",
     "MAX_CAPACITY_FILE_BYTES",
     "MAX_SEED",
-    "QUICK",
     "BadInput",
     "build_parser",
     "main",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    # QUICK, the --quick SamplerSettings, is made on first use: it needs the model layer, which takes
-    # seconds to import and is not loaded for `forecast data` or `forecast --help`
-    if name == "QUICK":
-        return quick_settings()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -56,6 +56,7 @@ from forecast import names as N
 from forecast.model import dynamics as dyn
 from forecast.model.design import OBS_NU, OBS_TYPES, Design, bias_parameter_names
 from forecast.model.dynamics import ChainInputs, ChainParams
+from forecast.model.sampler import DEFAULT_TARGET_ACCEPT
 from forecast.priors.config import Domain, Prior, PriorConfig
 
 
@@ -937,7 +938,7 @@ def sample(
     random_seed: int = 1,
     sampler: str = "nutpie",
     cores: int = 2,
-    target_accept: float = 0.8,
+    target_accept: float = DEFAULT_TARGET_ACCEPT,
     adaptation: str = "diag",
     return_timings: bool = False,
     progressbar: bool = False,
@@ -1114,7 +1115,7 @@ class CompiledModel:
         chains: int = 4,
         random_seed: int = 1,
         cores: int = 2,
-        target_accept: float = 0.8,
+        target_accept: float = DEFAULT_TARGET_ACCEPT,
         adaptation: str = "diag",
         progressbar: bool = False,
     ):

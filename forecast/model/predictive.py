@@ -257,11 +257,9 @@ def pointwise_log_likelihood(
     numpy.ndarray
         Same shape as ``loc``; summed over rows, the model's log-likelihood of the draw.
     """
-    from scipy.special import gammaln
+    from scipy.stats import t as student_t
 
-    const = gammaln((nu + 1) / 2) - gammaln(nu / 2) - 0.5 * np.log(nu * np.pi)
-    z = (observed - loc) / scale
-    return const - np.log(scale) - 0.5 * (nu + 1) * np.log1p(z * z / nu)
+    return student_t.logpdf(observed, nu, loc=loc, scale=scale)
 
 
 def coverage_table(sims: np.ndarray, design, levels: tuple[float, ...]) -> pd.DataFrame:

@@ -17,8 +17,8 @@ from forecast import names as N
 #: The samplers :meth:`~forecast.model.chain_model.ChainModel.fit` knows: nutpie (numba backend, the
 #: default) and PyMC's own NUTS.
 SAMPLERS = ("nutpie", "pymc")
-#: The target acceptance rate of NUTS's step size adaptation, as :func:`forecast.model.build.sample`
-#: uses by default.
+#: The target acceptance rate of NUTS's step size adaptation: the default of every fit
+#: (:func:`forecast.model.build.sample` and :class:`~forecast.model.build.CompiledModel` included).
 DEFAULT_TARGET_ACCEPT = 0.8
 
 

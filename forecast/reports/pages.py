@@ -1,9 +1,11 @@
 """Self-contained HTML reports per fase and an index page, with machine-readable tables beside them.
 
-:func:`build_reports` writes, into ``out/reports/``:
+:func:`build_reports` renders a finished :class:`~forecast.scenarios.result.ScenarioResult` (it
+computes nothing itself) and writes, into ``out/reports/``:
 
-* ``index.html``: the headline table per fase for the named bundles, the diagnostics verdict,
-  assumptions, links to the fase pages, provenance;
+* ``index.html``: the first screen (the diagnostics verdict in one line, the data cut-off, a
+  plain-language paragraph per fase, :mod:`forecast.reports.headline`), the table of every bundle
+  per fase, assumptions, links to the fase pages that exist, the diagnostics and provenance;
 * ``<fase>.html`` for every fase: fan charts of opvangbehoefte in persons and in places (observed
   history, fitted history, forecast bands of the key scenarios, fase boundaries, capacity), the table
   of every scenario in the fase (median, 80 % band, P(need > capacity), noodopvang, cost), each
@@ -391,14 +393,17 @@ class ReportBuilder:
                 out.append(img((d / name).read_bytes(), name))
         return "".join(out)
 
+    def _change_label(self) -> str:
+        """The headline column of the change against the reference bundle, named in the page's language."""
+        reference = self.result.differences.attrs.get("reference", "")
+        return self.L["change"].format(reference=self.names.get(reference, reference))
+
     def _headline_display(self, head: pd.DataFrame) -> pd.DataFrame:
         """:func:`headline_table` with the page's labels, names and bands on one line each."""
         L, lang = self.L, self.lang
-        names = self.names
-        reference = self.result.differences.attrs.get("reference", "")
         show = {
             L["fase"]: [L.get(f, f) for f in head["fase"]],
-            L["scenario"]: [names.get(b, b) for b in head["scenario"]],
+            L["scenario"]: [self.names.get(b, b) for b in head["scenario"]],
             L["median"]: head["need_median"],
             L["band80"]: [
                 number_band(a, b, lang) for a, b in zip(head["need_p10"], head["need_p90"], strict=True)
@@ -410,18 +415,16 @@ class ReportBuilder:
             L["cost_year"]: head["cost_meur_per_year_mean"],
         }
         if "need_change_median" in head:
-            show[L["change"].format(reference=names.get(reference, reference))] = head["need_change_median"]
+            show[self._change_label()] = head["need_change_median"]
         return pd.DataFrame(show)
 
     def _headline_formats(self) -> dict:
         L, f = self.L, self.f
-        change = self.result.differences.attrs.get("reference", "")
-        names = self.names
         return {
             L["median"]: f.persons,
             L["p_exceed"]: f.prob,
             L["cost_year"]: f.persons,
-            L["change"].format(reference=names.get(change, change)): f.decimals(0, sign=True),
+            self._change_label(): f.decimals(0, sign=True),
         }
 
     def _downloads_html(self) -> str:
