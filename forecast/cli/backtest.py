@@ -82,7 +82,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         from dask.distributed import Client  # installed: --scheduler was checked while parsing
 
         with Client(args.scheduler) as client:
-            result = B.backtest(origins, history, settings=settings, client=client, progress=True)
+            result = B.backtest(origins, history, settings=settings, client=client, progress=not args.quiet)
     else:
         result = B.backtest(
             origins,
@@ -90,7 +90,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
             settings=settings,
             parallel=not args.serial,
             n_workers=args.workers,
-            progress=True,
+            progress=not args.quiet,
         )
     paths = result.save(out, figures=figure_files(result))
     print(result.summary())

@@ -407,13 +407,29 @@ def scenario_engine(args: argparse.Namespace, model: ChainModel, measures: Measu
     )
 
 
+def progress_setting(args: argparse.Namespace) -> bool | None:
+    """The progress bars a command shows: none with ``--quiet``, else in a terminal only.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``quiet`` where the command has it).
+
+    Returns
+    -------
+    bool or None
+        ``False`` with ``--quiet``, else ``None`` (:func:`forecast.progress.shown`: a terminal only).
+    """
+    return False if getattr(args, "quiet", False) else None
+
+
 def phase_draws(args: argparse.Namespace, engine: ScenarioEngine) -> xr.Dataset:
     """Run every combination of the measures, in chunks, here or on the dask cluster of ``--scheduler``.
 
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options ``chunk_draws`` and ``scheduler``.
+        The parsed options ``chunk_draws``, ``scheduler`` and ``quiet`` (no progress bar).
     engine : ScenarioEngine
         The engine.
 
@@ -435,7 +451,8 @@ def phase_draws(args: argparse.Namespace, engine: ScenarioEngine) -> xr.Dataset:
 
         client = Client(args.scheduler)
     try:
-        return engine.phase_draws(chunk_draws=args.chunk_draws, client=client)
+        shown = progress_setting(args)
+        return engine.phase_draws(chunk_draws=args.chunk_draws, client=client, progress=shown)
     finally:
         if client is not None:
             client.close()

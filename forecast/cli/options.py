@@ -68,7 +68,7 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--quiet",
         action="store_true",
-        help="no progress bar during the fit (shown only in a terminal anyway)",
+        help="no progress bars, of the fit or the scenario grid (shown only in a terminal anyway)",
     )
 
 
@@ -80,10 +80,14 @@ def add_scenario_options(p: argparse.ArgumentParser, *, fit: bool) -> None:
     p : argparse.ArgumentParser
         A subcommand's parser.
     fit : bool
-        Also add ``--fit FILE``, the saved fit the scenarios start from.
+        Also add ``--fit FILE``, the saved fit the scenarios start from, and ``--quiet`` (a command
+        with a fit of its own has ``--quiet`` from :func:`add_fit_options`).
     """
     if fit:
         p.add_argument("--fit", metavar="FILE", help="the saved fit (default OUT/fit.nc from `forecast fit`)")
+        p.add_argument(
+            "--quiet", action="store_true", help="no progress bars (shown only in a terminal anyway)"
+        )
     p.add_argument("--measures", metavar="FILE", help="your own measures TOML (default: the bundled one)")
     p.add_argument(
         "--capacity",

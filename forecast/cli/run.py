@@ -19,6 +19,7 @@ from forecast.cli.common import (
     history_from_args,
     measures_from_args,
     phase_draws,
+    progress_setting,
     scenario_engine,
 )
 from forecast.cli.options import add_common, add_fit_options, add_history_options, add_scenario_options
@@ -47,7 +48,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     steps.start("every combination of the measures, to the end of the last fase")
     engine = scenario_engine(args, model, measures)
     draws = phase_draws(args, engine)
-    result = write_scenarios(model, engine, draws, out / "scenarios")
+    result = write_scenarios(model, engine, draws, out / "scenarios", progress=progress_setting(args))
     steps.start(f"the reports ({args.lang})")
     write_reports(args, result, out)
     steps.done()

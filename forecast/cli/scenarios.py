@@ -16,6 +16,7 @@ from forecast.cli.common import (
     load_fit,
     measures_from_args,
     phase_draws,
+    progress_setting,
     scenario_engine,
 )
 from forecast.cli.options import add_common, add_scenario_options
@@ -28,7 +29,13 @@ if TYPE_CHECKING:
 
 
 def write_scenarios(
-    model: ChainModel, engine: ScenarioEngine, draws: xr.Dataset, dest: Path, *, verbose: bool = True
+    model: ChainModel,
+    engine: ScenarioEngine,
+    draws: xr.Dataset,
+    dest: Path,
+    *,
+    verbose: bool = True,
+    progress: bool | None = None,
 ) -> ScenarioResult:
     """Write the scenario result and its tables to ``dest`` as one set, and print the main numbers.
 
@@ -44,6 +51,8 @@ def write_scenarios(
         The folder, ``OUT/scenarios``.
     verbose : bool, optional
         Also print the bundles' need per fase and each measure's contribution (default True).
+    progress : bool or None, optional
+        A bar over the summaries (:func:`forecast.cli.common.progress_setting`; default: in a terminal).
 
     Returns
     -------
@@ -56,7 +65,7 @@ def write_scenarios(
     from forecast.model.io import save_tree
     from forecast.scenarios import RESULT_FILE, scenario_result
 
-    result = scenario_result(model, engine, draws)
+    result = scenario_result(model, engine, draws, progress=progress)
     table = result.table(measures=True)  # a 0/1 column per measure next to the scenario key
     need_c = result.contribution_table("need_mean")
     cost_c = result.contribution_table("cost_eur")
@@ -95,7 +104,7 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     model = load_fit(args, out)
     engine = scenario_engine(args, model, measures)
     draws = phase_draws(args, engine)
-    write_scenarios(model, engine, draws, out / "scenarios")
+    write_scenarios(model, engine, draws, out / "scenarios", progress=progress_setting(args))
     return EXIT_OK
 
 

@@ -49,6 +49,7 @@ from forecast.extras import require
 from forecast.model import planning_occupancy_rate
 from forecast.model.dynamics import ChainParams
 from forecast.model.forward import FORECAST_VARIABLES
+from forecast.progress import progress_bar
 from forecast.scenarios.grid import bundle_grid, scenario_grid
 from forecast.scenarios.inputs import (
     COST_SERIES,
@@ -75,6 +76,7 @@ from forecast.scenarios.terms import SWITCH_ARGUMENTS, EffectTerms
 __all__ = [
     "COST_SERIES",
     "DERIVED_VARIABLES",
+    "FAN_VARIABLES",
     "LEVELS",
     "PHASE_STATISTICS",
     "QUANTILES",
@@ -89,6 +91,10 @@ __all__ = [
     "phase_table",
     "reception_costs",
 ]
+
+#: Monthly variables of :meth:`ScenarioEngine.monthly_summary` (the fan charts) by default.
+FAN_VARIABLES = (N.OPVANGBEHOEFTE, N.OPVANGBEHOEFTE_PLACES, "ind_backlog", "statushouders", "rejected")
+FAN_VARIABLES += ("instroom", "nareis", "housed", N.NOODOPVANG, N.STATUSHOUDER_SHARE)
 
 #: Monthly variables :meth:`ScenarioEngine.simulate` returns besides the chain's own.
 DERIVED_VARIABLES = (
@@ -402,6 +408,7 @@ class ScenarioEngine:
         client: Any = None,
         lazy: bool = False,
         threads: int | None = None,
+        progress: bool | None = None,
     ) -> xr.Dataset:
         """Per-fase statistics for every scenario and posterior draw.
 
@@ -419,6 +426,8 @@ class ScenarioEngine:
             Return a dask-backed Dataset (computed when needed) instead of computing it.
         threads : int, optional
             Threads for the in-memory run (default: the number of CPUs); the result does not depend on it.
+        progress : bool or None, optional
+            A bar over the in-memory run's chunks (:mod:`forecast.progress`; None: in a terminal only).
 
         Returns
         -------
@@ -459,14 +468,17 @@ class ScenarioEngine:
         else:
             arrays = {k: np.empty((fw.n, n_out, F)) for k in PHASE_STATISTICS}
 
+            bar = progress_bar(len(bounds), f"scenario grid ({n_out} scenarios)", progress, unit="chunk")
+
             def run(ab):
                 res = self._phase_chunk(slice(*ab), active)
                 for k in PHASE_STATISTICS:
                     np.take(res[k], take, axis=1, out=arrays[k][ab[0] : ab[1]])
+                bar.update(1)
 
             # numpy and the numba kernels release the GIL: chunks run on a few threads
             workers = max(1, min(threads or os.cpu_count() or 1, len(bounds)))
-            with ThreadPoolExecutor(max_workers=workers) as pool:
+            with bar, ThreadPoolExecutor(max_workers=workers) as pool:
                 list(pool.map(run, bounds))
         data = {
             k: ((N.DIM_CHAIN, N.DIM_DRAW, N.DIM_SCENARIO, N.DIM_PHASE), v.reshape(*fw.shape, n_out, F))
@@ -494,18 +506,7 @@ class ScenarioEngine:
     def monthly_summary(
         self,
         scenarios: Any = None,
-        variables: Sequence[str] = (
-            N.OPVANGBEHOEFTE,
-            N.OPVANGBEHOEFTE_PLACES,
-            "ind_backlog",
-            "statushouders",
-            "rejected",
-            "instroom",
-            "nareis",
-            "housed",
-            N.NOODOPVANG,
-            N.STATUSHOUDER_SHARE,
-        ),
+        variables: Sequence[str] = FAN_VARIABLES,
         quantiles: Sequence[float] = QUANTILES,
     ) -> xr.Dataset:
         """Monthly means and quantiles of the given variables for a few scenarios (fan charts).

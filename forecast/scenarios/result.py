@@ -22,6 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from forecast import names as N
+from forecast.progress import progress_bar
 from forecast.scenarios.tables import QUANTILES, contribution_table, phase_table
 
 #: The Shapley-decomposed statistics a result holds (persons, person-months, euro).
@@ -411,7 +412,23 @@ def _provenance(model: Any, engine: Any) -> dict[str, str]:
     return prov
 
 
-def scenario_result(model: Any, engine: Any, draws: xr.Dataset | None = None) -> ScenarioResult:
+def _history(model: Any) -> xr.Dataset:
+    """The 10/50/90 % quantiles of :data:`HISTORY_VARIABLES` over the fitted months."""
+    latent = model.latent_dataset()
+    present = [v for v in HISTORY_VARIABLES if v in latent]
+    return latent[present].quantile(list(HISTORY_QUANTILES), dim=(N.DIM_CHAIN, N.DIM_DRAW))
+
+
+def _coverage(model: Any, engine: Any) -> pd.DataFrame:
+    """In-sample coverage, sampling the posterior predictive (with the engine's seed) when missing."""
+    if "posterior_predictive" not in model.idata.children:
+        model.sample_posterior_predictive(random_seed=engine.random_seed)
+    return model.coverage()
+
+
+def scenario_result(
+    model: Any, engine: Any, draws: xr.Dataset | None = None, progress: bool | None = None
+) -> ScenarioResult:
     """Summarise a scenario run into the :class:`ScenarioResult` the reports show.
 
     Parameters
@@ -423,6 +440,9 @@ def scenario_result(model: Any, engine: Any, draws: xr.Dataset | None = None) ->
         The scenario engine.
     draws : xarray.Dataset, optional
         :meth:`ScenarioEngine.phase_draws` of the full grid (computed when omitted).
+    progress : bool or None, optional
+        A bar over the summaries (and over the grid's chunks when ``draws`` is omitted), with the
+        time left (:mod:`forecast.progress`): True, False, or None (default) for a terminal only.
 
     Returns
     -------
@@ -430,23 +450,31 @@ def scenario_result(model: Any, engine: Any, draws: xr.Dataset | None = None) ->
         Its numbers are those of :meth:`ScenarioEngine.summarise`, :meth:`ScenarioEngine.contributions`
         and :meth:`ScenarioEngine.monthly_summary`, unrounded.
     """
-    draws = draws if draws is not None else engine.phase_draws()
-    contributions = engine.contributions(draws, CONTRIBUTION_STATISTICS)
+    draws = draws if draws is not None else engine.phase_draws(progress=progress)
     bundles = tuple(engine.measures.bundles)
-    latent = model.latent_dataset()
-    present = [v for v in HISTORY_VARIABLES if v in latent]
-    history = latent[present].quantile(list(HISTORY_QUANTILES), dim=(N.DIM_CHAIN, N.DIM_DRAW))
-    if "posterior_predictive" not in model.idata.children:
-        model.sample_posterior_predictive(random_seed=engine.random_seed)
+    steps = {  # the summaries after the grid: one step of the progress bar each
+        "contributions": lambda: engine.contributions(draws, CONTRIBUTION_STATISTICS),
+        "phase summary": lambda: engine.summarise(draws),
+        "bundles against the reference": lambda: _differences(draws, bundles),
+        "monthly fans": lambda: engine.monthly_summary(list(bundles)),
+        "fitted history": lambda: _history(model),
+        "coverage": lambda: _coverage(model, engine),
+    }
+    done = {}
+    with progress_bar(len(steps), "scenario summaries", progress) as bar:
+        for name, compute in steps.items():
+            bar.set_postfix_str(name)
+            done[name] = compute()
+            bar.update(1)
     diagnostics = model.diagnostics
     return ScenarioResult(
-        summary=engine.summarise(draws),
-        contributions=contributions.drop_vars(list(CONTRIBUTION_STATISTICS)),
-        differences=_differences(draws, bundles),
-        monthly=engine.monthly_summary(list(bundles)),
-        history=history,
+        summary=done["phase summary"],
+        contributions=done["contributions"].drop_vars(list(CONTRIBUTION_STATISTICS)),
+        differences=done["bundles against the reference"],
+        monthly=done["monthly fans"],
+        history=done["fitted history"],
         observed=_observed(model.history),
-        coverage=model.coverage(),
+        coverage=done["coverage"],
         last_observations=model.history.last_observations(),
         sources=_sources(model.history),
         phases=_phases(engine),

@@ -178,10 +178,14 @@ def test_shapley_contributions_add_up_to_all_versus_none(engine, draws):
     assert float(c["cost_eur_mean"].sel(measure="stabiele_opvangplekken", fase=N.PHASE_NORMALISATIE)) < 0
 
 
-def test_same_seed_same_numbers(fitted, engine, draws):
-    again = ScenarioEngine(fitted, random_seed=SEED).phase_draws(chunk_draws=333, threads=1)
+def test_same_seed_same_numbers(fitted, engine, draws, capsys):
+    # other chunks, one thread and a progress bar: the same numbers
+    again = ScenarioEngine(fitted, random_seed=SEED).phase_draws(chunk_draws=333, threads=1, progress=True)
     for k in PHASE_STATISTICS:
         np.testing.assert_array_equal(again[k].values, draws[k].values, err_msg=k)
+    bar = capsys.readouterr().err
+    chunks = -(-fitted.idata.posterior.sizes["chain"] * fitted.idata.posterior.sizes["draw"] // 333)
+    assert "scenario grid (" in bar and f"{chunks}/{chunks}" in bar
     other = ScenarioEngine(fitted, random_seed=SEED + 1).phase_draws(N.BUNDLE_KABINETSBELEID)
     assert not np.allclose(
         other["need_mean"].values, draws["need_mean"].sel(scenario=["kabinetsbeleid"]).values

@@ -9,6 +9,7 @@ alone); :func:`backtest` runs every origin one after the other in this process, 
 from __future__ import annotations
 
 import os
+import sys
 import time
 import warnings
 from collections.abc import Iterable
@@ -36,6 +37,7 @@ from forecast.evaluation.baselines import TARGET_COLUMNS, baseline_samples
 from forecast.extras import require
 from forecast.model import ChainModel, FitDiagnosticsWarning, ModelSettings
 from forecast.model.design import Design
+from forecast.progress import progress_bar
 
 
 def fit_at_origin(
@@ -168,23 +170,30 @@ def run_origin(
 
 
 class _Progress:
-    """One line per finished origin: how many are done, and the time left at the pace so far."""
+    """One line per finished origin, and in a terminal a bar with the time left at the pace so far."""
 
-    def __init__(self, total: int) -> None:
-        self.total, self.done, self.t0 = total, 0, time.perf_counter()
+    def __init__(self, total: int, shown: bool) -> None:
+        self.total, self.done, self.t0, self.shown = total, 0, time.perf_counter(), shown
+        self.bar = progress_bar(total, "backtest origins", None if shown else False, unit="origin")
 
     def report(self, result: OriginResult) -> None:
         self.done += 1
+        self.bar.update(1)
+        if not self.shown:
+            return
         fit = result.fit
         verdict = "passed" if fit["diagnostics_passed"] else f"FAILED (max R-hat {fit['max_rhat']:.3f})"
         elapsed = time.perf_counter() - self.t0
         left = elapsed / self.done * (self.total - self.done)
         eta = f", about {left / 60:.0f} min left" if self.done < self.total else ""
-        print(
+        self.bar.write(
             f"  [{self.done}/{self.total}] origin {result.origin:%Y-%m}: {fit['targets']} figures scored, "
             f"fit {fit['fit_seconds']:.0f} s, total {fit['seconds']:.0f} s, diagnostics {verdict}{eta}",
-            flush=True,
+            file=sys.stdout,
         )
+        sys.stdout.flush()
+        if self.done == self.total:
+            self.bar.close()
 
 
 def _on_client(
@@ -200,7 +209,7 @@ def _on_client(
     h, d = client.scatter([history, design], broadcast=True)
     futures = [client.submit(run_origin, o, h, d, settings, pure=False) for o in origins]
     if progress:
-        shown = _Progress(len(futures))
+        shown = _Progress(len(futures), progress)
         for future in as_completed(futures):
             shown.report(future.result())
     return client.gather(futures)
@@ -239,8 +248,9 @@ def backtest(
     keep_models : bool
         Keep each origin's fitted model in :attr:`BacktestResult.models` (in-process runs only).
     progress : bool
-        Print one line per finished origin: how many are done, figures scored, seconds,
-        diagnostics verdict and the time left at the pace so far.
+        Print one line per finished origin (how many are done, figures scored, seconds,
+        diagnostics verdict and the time left at the pace so far) and, in a terminal, a bar over
+        the origins (:mod:`forecast.progress`).
     **overrides
         Fields of :class:`BacktestSettings` (``draws=150``, ``chains=2``, ...), replacing those of
         ``settings``.
@@ -271,11 +281,10 @@ def backtest(
     design = scoring_design(history, origins, settings)
     if client is None and not parallel:
         results = []
-        shown = _Progress(len(origins))
+        shown = _Progress(len(origins), progress)
         for o in origins:
             results.append(run_origin(o, history, design, settings, keep_model=keep_models))
-            if progress:
-                shown.report(results[-1])
+            shown.report(results[-1])
     elif keep_models:
         raise ValueError("keep_models needs the in-process run (no client, parallel=False)")
     elif client is not None:
