@@ -368,7 +368,7 @@ class TargetAnswer:
     def __str__(self) -> str:
         """The answer in plain English: how many combinations meet, the cheapest, the minimal sets."""
         wanted = " and ".join(str(t) for t in self.targets)
-        lines = [f"Target: {wanted}"]
+        lines = [f"Target{'s' if len(self.targets) > 1 else ''}: {wanted}"]
         lines += [
             f"  {q}: {QUANTITIES[q].description} ({QUANTITIES[q].unit})"
             for q in dict.fromkeys(t.quantity for t in self.targets)
