@@ -9,6 +9,7 @@ tests/test_cli.py, where the answer is also compared with a filter of ``phase_su
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -129,6 +130,12 @@ def test_a_target_reads_with_or_without_spaces_and_its_text_reads_back():
 def test_the_quantities_are_the_numeric_columns_of_the_phase_table(result):
     assert list(QUANTITIES) == list(phase_table(result.summary).columns)
     assert all(q.unit and q.description for q in QUANTITIES.values())
+
+
+def test_the_scenarios_page_explains_every_quantity():
+    page = (Path(__file__).parents[2] / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    section = page[page.index("## What it takes") :]
+    assert [q for q in QUANTITIES if f"`{q}`" not in section] == []
 
 
 def test_an_unknown_quantity_lists_the_valid_ones_and_suggests_the_closest():
