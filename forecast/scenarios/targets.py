@@ -201,7 +201,7 @@ def _malformed(text: str) -> TargetError:
     elif not any(op in text for op in OPERATORS):
         reason = f"it has no comparison ({', '.join(OPERATORS)})"
     else:
-        reason = "it does not read as one comparison"
+        reason = "it does not read as one comparison (join several targets with ' and ')"
     return TargetError(
         f"target {text!r}: {reason}; write {TARGET_FORM} with <op> one of {', '.join(OPERATORS)}, "
         f"for example {TARGET_EXAMPLE!r}"
