@@ -77,6 +77,9 @@ _NL = {
         "verdeling, per reeks en definitie (in-sample)."
     ),
     "series": "reeks",
+    "cover_50": "binnen 50%-interval",
+    "cover_90": "binnen 90%-interval",
+    "cover_n": "waarnemingen",
     "definition": "definitie",
     "provenance": "Herkomst: data, priors, versies",
     "last_obs": "Laatste waarneming per reeks",
@@ -91,8 +94,9 @@ _NL = {
     "assumptions": "Aannames",
     "assumptions_text": (
         "Het model zet de geschatte keten voort vanaf elke posterieure trekking: instroom keert terug naar "
-        "het gemiddelde van 2014-2024, IND-capaciteit, inwilligingspercentage en huisvesting volgen hun "
-        "random walks, de taakstelling volgt de verwachte uitstroom. Effecten van maatregelen worden "
+        "het gemiddelde van 2014-2024; IND-capaciteit, inwilligingspercentage en huisvesting blijven "
+        "gemiddeld op hun laatst geschatte niveau, met een onzekerheid die elk jaar groeit; de taakstelling "
+        "volgt de verwachte uitstroom. Effecten van maatregelen worden "
         "getrokken uit hun priors (priors/policy/measures.toml). De banden na 2027 zijn breed: de "
         "IND-capaciteit reageert in het model niet op een oplopende voorraad."
     ),
@@ -177,6 +181,9 @@ _EN = {
         "definition (in-sample)."
     ),
     "series": "series",
+    "cover_50": "inside 50% interval",
+    "cover_90": "inside 90% interval",
+    "cover_n": "observations",
     "definition": "definition",
     "provenance": "Provenance: data, priors, versions",
     "last_obs": "Last observation per series",
@@ -191,7 +198,8 @@ _EN = {
     "assumptions": "Assumptions",
     "assumptions_text": (
         "The model continues the fitted chain from every posterior draw: inflow reverts to its 2014-2024 "
-        "average, IND capacity, grant rate and housing follow their random walks, the taakstelling follows "
+        "average; IND capacity, grant rate and housing stay at their last estimated level on average, with "
+        "an uncertainty that grows every year; the taakstelling follows "
         "the expected outflow. Measure effects are drawn from their priors (priors/policy/measures.toml). "
         "Bands after 2027 are wide: in the model the IND capacity does not react to a growing backlog."
     ),

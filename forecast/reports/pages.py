@@ -347,12 +347,12 @@ class ReportBuilder:
 
     def _fit_html(self) -> str:
         L = self.L
-        cov = self.coverage.reset_index().rename(
-            columns={N.SERIES: L["series"], N.DEFINITION: L["definition"]}
-        )
+        names = {N.SERIES: L["series"], N.DEFINITION: L["definition"]}
+        names |= {"cover_50": L["cover_50"], "cover_90": L["cover_90"], "n": L["cover_n"]}
+        cov = self.coverage.reset_index().rename(columns=names)
         return f"<h2>{esc(L['fit'])}</h2><p class='note'>{esc(L['fit_text'])}</p>" + table(
             cov,
-            {"cover_50": self.f.prob, "cover_90": self.f.prob, "n": self.f.persons},
+            {L["cover_50"]: self.f.prob, L["cover_90"]: self.f.prob, L["cover_n"]: self.f.persons},
             index=False,
             lang=self.lang,
             caption=L["fit"],

@@ -1,7 +1,7 @@
 """Phase-gate evaluation: what did the measures do, given what was observed during a phase?
 
-The policy note advises to evaluate every phase before the next step (DOMAIN.md §3, advice III).
-:func:`evaluate_phase` does that for the chain model:
+The policy note advises to evaluate every phase before the next step (advice III; the phases are
+described in docs/domain.md). :func:`evaluate_phase` does that for the chain model:
 
 1. The scenario actually in force is given by the user (a set of measure ids). Every
    log-multiplier effect of those measures becomes a **free parameter of the fit**, with the
