@@ -40,7 +40,7 @@ run: $(STAMP)
 
 test: $(DEV_STAMP) browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder --durations=25
 
 # The report tests open the pages in a real headless browser: Debian's chromium, installed when absent.
 browser:
