@@ -52,7 +52,17 @@ __all__ = [
     "select",
 ]
 
-_MEASURE_FIELDS = ("id", "name_nl", "name_en", "description", "phase", "start", "ramp_months", "source", "effects")
+_MEASURE_FIELDS = (
+    "id",
+    "name_nl",
+    "name_en",
+    "description",
+    "phase",
+    "start",
+    "ramp_months",
+    "source",
+    "effects",
+)
 _MEASURE_OPTIONAL = ("end",)
 _EFFECT_FIELDS = ("target", "kind")
 _EFFECT_OPTIONAL = ("side_effect", "ramp_months", "level")

@@ -465,7 +465,7 @@ def test_custom_file_loads(tmp_path):
         ('id = "only_law"', 'id = "everything"', r"\[bundle everything\]: duplicate bundle id"),
         ('description = "the law"\n', "", r"\[bundle only_law\]: missing field\(s\) 'description'"),
         ('name_en = "Everything"\n', "", r"\[bundle everything\]: missing field\(s\) 'name_en'"),
-        ('name_en = "Everything"\n', 'name_en = " "\n', r"\[bundle everything\]: 'name_en' must be a non-empty"),
+        ('name_en = "Everything"\n', 'name_en = " "\n', r"\[bundle everything\]: 'name_en' must be a non-"),
         # file
         ("[[measure]]", "[[measure]", "not valid TOML"),
         ("[[measure]]", "version = 2\n[[measure]]", "unknown top-level key"),
