@@ -69,8 +69,9 @@ class PageCharts:
         self.result, self.lang, self.key, self.phases = result, lang, list(key), list(phases)
         self.L = labels(lang)
         self.names = measure_names(result.measures, lang)
-        m = result.monthly.sel({N.DIM_SCENARIO: self.key[0]})
-        #: the planning occupancy rate per forecast month (places = persons / rate)
+        # the planning occupancy rate per forecast month (places = persons / rate): the same in every
+        # scenario, so the first one's means give it
+        m = result.monthly.isel({N.DIM_SCENARIO: 0}, drop=True)
         self.rate = m[f"{N.OPVANGBEHOEFTE}_mean"] / m[f"{N.OPVANGBEHOEFTE_PLACES}_mean"]
 
     # ------------------------------------------------------------------ words
@@ -93,7 +94,7 @@ class PageCharts:
         for s in self.key:
             cap = self.result.monthly[f"{N.REGULAR_CAPACITY}_mean"].sel({N.DIM_SCENARIO: s}, drop=True)
             if unit == "persons":
-                cap = cap * self.rate.drop_vars(N.DIM_SCENARIO, errors="ignore")
+                cap = cap * self.rate
                 label = self.L["capacity_persons_of"].format(rate=self._rate_text(), scenario=self._name(s))
             else:
                 label = self.L["capacity_of"].format(scenario=self._name(s))
@@ -141,6 +142,8 @@ class PageCharts:
             text.append(L["fan_capacity_places"])
         elif unit == "persons":
             text.append(L["fan_capacity_persons"].format(rate=self._rate_text()))
+        if not forecasts:
+            return " ".join(text)
         upper = {n: q.sel(quantile=0.975) for n, q in forecasts.items()}
         highest = max(upper, key=lambda n: float(upper[n].max()))
         if top is not None and float(upper[highest].max()) > top:
@@ -186,6 +189,11 @@ class PageCharts:
         -------
         str
             A ``<figure>``: the embedded PNG, its alt text with the numbers and its caption.
+
+        Raises
+        ------
+        ValueError
+            For a ``capacity`` not in :data:`CAPACITY_UNITS`.
         """
         if capacity not in CAPACITY_UNITS:
             raise ValueError(f"capacity must be one of {CAPACITY_UNITS}, got {capacity!r}")

@@ -14,7 +14,7 @@ import html
 import pandas as pd
 
 from forecast import names as N
-from forecast.reports.labels import labels, measure_names, number, number_band
+from forecast.reports.labels import BAND_DASH, labels, measure_names, number, number_band
 from forecast.scenarios.result import ScenarioResult
 
 #: Decimals of each headline column in ``headline.csv`` (persons whole, million euro to 0.1,
@@ -153,7 +153,7 @@ def headline_html(result: ScenarioResult, table: pd.DataFrame, lang: str, scenar
                 L["headline_change"].format(
                     reference=_name(result, reference, lang),
                     change=number(r["need_change_median"], 0, lang, sign=True),
-                    band=f"{number(r['need_change_p10'], 0, lang, sign=True)} – "
+                    band=f"{number(r['need_change_p10'], 0, lang, sign=True)}{BAND_DASH}"
                     f"{number(r['need_change_p90'], 0, lang, sign=True)}",
                     p=number(100 * r["p_need_exceeds_capacity_change"], 0, lang, sign=True),
                 )

@@ -10,6 +10,9 @@ from forecast.names import LANGUAGES
 
 #: What a table shows where there is no number.
 MISSING = "–"
+#: Between the two ends of a band: an en dash between non-breaking spaces, so that a band stays on one
+#: line in a table cell or a sentence.
+BAND_DASH = "\u00a0–\u00a0"
 
 _NL = {
     "headline_title": "In het kort",
@@ -377,7 +380,7 @@ def number(value: float | None, decimals: int = 0, lang: str = "nl", *, sign: bo
 
 
 def number_band(lo: float, hi: float, lang: str = "nl") -> str:
-    """A band of whole numbers, ``53.231 – 95.278`` (Dutch) or ``53,231 – 95,278`` (English).
+    """A band of whole numbers, ``53.231 – 95.278`` (Dutch) or ``53,231 – 95,278`` (English), on one line.
 
     Parameters
     ----------
@@ -389,14 +392,15 @@ def number_band(lo: float, hi: float, lang: str = "nl") -> str:
     Returns
     -------
     str
-        Both ends as :func:`number` writes them, joined by an en dash.
+        Both ends as :func:`number` writes them, joined by :data:`BAND_DASH` (an en dash between
+        non-breaking spaces: a band never breaks over two lines).
 
     Examples
     --------
-    >>> number_band(53231.2, 95278.0)
+    >>> number_band(53231.2, 95278.0).replace(BAND_DASH, " – ")
     '53.231 – 95.278'
     """
-    return f"{number(lo, 0, lang)} – {number(hi, 0, lang)}"
+    return f"{number(lo, 0, lang)}{BAND_DASH}{number(hi, 0, lang)}"
 
 
 def measure_names(measures: pd.DataFrame, lang: str) -> dict[str, str]:

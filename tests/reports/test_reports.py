@@ -72,7 +72,7 @@ def test_run_writes_every_page_and_summary(run_out):
     assert re.search(
         r'<img alt="Opvangbehoefte \(personen in de COA-opvang\)\. Kabinetsbeleid: mediaan (?:stijgt|daalt) '
         r"van \d{1,3}(?:\.\d{3})+ in 2025-01 naar \d{1,3}(?:\.\d{3})+ in \d{4}-\d{2}; 80%-band aan het eind "
-        r"\d{1,3}(?:\.\d{3})* – \d{1,3}(?:\.\d{3})+",
+        r"\d{1,3}(?:\.\d{3})*\s–\s\d{1,3}(?:\.\d{3})+",
         page,
     )
     # a capacity line on the persons chart (converted at the planning occupancy rate) and the places chart
@@ -98,7 +98,7 @@ def test_run_writes_every_page_and_summary(run_out):
     assert max(map(len, cells)) < 100 and "+" not in "".join(c for c in cells if "_" in c)
     need = [
         int(r.replace(".", ""))
-        for r in re.findall(r"</td><td>([\d.]+)</td><td>[\d.]+</td><td>[\d.]+ – ", combos)
+        for r in re.findall(r"</td><td>([\d.]+)</td><td>[\d.]+</td><td>[\d.]+\s–\s", combos)
     ]
     assert len(need) == 512 and need == sorted(need)
     assert "href='tables/implementatie_scenarios.csv'" in page
@@ -165,7 +165,8 @@ def test_same_seed_gives_byte_identical_scenario_csvs(run_out, tmp_path):
 def test_numbers_are_written_as_the_reader_writes_them(run_out, tmp_path):
     """Dutch pages: 70.824 and 0,97; English pages: 70,824 and 0.97; never -0."""
     nl = (run_out / "reports" / "normalisatie.html").read_text(encoding="utf-8")
-    assert re.search(r"<td>\d{1,3}(?:\.\d{3})+ – \d{1,3}(?:\.\d{3})+</td>", nl)  # a band: 53.231 – 95.278
+    # a band: 53.231 – 95.278, on one line (non-breaking spaces around the dash)
+    assert re.search(r"<td>\d{1,3}(?:\.\d{3})+\xa0–\xa0\d{1,3}(?:\.\d{3})+</td>", nl)
     assert re.search(r"<td>[01],\d\d</td>", nl)  # a probability: 0,97
     assert not re.search(r"<td>-?\d{1,3}(?:,\d{3})+</td>", nl)  # no English thousands in a Dutch cell
     assert "kosten per jaar (mln euro, verwacht)" in nl  # per year: fases of 12 and 42 months compare
@@ -173,7 +174,7 @@ def test_numbers_are_written_as_the_reader_writes_them(run_out, tmp_path):
     args = ["report", "--scenarios", str(run_out / "scenarios"), "--fase", "normalisatie"]
     assert main([*args, "--lang", "en", "--out", str(en_out)]) == 0
     en = (en_out / "reports" / "normalisatie.html").read_text(encoding="utf-8")
-    assert re.search(r"<td>\d{1,3}(?:,\d{3})+ – \d{1,3}(?:,\d{3})+</td>", en)
+    assert re.search(r"<td>\d{1,3}(?:,\d{3})+\s–\s\d{1,3}(?:,\d{3})+</td>", en)
     assert re.search(r"<td>[01]\.\d\d</td>", en)
     # English pages name measures and bundles in English: tables, charts' alt texts, captions, legend
     assert '<th scope="row">Cabinet policy (kabinetsbeleid)</th>' in en and "Kabinetsbeleid" not in en
