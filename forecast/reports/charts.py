@@ -101,7 +101,7 @@ class PageCharts:
             out.append((label, cap))
         return out
 
-    def _fan_alt(self, title: str, forecasts: dict, capacity: list) -> str:
+    def _fan_alt(self, title: str, unit: str, forecasts: dict, capacity: list) -> str:
         """A fan chart's numbers: each bundle's median at both ends, its 80 % band at the end, capacity."""
         lang, L = self.lang, self.L
         parts = [title]
@@ -123,7 +123,8 @@ class PageCharts:
             months = pd.DatetimeIndex(cap["month"].values)
             parts.append(
                 L["alt_capacity"].format(
-                    label=label,
+                    label=label[:1].upper() + label[1:],
+                    unit=unit,
                     a=number(float(cap[0]), 0, lang),
                     m0=f"{months[0]:%Y-%m}",
                     b=number(float(cap[-1]), 0, lang),
@@ -132,7 +133,9 @@ class PageCharts:
             )
         return ". ".join(parts) + "."
 
-    def _fan_caption(self, var: str, forecasts: dict, top: float | None, fase: str | None, unit) -> str:
+    def _fan_caption(
+        self, var: str, forecasts: dict, top: float | None, fase: str | None, unit: str | None
+    ) -> str:
         """What the bands are, whether the axis is cut, why the lower 95 % end can come near zero."""
         L, lang = self.L, self.lang
         text = [L["fan_bands"]]
@@ -220,7 +223,9 @@ class PageCharts:
         )
         top = F.y_top(forecasts, history, observed, caps)
         return figure(
-            png, self._fan_alt(title, forecasts, caps), self._fan_caption(var, forecasts, top, fase, capacity)
+            png,
+            self._fan_alt(title, unit, forecasts, caps),
+            self._fan_caption(var, forecasts, top, fase, capacity),
         )
 
     def contributions(self, table: pd.DataFrame, title: str, unit: str) -> str:

@@ -53,7 +53,6 @@ _NL = {
     "fan_places": "Opvangbehoefte in plaatsen en reguliere capaciteit",
     "observed": "waargenomen",
     "fitted": "model (historie)",
-    "capacity": "reguliere capaciteit",
     "persons": "personen",
     "places_unit": "plaatsen",
     "month": "maand",
@@ -148,7 +147,7 @@ _NL = {
     "alt_scenario": (
         "{scenario}: mediaan {trend} van {a} in {m0} naar {b} in {m1}; 80%-band aan het eind {band}"
     ),
-    "alt_capacity": "{label}: {a} in {m0}, {b} in {m1}",
+    "alt_capacity": "{label}: {a} {unit} in {m0}, {b} in {m1}",
     "rises": "stijgt",
     "falls": "daalt",
     "alt_bars": "{title} ({unit}), mediaan per maatregel met 80%-band: {items}.",
@@ -202,7 +201,6 @@ _EN = {
     "fan_places": "Reception need in places and regular capacity",
     "observed": "observed",
     "fitted": "model (history)",
-    "capacity": "regular capacity",
     "persons": "persons",
     "places_unit": "places",
     "month": "month",
@@ -292,7 +290,7 @@ _EN = {
     "capacity_of": "regular capacity, {scenario}",
     "capacity_persons_of": "regular capacity × {rate} occupancy, {scenario}",
     "alt_scenario": "{scenario}: median {trend} from {a} in {m0} to {b} in {m1}; 80% band at the end {band}",
-    "alt_capacity": "{label}: {a} in {m0}, {b} in {m1}",
+    "alt_capacity": "{label}: {a} {unit} in {m0}, {b} in {m1}",
     "rises": "rises",
     "falls": "falls",
     "alt_bars": "{title} ({unit}), median per measure with its 80% band: {items}.",

@@ -77,9 +77,12 @@ def test_run_writes_every_page_and_summary(run_out):
     )
     # a capacity line on the persons chart (converted at the planning occupancy rate) and the places chart
     assert re.search(
-        r"reguliere capaciteit × \d+% bezetting, Kabinetsbeleid: \d{1,3}(?:\.\d{3})+ in 2025-01", page
+        r"Reguliere capaciteit × \d+% bezetting, Kabinetsbeleid: \d{1,3}(?:\.\d{3})+ personen in 2025-01",
+        page,
     )
-    assert re.search(r"reguliere capaciteit, Geen nieuw beleid: \d{1,3}(?:\.\d{3})+ in 2025-01", page)
+    assert re.search(
+        r"Reguliere capaciteit, Geen nieuw beleid: \d{1,3}(?:\.\d{3})+ plaatsen in 2025-01", page
+    )
     # every fan chart explains its bands underneath; P(behoefte > capaciteit) is defined on the page
     captions = re.findall(r'<figcaption class="note">([^<]*)</figcaption>', page)
     assert len(captions) == 6 and all("de donkere band de 80%-band" in c for c in captions)
@@ -180,7 +183,9 @@ def test_numbers_are_written_as_the_reader_writes_them(run_out, tmp_path):
     assert '<th scope="row">Cabinet policy (kabinetsbeleid)</th>' in en and "Kabinetsbeleid" not in en
     assert "Ban on priority for statushouders in social rented housing (verbod_op_voorrang)" in en
     assert re.search(r"Cabinet policy: median (?:rises|falls) from \d{1,3}(?:,\d{3})+ in 2025-01 to ", en)
-    assert re.search(r"regular capacity × \d+% occupancy, No new policy: \d{1,3}(?:,\d{3})+ in 2025-01", en)
+    assert re.search(
+        r"Regular capacity × \d+% occupancy, No new policy: \d{1,3}(?:,\d{3})+ persons in 2025-01", en
+    )
     assert "the dark band the 80% band (the middle 80% of the draws" in en
     assert "P(need &gt; capacity): the probability that need in places" in en
     for page in (nl, en):
