@@ -83,6 +83,7 @@ MEASURES = """
 [[measure]]
 id = "asieldeal_huisvesting"
 name_nl = "Asieldeal 2022: versnelde huisvesting van statushouders"
+name_en = "Asylum deal 2022: faster housing of statushouders"
 description = "Bestuurlijke afspraak: house 20,000 statushouders in H2 2022 (taakstelling 13,500)."
 phase = "asieldeal"
 start = "2022-08-01"

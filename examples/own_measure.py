@@ -70,6 +70,7 @@ MY_MEASURE = f'''
 [[measure]]
 id = "ind_taskforce_2026"
 name_nl = "IND-taskforce voor de oude voorraad"
+name_en = "IND taskforce for the oldest applications"
 description = "A new IND taskforce that decides the oldest first applications at the 2020 Taskforce's pace."
 phase = "implementatie"
 start = "2026-07-01"
@@ -93,6 +94,7 @@ x{math.exp(mu - 2 * sigma):.2f} to x{math.exp(mu + 2 * sigma):.2f}."""
 [[bundle]]
 id = "breed_gedragen_plus_ind"
 name_nl = "Breed gedragen maatregelen met IND-taskforce"
+name_en = "Broadly supported measures with an IND taskforce"
 description = "The measures the co-governments support (zonder_omstreden_wetsvoorstellen) plus the taskforce."
 measures = [
   "meer_huisvestingsoplossingen", "stabiele_opvangplekken", "taal_werk_participatie",

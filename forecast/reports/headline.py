@@ -14,7 +14,7 @@ import html
 import pandas as pd
 
 from forecast import names as N
-from forecast.reports.labels import labels, number, number_band
+from forecast.reports.labels import BAND_DASH, labels, measure_names, number, number_band
 from forecast.scenarios.result import ScenarioResult
 
 #: Decimals of each headline column in ``headline.csv`` (persons whole, million euro to 0.1,
@@ -106,9 +106,8 @@ def headline_table(result: ScenarioResult) -> pd.DataFrame:
     return out.astype({"forecast_months": int})
 
 
-def _name(result: ScenarioResult, bundle: str) -> str:
-    names = result.measures.set_index("id")["name_nl"]
-    return str(names.get(bundle, bundle))
+def _name(result: ScenarioResult, bundle: str, lang: str) -> str:
+    return measure_names(result.measures, lang).get(bundle, bundle)
 
 
 def headline_html(result: ScenarioResult, table: pd.DataFrame, lang: str, scenario: str) -> str:
@@ -117,7 +116,7 @@ def headline_html(result: ScenarioResult, table: pd.DataFrame, lang: str, scenar
     Parameters
     ----------
     result : ScenarioResult
-        The finished scenario run (for the fase periods and the bundles' names).
+        The finished scenario run (for the fase periods and the bundles' names in ``lang``).
     table : pandas.DataFrame
         :func:`headline_table` of ``result``.
     lang : {"nl", "en"}
@@ -139,7 +138,7 @@ def headline_html(result: ScenarioResult, table: pd.DataFrame, lang: str, scenar
         end = pd.Timestamp(phases.loc[r["fase"], "end"]) - pd.Timedelta(days=1)
         text = [
             L["headline_need"].format(
-                scenario=_name(result, scenario),
+                scenario=_name(result, scenario, lang),
                 need=number(r["need_median"], 0, lang),
                 band=number_band(r["need_p10"], r["need_p90"], lang),
             ),
@@ -152,9 +151,9 @@ def headline_html(result: ScenarioResult, table: pd.DataFrame, lang: str, scenar
         if reference and scenario != reference and "need_change_median" in r:
             text.append(
                 L["headline_change"].format(
-                    reference=_name(result, reference),
+                    reference=_name(result, reference, lang),
                     change=number(r["need_change_median"], 0, lang, sign=True),
-                    band=f"{number(r['need_change_p10'], 0, lang, sign=True)} – "
+                    band=f"{number(r['need_change_p10'], 0, lang, sign=True)}{BAND_DASH}"
                     f"{number(r['need_change_p90'], 0, lang, sign=True)}",
                     p=number(100 * r["p_need_exceeds_capacity_change"], 0, lang, sign=True),
                 )

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 from forecast.names import LANGUAGES
 
 #: What a table shows where there is no number.
 MISSING = "–"
+#: Between the two ends of a band: an en dash between non-breaking spaces, so that a band stays on one
+#: line in a table cell or a sentence.
+BAND_DASH = "\u00a0–\u00a0"
 
 _NL = {
     "headline_title": "In het kort",
@@ -48,7 +53,6 @@ _NL = {
     "fan_places": "Opvangbehoefte in plaatsen en reguliere capaciteit",
     "observed": "waargenomen",
     "fitted": "model (historie)",
-    "capacity": "reguliere capaciteit",
     "persons": "personen",
     "places_unit": "plaatsen",
     "month": "maand",
@@ -106,11 +110,60 @@ _NL = {
     "no_months": "Deze fase valt buiten de prognoseperiode.",
     "effect": "effect",
     "downloads": "Machineleesbare bestanden",
-    "fan_caption": (
-        "Grijs: het model over de historie (mediaan en 80%-band); gekleurd: de prognose per pakket "
-        "(mediaan en 80%-band), stippellijnen: 95%-band (kan buiten de grafiek lopen); punten: "
-        "waarnemingen; geel: deze fase."
+    "fan_bands": (
+        "Gekleurd per pakket: de lijn is de mediaan, de donkere band de 80%-band (de middelste 80% van de "
+        "trekkingen, 10%–90%), de lichte band de 95%-band (2,5%–97,5%). Grijs: het model over de historie "
+        "(mediaan en 80%-band); zwarte punten: waarnemingen."
     ),
+    "fan_fase": "Geel: deze fase.",
+    "fan_clipped": (
+        "De y-as is afgekapt op {top}, zodat de 80%-banden leesbaar blijven: de 95%-band loopt erboven uit, "
+        "tot {high} in {month}."
+    ),
+    "fan_low": (
+        "De ondergrens van de 95%-band zakt tot {low} in {month}. Dat volgt uit het model: per trekking "
+        "verschilt het niveau waarnaar het aantal asielaanvragen terugkeert, de aanvragen kunnen jaren "
+        "achtereen laag of hoog blijven en het inwilligingspercentage verschuift geleidelijk; die "
+        "onzekerheid stapelt zich jaar na jaar op."
+    ),
+    "fan_low_stock": (
+        "In de trekkingen met jarenlang weinig aanvragen loopt de opvang grotendeels leeg: wie een "
+        "beslissing krijgt, wordt gehuisvest of vertrekt."
+    ),
+    "fan_capacity_places": (
+        "Streep-stippellijnen: de reguliere capaciteit van elk pakket in zijn kleur (plaatsen zonder "
+        "noodopvang, gemiddeld over de trekkingen; de maatregelen kunnen haar veranderen)."
+    ),
+    "fan_capacity_persons": (
+        "Streep-stippellijnen: de reguliere capaciteit van elk pakket in zijn kleur, omgerekend naar "
+        "personen zoals het model personen en plaatsen verbindt (plaatsen = personen ÷ de "
+        "planningsbezettingsgraad van {rate}): boven die lijn telt een maand als tekort in P(behoefte > "
+        "capaciteit). Noodopvang begint in het model pas als alle plaatsen bezet zijn, bij de capaciteit "
+        "in plaatsen zelf."
+    ),
+    "p_exceed_def": (
+        "P(behoefte > capaciteit): de kans dat de behoefte in plaatsen (personen ÷ de "
+        "planningsbezettingsgraad) in ten minste één maand van de fase groter is dan de reguliere capaciteit "
+        "(plaatsen zonder noodopvang)."
+    ),
+    "capacity_of": "reguliere capaciteit, {scenario}",
+    "capacity_persons_of": "reguliere capaciteit × {rate} bezetting, {scenario}",
+    "alt_scenario": (
+        "{scenario}: mediaan {trend} van {a} in {m0} naar {b} in {m1}; 80%-band aan het eind {band}"
+    ),
+    "alt_capacity": "{label}: {a} {unit} in {m0}, {b} in {m1}",
+    "rises": "stijgt",
+    "falls": "daalt",
+    "alt_bars": "{title} ({unit}), mediaan per maatregel met 80%-band: {items}.",
+    "alt_share": "{title}, mediaan per pakket met 80%-band: {items}.",
+    "need_mean": "gemiddelde behoefte (verwacht)",
+    "bundle": "pakket",
+    "combo_caption": (
+        "Alle {n} combinaties van maatregelen, gesorteerd op de verwachte gemiddelde behoefte in de fase "
+        "(laagste eerst); ✓: de maatregel doet mee, ·: niet."
+    ),
+    "combo_legend": "De kolommen van de maatregelen:",
+    "combo_csv": "Dezelfde cijfers als data, met een 0/1-kolom per maatregel:",
 }
 
 _EN = {
@@ -152,7 +205,6 @@ _EN = {
     "fan_places": "Reception need in places and regular capacity",
     "observed": "observed",
     "fitted": "model (history)",
-    "capacity": "regular capacity",
     "persons": "persons",
     "places_unit": "places",
     "month": "month",
@@ -209,11 +261,56 @@ _EN = {
     "no_months": "This phase lies outside the forecast period.",
     "effect": "effect",
     "downloads": "Machine-readable files",
-    "fan_caption": (
-        "Grey: the model over the history (median and 80% band); coloured: the forecast per bundle "
-        "(median and 80% band), dashed: 95% band (may leave the chart); points: observations; yellow: "
-        "this phase."
+    "fan_bands": (
+        "Coloured per bundle: the line is the median, the dark band the 80% band (the middle 80% of the "
+        "draws, 10%–90%), the light band the 95% band (2.5%–97.5%). Grey: the model over the history (median "
+        "and 80% band); black points: observations."
     ),
+    "fan_fase": "Yellow: this phase.",
+    "fan_clipped": (
+        "The y-axis is cut at {top} so that the 80% bands stay readable: the 95% band runs above it, up to "
+        "{high} in {month}."
+    ),
+    "fan_low": (
+        "The lower end of the 95% band falls to {low} in {month}. This comes from the model: the level that "
+        "asylum applications return to differs from draw to draw, applications can stay low or high for "
+        "years on end, and the grant rate shifts gradually; that uncertainty adds up year after year."
+    ),
+    "fan_low_stock": (
+        "In the draws with few applications for years, reception largely empties: whoever gets a decision is "
+        "housed or leaves."
+    ),
+    "fan_capacity_places": (
+        "Dash-dotted lines: the regular capacity of each bundle in its colour (places without emergency "
+        "reception, the mean over the draws; the measures can change it)."
+    ),
+    "fan_capacity_persons": (
+        "Dash-dotted lines: the regular capacity of each bundle in its colour, converted to persons as the "
+        "model relates persons and places (places = persons ÷ the planning occupancy rate of {rate}): a "
+        "month above that line counts as a shortage in P(need > capacity). In the model, emergency reception "
+        "starts only when every place is filled, at the capacity in places itself."
+    ),
+    "p_exceed_def": (
+        "P(need > capacity): the probability that need in places (persons ÷ the planning occupancy rate) "
+        "exceeds the regular capacity (places without emergency reception) in at least one month of the "
+        "phase."
+    ),
+    "capacity_of": "regular capacity, {scenario}",
+    "capacity_persons_of": "regular capacity × {rate} occupancy, {scenario}",
+    "alt_scenario": "{scenario}: median {trend} from {a} in {m0} to {b} in {m1}; 80% band at the end {band}",
+    "alt_capacity": "{label}: {a} {unit} in {m0}, {b} in {m1}",
+    "rises": "rises",
+    "falls": "falls",
+    "alt_bars": "{title} ({unit}), median per measure with its 80% band: {items}.",
+    "alt_share": "{title}, median per bundle with its 80% band: {items}.",
+    "need_mean": "mean need (expected)",
+    "bundle": "bundle",
+    "combo_caption": (
+        "All {n} combinations of measures, sorted by the expected mean need in the phase (lowest first); "
+        "✓: the measure is in, ·: it is not."
+    ),
+    "combo_legend": "The measures' columns:",
+    "combo_csv": "The same numbers as data, with a 0/1 column per measure:",
 }
 
 LABELS = {"nl": _NL, "en": _EN}
@@ -289,7 +386,7 @@ def number(value: float | None, decimals: int = 0, lang: str = "nl", *, sign: bo
 
 
 def number_band(lo: float, hi: float, lang: str = "nl") -> str:
-    """A band of whole numbers, ``53.231 – 95.278`` (Dutch) or ``53,231 – 95,278`` (English).
+    """A band of whole numbers, ``53.231 – 95.278`` (Dutch) or ``53,231 – 95,278`` (English), on one line.
 
     Parameters
     ----------
@@ -301,11 +398,39 @@ def number_band(lo: float, hi: float, lang: str = "nl") -> str:
     Returns
     -------
     str
-        Both ends as :func:`number` writes them, joined by an en dash.
+        Both ends as :func:`number` writes them, joined by :data:`BAND_DASH` (an en dash between
+        non-breaking spaces: a band never breaks over two lines).
 
     Examples
     --------
-    >>> number_band(53231.2, 95278.0)
+    >>> number_band(53231.2, 95278.0).replace(BAND_DASH, " – ")
     '53.231 – 95.278'
     """
-    return f"{number(lo, 0, lang)} – {number(hi, 0, lang)}"
+    return f"{number(lo, 0, lang)}{BAND_DASH}{number(hi, 0, lang)}"
+
+
+def measure_names(measures: pd.DataFrame, lang: str) -> dict[str, str]:
+    """The name of every measure and bundle in ``lang``, by id.
+
+    Parameters
+    ----------
+    measures : pandas.DataFrame
+        :attr:`forecast.scenarios.result.ScenarioResult.measures`: ``id``, ``name_nl`` and
+        ``name_en``.
+    lang : str
+        A language of :data:`LANGUAGES`: ``name_nl`` on Dutch pages, ``name_en`` on English ones.
+
+    Returns
+    -------
+    dict of str to str
+        Id to name. A result saved before measures had English names (no ``name_en`` column)
+        gives the Dutch names on English pages too.
+
+    Raises
+    ------
+    ValueError
+        For a language not in :data:`LANGUAGES`.
+    """
+    labels(lang)
+    column = f"name_{lang}" if f"name_{lang}" in measures.columns else "name_nl"
+    return {str(k): str(v) for k, v in zip(measures["id"], measures[column], strict=True)}

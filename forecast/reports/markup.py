@@ -53,6 +53,27 @@ def img(data: bytes, alt: str) -> str:
     return f'<img alt="{esc(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
 
 
+def figure(data: bytes, alt: str, caption: str | None = None) -> str:
+    """A chart with its caption: an embedded PNG (:func:`img`) in a ``<figure>``.
+
+    Parameters
+    ----------
+    data : bytes
+        The PNG.
+    alt : str
+        The alternative text: what the chart shows, in numbers.
+    caption : str, optional
+        Text under the chart (its ``<figcaption>``): how to read it.
+
+    Returns
+    -------
+    str
+        A ``<figure>`` element.
+    """
+    text = "" if caption is None else f'<figcaption class="note">{esc(caption)}</figcaption>'
+    return f"<figure>{img(data, alt)}{text}</figure>"
+
+
 def table(
     df: pd.DataFrame,
     fmt: Mapping[str, Callable[[object], str]] | None = None,
@@ -178,4 +199,4 @@ class Formats:
         return lambda v: number(v, places, self.lang, sign=sign)
 
 
-__all__ = ["Formats", "esc", "img", "table"]
+__all__ = ["Formats", "esc", "figure", "img", "table"]

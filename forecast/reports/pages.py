@@ -33,9 +33,10 @@ import xarray as xr
 from forecast import atomic
 from forecast import names as N
 from forecast.model.io import save_tree
-from forecast.reports import figures as F
+from forecast.reports.charts import PageCharts
+from forecast.reports.combinations import combinations_html
 from forecast.reports.headline import headline_html, headline_table
-from forecast.reports.labels import labels, number_band
+from forecast.reports.labels import labels, measure_names, number_band
 from forecast.reports.markup import Formats, esc, img, table
 from forecast.reports.render import PageRenderer
 from forecast.scenarios.result import ScenarioResult
@@ -86,11 +87,8 @@ class ReportBuilder:
         self.lang = lang
         self.f = Formats(lang)
         self.result = result
-        self.summary = result.summary
         self.bundles = list(result.bundles)
         self.key = [b for b in KEY_SCENARIOS if b in self.bundles] or self.bundles[:2]
-        self.monthly = result.monthly
-        self.history = result.history
         self.coverage = result.coverage
         self.table = result.table()
         ph = result.phases
@@ -99,41 +97,15 @@ class ReportBuilder:
             for n, a, b in zip(ph["fase"], ph["start"], ph["end"], strict=True)
         ]
         self.pages = set(pages) if pages is not None else {n for n, _, _ in self.phases}
-        self.names = result.measures.set_index("id")["name_nl"].to_dict()
+        self.names = measure_names(result.measures, lang)
+        self.charts = PageCharts(result, lang, self.key, self.phases)
 
     # ------------------------------------------------------------------ pieces
     def _name(self, key: str) -> str:
-        """A measure's or bundle's Dutch name, with its id when the name does not simply spell it
-        (the charts label with the ids)."""
+        """A measure's or bundle's name in the page's language, with its id when the name does not
+        simply spell it (the CSV files and the scenario keys use the ids)."""
         name = str(self.names.get(key, key))
         return name if name.casefold() == key.replace("_", " ").casefold() else f"{name} ({key})"
-
-    def _observed(self, var: str) -> pd.DataFrame | None:
-        o = self.result.observed
-        o = o[o["variable"] == var]
-        return o[["date", "value", "definition"]] if len(o) else None
-
-    def _fan(self, var: str, title: str, unit: str, fase: str | None, capacity: bool = False) -> bytes:
-        fc = {
-            s: self.monthly[f"{var}_q"].sel(scenario=s).drop_vars(N.DIM_SCENARIO, errors="ignore")
-            for s in self.key
-        }
-        cap = None
-        if capacity:
-            cap = (self.L["capacity"], self.monthly[f"{N.REGULAR_CAPACITY}_mean"].sel(scenario=self.key[0]))
-        hist = self.history.get(var, None)
-        return F.fan_chart(
-            title,
-            unit,
-            hist,
-            fc,
-            observed=self._observed(var),
-            observed_label=self.L["observed"],
-            history_label=self.L["fitted"],
-            phases=self.phases,
-            highlight=fase,
-            capacity=cap,
-        )
 
     def _scenario_table(self, fase: str, rows: Sequence[str]) -> pd.DataFrame:
         t = self.table.xs(fase, level=N.DIM_PHASE).loc[list(rows)]
@@ -275,33 +247,24 @@ class ReportBuilder:
         body.append(
             f"<h2>{esc(L['key_scenarios'])}</h2>"
             + table(key, self._fmt(), lang=self.lang, caption=L["key_scenarios"])
+            + f"<p class='note'>{esc(L['p_exceed_def'])}</p>"
         )
         body.append(f"<p class='note'><b>{esc(L['assumptions'])}:</b> {esc(L['assumptions_text'])}</p>")
-        body.append(img(self._fan(N.OPVANGBEHOEFTE, L["fan_persons"], L["persons"], fase), L["fan_persons"]))
+        charts = self.charts
+        body.append(charts.fan(N.OPVANGBEHOEFTE, L["fan_persons"], L["persons"], fase, capacity="persons"))
         body.append(
-            img(
-                self._fan(N.OPVANGBEHOEFTE_PLACES, L["fan_places"], L["places_unit"], fase, capacity=True),
-                L["fan_places"],
-            )
+            charts.fan(N.OPVANGBEHOEFTE_PLACES, L["fan_places"], L["places_unit"], fase, capacity="places")
         )
-        body.append(f"<p class='note'>{esc(L['fan_caption'])}</p>")
-        # every scenario
-        combos = self.result.combinations()
-        all_t = self._scenario_table(fase, combos)
+        # every combination, readable; the CSV tables: a 0/1 column per measure next to the scenario key
         body.append(f"<h2>{esc(L['all_scenarios'])}</h2>")
-        body.append(
-            f"<details><summary>{esc(L['combinations'].format(n=len(combos)))}</summary>"
-            + table(all_t, self._fmt(), lang=self.lang, caption=L["combinations"].format(n=len(combos)))
-            + "</details>"
-        )
-        # the CSV tables: a 0/1 column per measure next to the scenario key
+        body.append(combinations_html(self.result, fase, self.lang, f"tables/{fase}_scenarios.csv"))
         tidy = self.result.table(measures=True).xs(fase, level=N.DIM_PHASE)
         tables[f"{fase}_bundles"] = tidy.loc[self.bundles]
         tables[f"{fase}_scenarios"] = tidy
         # contributions
         ct = self.result.contribution_table("need_mean").xs(fase, level=N.DIM_PHASE)
         body.append(f"<h2>{esc(L['contributions'])}</h2><p class='note'>{esc(L['contrib_text'])}</p>")
-        body.append(img(F.contribution_chart(ct, L["contributions"], L["persons"]), L["contributions"]))
+        body.append(charts.contributions(ct, L["contributions"], L["persons"]))
         ct_show = ct[["mean", "p10", "median", "p90", "p_negative"]].rename(
             columns={"mean": L["mean"], "median": L["median"], "p_negative": L["p_lower"]}
         )
@@ -313,32 +276,13 @@ class ReportBuilder:
             fase, level=N.DIM_PHASE
         )
         # statushouder share
-        sq = self.summary["statushouder_share_q"].sel(fase=fase, scenario=self.bundles)
         body.append(f"<h2>{esc(L['statushouders'])}</h2><p class='note'>{esc(L['share_text'])}</p>")
-        body.append(
-            img(
-                F.interval_chart(
-                    self.bundles,
-                    sq.sel(quantile=0.1).values,
-                    sq.sel(quantile=0.5).values,
-                    sq.sel(quantile=0.9).values,
-                    L["statushouders"],
-                    L["share"],
-                    percent=True,
-                ),
-                L["statushouders"],
-            )
-        )
-        body.append(
-            img(
-                self._fan("statushouders", L["statushouders_stock"], L["persons"], fase),
-                L["statushouders_stock"],
-            )
-        )
+        body.append(charts.shares(fase, self.bundles, L["statushouders"], L["share"]))
+        body.append(charts.fan("statushouders", L["statushouders_stock"], L["persons"], fase))
         # flows and backlog
         body.append(f"<h2>{esc(L['flows'])}</h2>")
         for var in ("instroom", "nareis", "ind_backlog"):
-            body.append(img(self._fan(var, L[var], L["persons"], fase), L[var]))
+            body.append(charts.fan(var, L[var], L["persons"], fase))
         # fit to history, diagnostics, provenance
         body.append(self._fit_html())
         body.append(f"<h2>{esc(L['diagnostics'])}</h2>" + self._diagnostics_html())
@@ -388,9 +332,20 @@ class ReportBuilder:
                 )
             )
             out.append("</details>")
+        nl = self.lang == "nl"
+        what = {
+            "crps.png": "CRPS van de later gepubliceerde cijfers per reeks, model en vergelijkingsmodellen "
+            "(lager is beter; de getallen staan in scores.csv)"
+            if nl
+            else "CRPS of the figures published later per series, model and baselines (lower is better; "
+            "the numbers are in scores.csv)",
+            "pit.png": "PIT-histogrammen van de later gepubliceerde cijfers per reeks (vlak: goed geijkt)"
+            if nl
+            else "PIT histograms of the figures published later per series (flat: well calibrated)",
+        }
         for name in ("crps.png", "pit.png"):
             if (d / name).exists():
-                out.append(img((d / name).read_bytes(), name))
+                out.append(img((d / name).read_bytes(), f"{name}: {what[name]}"))
         return "".join(out)
 
     def _change_label(self) -> str:
@@ -462,10 +417,12 @@ class ReportBuilder:
                 lang=self.lang,
                 caption=L["headline_table"],
             ),
+            f"<p class='note'>{esc(L['p_exceed_def'])}</p>",
         ]
         body.append(f"<p class='note'><b>{esc(L['assumptions'])}:</b> {esc(L['assumptions_text'])}</p>")
-        body.append(img(self._fan(N.OPVANGBEHOEFTE, L["fan_persons"], L["persons"], None), L["fan_persons"]))
-        body.append(f"<p class='note'>{esc(L['fan_caption'])}</p>")
+        body.append(
+            self.charts.fan(N.OPVANGBEHOEFTE, L["fan_persons"], L["persons"], None, capacity="persons")
+        )
         last = {n: b - pd.Timedelta(days=1) for n, _, b in self.phases}
         links = "".join(
             f'<li><a href="{n}.html">{esc(L.get(n, n))}</a> ({a:%Y-%m} – {last[n]:%Y-%m})</li>'

@@ -178,6 +178,8 @@ class Measure:
         snake_case identifier (a coordinate label).
     name_nl : str
         The Dutch name in the note or bill.
+    name_en : str
+        Its English rendering (English report pages).
     description : str
         What it is, in English.
     phase : str
@@ -196,6 +198,7 @@ class Measure:
 
     id: str
     name_nl: str
+    name_en: str
     description: str
     phase: str
     start: pd.Timestamp
@@ -241,6 +244,8 @@ class Bundle:
         snake_case identifier, e.g. ``"kabinetsbeleid"``.
     name_nl : str
         The Dutch name.
+    name_en : str
+        Its English rendering (English report pages).
     description : str
         What it is, in English.
     measures : tuple of str
@@ -249,5 +254,6 @@ class Bundle:
 
     id: str
     name_nl: str
+    name_en: str
     description: str
     measures: tuple[str, ...]

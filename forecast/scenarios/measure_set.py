@@ -340,7 +340,7 @@ class MeasureSet:
         -------
         pandas.DataFrame
             One row per effect, measures in file order, with columns ``measure``, ``name_nl``,
-            ``phase``, ``start``, ``ramp_months`` (the effect's), ``target``, ``kind``,
+            ``name_en``, ``phase``, ``start``, ``ramp_months`` (the effect's), ``target``, ``kind``,
             ``side_effect``, ``level`` (a places level, not places added), ``distribution``,
             ``parameters`` (``"name=value, ..."``), the
             prior's ``mean`` and ``sd``, ``unit``, ``rationale`` and ``source``.
@@ -353,6 +353,7 @@ class MeasureSet:
                     {
                         "measure": m.id,
                         "name_nl": m.name_nl,
+                        "name_en": m.name_en,
                         "phase": m.phase,
                         "start": m.start,
                         "ramp_months": e.ramp_months,

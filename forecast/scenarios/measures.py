@@ -2,7 +2,8 @@
 
 Every measure of the policy note (DOMAIN.md §2) is an entry of
 ``priors/policy/measures.toml`` (shipped as
-``forecast/priors/defaults/policy/measures.toml``): its Dutch name, the phase in
+``forecast/priors/defaults/policy/measures.toml``): its Dutch name (``name_nl``) and its English
+rendering (``name_en``, shown on English report pages), the phase in
 which it starts, its start month and ramp-up time, and one or more *effects*,
 each on one target of :data:`forecast.names.EFFECT_TARGETS` with an effect prior
 in the format of the model priors (validated by :mod:`forecast.priors.config`).
@@ -51,11 +52,21 @@ __all__ = [
     "select",
 ]
 
-_MEASURE_FIELDS = ("id", "name_nl", "description", "phase", "start", "ramp_months", "source", "effects")
+_MEASURE_FIELDS = (
+    "id",
+    "name_nl",
+    "name_en",
+    "description",
+    "phase",
+    "start",
+    "ramp_months",
+    "source",
+    "effects",
+)
 _MEASURE_OPTIONAL = ("end",)
 _EFFECT_FIELDS = ("target", "kind")
 _EFFECT_OPTIONAL = ("side_effect", "ramp_months", "level")
-_BUNDLE_FIELDS = ("id", "name_nl", "description", "measures")
+_BUNDLE_FIELDS = ("id", "name_nl", "name_en", "description", "measures")
 #: Longest ramp accepted (months): a longer one is almost certainly a unit mistake (days, weeks).
 MAX_RAMP_MONTHS = 120
 
@@ -152,6 +163,7 @@ def _measure(
     return Measure(
         id=mid,
         name_nl=text_field(raw, "name_nl", where),
+        name_en=text_field(raw, "name_en", where),
         description=text_field(raw, "description", where),
         phase=phase,
         start=start,
@@ -187,7 +199,13 @@ def _bundle(raw: Any, number: int, file: str, ids: tuple[str, ...], seen: set[st
         if twice:
             raise PolicyConfigError(f"{where}: measure(s) listed twice: {', '.join(twice)}")
         chosen = tuple(m for m in ids if m in members)
-    return Bundle(bid, text_field(raw, "name_nl", where), text_field(raw, "description", where), chosen)
+    return Bundle(
+        bid,
+        text_field(raw, "name_nl", where),
+        text_field(raw, "name_en", where),
+        text_field(raw, "description", where),
+        chosen,
+    )
 
 
 def load_measures(path: str | Path | None = None, *, phases: PhaseSchedule | None = None) -> MeasureSet:
@@ -276,7 +294,7 @@ def select(measures: MeasureSet, ids: Iterable[str]) -> MeasureSet:
         raise KeyError(f"unknown measure(s) {unknown}; the measures are {list(measures.ids)}")
     kept = tuple(m for m in measures.measures if m.id in wanted)
     bundles = {
-        b.id: Bundle(b.id, b.name_nl, b.description, tuple(m for m in b.measures if m in wanted))
+        b.id: Bundle(b.id, b.name_nl, b.name_en, b.description, tuple(m for m in b.measures if m in wanted))
         for b in measures.bundles.values()
     }
     return MeasureSet(kept, bundles, measures.phases, measures.file, measures.stress)

@@ -105,8 +105,9 @@ class ScenarioResult:
         Which measures act in each scenario: one row per scenario (the combinations and the
         bundles), one 0/1 column per measure id, in file order.
     measures : pandas.DataFrame
-        One row per measure and per bundle: ``id``, ``kind`` (``measure`` or ``bundle``) and
-        ``name_nl`` (the official Dutch name of the measures file).
+        One row per measure and per bundle: ``id``, ``kind`` (``measure`` or ``bundle``),
+        ``name_nl`` (the official Dutch name of the measures file) and ``name_en`` (its English
+        rendering, for English pages).
     bundles : tuple of str
         The bundle ids (:attr:`MeasureSet.bundles`), in file order.
     diagnostics : str or None
@@ -399,11 +400,11 @@ def _phases(engine: Any) -> pd.DataFrame:
 
 
 def _measures(engine: Any) -> pd.DataFrame:
-    """The measures and bundles with their Dutch names, in file order."""
+    """The measures and bundles with their Dutch and English names, in file order."""
     ms = engine.measures
-    rows = [(m.id, "measure", m.name_nl) for m in ms]
-    rows += [(b.id, "bundle", b.name_nl) for b in ms.bundles.values()]
-    return pd.DataFrame(rows, columns=["id", "kind", "name_nl"])
+    rows = [(m.id, "measure", m.name_nl, m.name_en) for m in ms]
+    rows += [(b.id, "bundle", b.name_nl, b.name_en) for b in ms.bundles.values()]
+    return pd.DataFrame(rows, columns=["id", "kind", "name_nl", "name_en"])
 
 
 def _activity(engine: Any) -> pd.DataFrame:

@@ -66,6 +66,45 @@ def test_run_writes_every_page_and_summary(run_out):
     assert "Verbod op voorrang voor statushouders in de sociale huursector (verbod_op_voorrang)" in page
     assert page.count('src="data:image/png;base64,') >= 7
     assert "http://" not in page.split("<main>")[0]  # nothing fetched from the network in the head
+    # every chart's alt text says what it shows in numbers, in the page's number format
+    alts = re.findall(r'<img alt="([^"]*)"', page)
+    assert len(alts) == page.count("<img ") and all(re.search(r"\d", a) for a in alts), alts
+    assert re.search(
+        r'<img alt="Opvangbehoefte \(personen in de COA-opvang\)\. Kabinetsbeleid: mediaan (?:stijgt|daalt) '
+        r"van \d{1,3}(?:\.\d{3})+ in 2025-01 naar \d{1,3}(?:\.\d{3})+ in \d{4}-\d{2}; 80%-band aan het eind "
+        r"\d{1,3}(?:\.\d{3})*\s–\s\d{1,3}(?:\.\d{3})+",
+        page,
+    )
+    # a capacity line on the persons chart (converted at the planning occupancy rate) and the places chart
+    assert re.search(
+        r"Reguliere capaciteit × \d+% bezetting, Kabinetsbeleid: \d{1,3}(?:\.\d{3})+ personen in 2025-01",
+        page,
+    )
+    assert re.search(
+        r"Reguliere capaciteit, Geen nieuw beleid: \d{1,3}(?:\.\d{3})+ plaatsen in 2025-01", page
+    )
+    # every fan chart explains its bands underneath; P(behoefte > capaciteit) is defined on the page
+    captions = re.findall(r'<figcaption class="note">([^<]*)</figcaption>', page)
+    assert len(captions) == 6 and all("de donkere band de 80%-band" in c for c in captions)
+    assert all("de lichte band de 95%-band (2,5%–97,5%)" in c for c in captions)
+    assert "boven die lijn telt een maand als tekort" in captions[0]
+    assert "P(behoefte &gt; capaciteit): de kans dat de behoefte in plaatsen" in page
+    # the combinations: one row each, a mark per measure under a short header, no long keys, by mean need
+    combos = page.split("<table class='combos'>")[1].split("</table>")[0]
+    assert "<caption>Alle 512 combinaties van maatregelen, gesorteerd op" in combos
+    assert combos.count("<th scope='row'>") == 512 and combos.count("<tr>") == 513
+    assert (
+        "title='Verbod op voorrang voor statushouders in de sociale huursector (verbod_op_voorrang)'>M1<"
+        in combos
+    )
+    cells = re.findall(r"<t[dh][^>]*>([^<]*)</t[dh]>", combos)
+    assert max(map(len, cells)) < 100 and "+" not in "".join(c for c in cells if "_" in c)
+    need = [
+        int(r.replace(".", ""))
+        for r in re.findall(r"</td><td>([\d.]+)</td><td>[\d.]+</td><td>[\d.]+\s–\s", combos)
+    ]
+    assert len(need) == 512 and need == sorted(need)
+    assert "href='tables/implementatie_scenarios.csv'" in page
     # the first screen: the verdict in one line, the data cut-off, a plain-language headline per fase
     index = (reports / "index.html").read_text(encoding="utf-8")
     first = index.split("<main>")[1].split("<table")[0]
@@ -91,6 +130,12 @@ def test_run_writes_every_page_and_summary(run_out):
     assert rows.loc["geen_nieuw_beleid"].sum() == 0 and rows.loc["kabinetsbeleid"].sum() == len(ids)
     fase_table = pd.read_csv(reports / "tables" / "implementatie_scenarios.csv", index_col="scenario")
     assert list(fase_table.columns[: len(ids)]) == ids
+    # the saved result keeps the measures' and bundles' names in both languages
+    from forecast.scenarios import ScenarioResult
+
+    saved = ScenarioResult.load(run_out / "scenarios").measures.set_index("id")
+    for m in [*measures, *measures.bundles.values()]:
+        assert tuple(saved.loc[m.id, ["name_nl", "name_en"]]) == (m.name_nl, m.name_en)
     # headline.csv is data: one header row of machine names, numbers as numbers, no row-number column
     head = pd.read_csv(reports / "tables" / "headline.csv")
     assert list(head.columns[:3]) == ["fase", "scenario", "forecast_months"]
@@ -123,7 +168,8 @@ def test_same_seed_gives_byte_identical_scenario_csvs(run_out, tmp_path):
 def test_numbers_are_written_as_the_reader_writes_them(run_out, tmp_path, capsys):
     """Dutch pages: 70.824 and 0,97; English pages: 70,824 and 0.97; never -0."""
     nl = (run_out / "reports" / "normalisatie.html").read_text(encoding="utf-8")
-    assert re.search(r"<td>\d{1,3}(?:\.\d{3})+ – \d{1,3}(?:\.\d{3})+</td>", nl)  # a band: 53.231 – 95.278
+    # a band: 53.231 – 95.278, on one line (non-breaking spaces around the dash)
+    assert re.search(r"<td>\d{1,3}(?:\.\d{3})+\xa0–\xa0\d{1,3}(?:\.\d{3})+</td>", nl)
     assert re.search(r"<td>[01],\d\d</td>", nl)  # a probability: 0,97
     assert not re.search(r"<td>-?\d{1,3}(?:,\d{3})+</td>", nl)  # no English thousands in a Dutch cell
     assert "kosten per jaar (mln euro, verwacht)" in nl  # per year: fases of 12 and 42 months compare
@@ -137,8 +183,17 @@ def test_numbers_are_written_as_the_reader_writes_them(run_out, tmp_path, capsys
     text = capsys.readouterr().out
     assert "No combination of the 9 measures meets it: none of the 512." in text and "The 5 closest" in text
     en = (en_out / "reports" / "normalisatie.html").read_text(encoding="utf-8")
-    assert re.search(r"<td>\d{1,3}(?:,\d{3})+ – \d{1,3}(?:,\d{3})+</td>", en)
+    assert re.search(r"<td>\d{1,3}(?:,\d{3})+\s–\s\d{1,3}(?:,\d{3})+</td>", en)
     assert re.search(r"<td>[01]\.\d\d</td>", en)
+    # English pages name measures and bundles in English: tables, charts' alt texts, captions, legend
+    assert '<th scope="row">Cabinet policy (kabinetsbeleid)</th>' in en and "Kabinetsbeleid" not in en
+    assert "Ban on priority for statushouders in social rented housing (verbod_op_voorrang)" in en
+    assert re.search(r"Cabinet policy: median (?:rises|falls) from \d{1,3}(?:,\d{3})+ in 2025-01 to ", en)
+    assert re.search(
+        r"Regular capacity × \d+% occupancy, No new policy: \d{1,3}(?:,\d{3})+ persons in 2025-01", en
+    )
+    assert "the dark band the 80% band (the middle 80% of the draws" in en
+    assert "P(need &gt; capacity): the probability that need in places" in en
     for page in (nl, en):
         assert not re.search(r"<td>-0(?:[.,]0+)?</td>", page)
 

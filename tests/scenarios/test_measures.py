@@ -40,7 +40,7 @@ def test_every_measure_of_the_domain_is_there(measures):
     assert measures.file == N.MEASURES_FILE
     phases = load_phases()
     for m in measures:
-        assert m.name_nl and m.description and m.source
+        assert m.name_nl and m.name_en and m.description and m.source
         assert m.phase in N.PHASES and phases[m.phase].start <= m.start < phases[m.phase].end
         assert m.effects
         for e in m.effects:
@@ -302,6 +302,7 @@ GOOD = """
 [[measure]]
 id = "law"
 name_nl = "Wet"
+name_en = "Law"
 description = "a law"
 phase = "implementatie"
 start = "2026-07-01"
@@ -333,6 +334,7 @@ source = "note"
 [[measure]]
 id = "places"
 name_nl = "Plekken"
+name_en = "Places"
 description = "places"
 phase = "voorbereiding"
 start = "2026-01-01"
@@ -352,12 +354,14 @@ source = "note"
 [[bundle]]
 id = "everything"
 name_nl = "Alles"
+name_en = "Everything"
 description = "all"
 measures = "all"
 
 [[bundle]]
 id = "only_law"
 name_nl = "Wet"
+name_en = "Law"
 description = "the law"
 measures = ["law"]
 """
@@ -388,6 +392,9 @@ def test_custom_file_loads(tmp_path):
         ('id = "law"', 'id = "Law!"', r"\[Law!\]: 'id' must be a snake_case identifier"),
         ('id = "places"', 'id = "law"', r"\[law\]: duplicate measure or stress id 'law'"),
         ('name_nl = "Wet"\n', 'name_nl = ""\n', r"\[law\]: 'name_nl' must be a non-empty string"),
+        ('name_en = "Law"\n', 'name_en = ""\n', r"\[law\]: 'name_en' must be a non-empty string"),
+        ('name_en = "Law"\n', "", r"\[law\]: missing field\(s\) 'name_en'"),
+        ('name_en = "Places"\n', "name_en = 3\n", r"\[places\]: 'name_en' must be a non-empty string"),
         ('phase = "implementatie"', 'phase = "uitvoering"', r"\[law\]: unknown phase 'uitvoering'"),
         (
             'start = "2026-07-01"',
@@ -457,6 +464,8 @@ def test_custom_file_loads(tmp_path):
         ('measures = ["law"]', 'measures = "some"', r"\[bundle only_law\]: 'measures' must be a list"),
         ('id = "only_law"', 'id = "everything"', r"\[bundle everything\]: duplicate bundle id"),
         ('description = "the law"\n', "", r"\[bundle only_law\]: missing field\(s\) 'description'"),
+        ('name_en = "Everything"\n', "", r"\[bundle everything\]: missing field\(s\) 'name_en'"),
+        ('name_en = "Everything"\n', 'name_en = " "\n', r"\[bundle everything\]: 'name_en' must be a non-"),
         # file
         ("[[measure]]", "[[measure]", "not valid TOML"),
         ("[[measure]]", "version = 2\n[[measure]]", "unknown top-level key"),
@@ -533,6 +542,7 @@ STRESS = """
 [[stress]]
 id = "shock"
 name_nl = "Schok"
+name_en = "Shock"
 description = "a temporary extra inflow"
 phase = "implementatie"
 start = "2027-03-01"

@@ -77,6 +77,7 @@ SWITCH_FILE = """
 [[measure]]
 id = "abolish"
 name_nl = "Afschaffing"
+name_en = "Abolition"
 description = "abolish the taakstelling"
 phase = "normalisatie"
 start = "2027-07-01"
