@@ -1,6 +1,6 @@
 """Policy measures as reviewable data: the measures file, read and checked.
 
-Every measure of the policy note (DOMAIN.md §2) is an entry of
+Every measure of the policy note (docs/domain.md, Policy measures) is an entry of
 ``priors/policy/measures.toml`` (shipped as
 ``forecast/priors/defaults/policy/measures.toml``): its Dutch name (``name_nl``) and its English
 rendering (``name_en``, shown on English report pages), the phase in
