@@ -329,10 +329,10 @@ class ChainModel(ChainPredictions):
         for name, val in zip(names, values, strict=True):
             dims = tuple(model.named_vars_to_dims.get(name) or ())
             coords.update({d: model.coords[d] for d in dims})
-            data[name] = (
-                (N.DIM_CHAIN, N.DIM_DRAW, *dims),
-                np.asarray(val).reshape(1, draws, *np.shape(val)[1:]),
-            )
+            val = (
+                np.asarray(val) if draws > 1 else np.asarray(val)[None]
+            )  # pm.draw drops a single draw's axis
+            data[name] = ((N.DIM_CHAIN, N.DIM_DRAW, *dims), val[None])
         coords = {d: list(c) if isinstance(c, tuple) else c for d, c in coords.items()}
         if N.DIM_MONTH in coords:
             coords[N.DIM_MONTH] = self.fitted_months()
