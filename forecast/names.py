@@ -811,3 +811,105 @@ COST = "cost_eur"
 """Reception cost per month in euro: regular residents at the regular cost, noodopvang at the emergency cost."""
 DIM_STAT = "stat"
 DIM_QUANTILE = "quantile"
+
+# --------------------------------------------------------------------------- units of what the library writes
+#: CF ``units`` of the rates, stocks and flows.
+PERSONS = "persons"
+PERSONS_PER_MONTH = "persons/month"
+PER_MONTH = "1/month"
+DIMENSIONLESS = "1"
+#: The ``units`` of a variable whose rows carry different units (observation rows of several series).
+ROW_UNITS = "the unit of the row's series (persons, places, applications, or 1)"
+
+#: The CF ``units`` attribute of every variable the library writes with a unit (:func:`units_of` also
+#: reads the summaries' ``<name>_mean``, ``<name>_q`` and ``<name>_p_negative``). Persons, places,
+#: euro and months are counted; rates per month are ``1/month``; logits, logs, log multipliers,
+#: shares, ratios, probabilities and the scales of log or logit quantities are ``1``. Model parameters
+#: not named here (knots, innovations, biases, effects, logits) are ``1``.
+UNITS: dict[str, str] = {
+    # initial stocks, lags and monthly rates of the model's parameters
+    **dict.fromkeys(("backlog0", "nareis_backlog0", "statushouders0", "rejected0", "taak_backlog0"), PERSONS),
+    **dict.fromkeys(("instroom_halflife", "nareis_app_lag_mean", "nareis_travel_lag_mean"), "month"),
+    **dict.fromkeys(("departure_rate", "self_housing", "supply_speed"), PER_MONTH),
+    "instroom_mean": DIMENSIONLESS,  # the log level of first applications (not a mean of ``instroom``)
+    # the chain's latent flows (per month) and end-of-month stocks
+    **dict.fromkeys(
+        (
+            "instroom",
+            "repeat",
+            "applications",
+            "decisions",
+            "grants",
+            "rejections",
+            "nareis_applications",
+            "nareis_decisions",
+            "nareis",
+            "housing_inflow",
+            "housed",
+            "self_housed",
+            "departures",
+            "housing_supply",
+            "obligation",
+            "taakstelling",
+        ),
+        PERSONS_PER_MONTH,
+    ),
+    "ind_capacity": "decisions/month",
+    "grant_rate": DIMENSIONLESS,
+    **dict.fromkeys(
+        (
+            "ind_backlog",
+            "nareis_backlog",
+            "statushouders",
+            "rejected",
+            OPVANGBEHOEFTE,
+            "taak_backlog",
+            NOODOPVANG,
+        ),
+        PERSONS,
+    ),
+    **dict.fromkeys((OPVANGBEHOEFTE_PLACES, REGULAR_CAPACITY, SHORTFALL_PLACES), "places"),
+    **dict.fromkeys(("planning_occupancy_rate", STATUSHOUDER_SHARE, EXCEEDS_CAPACITY), DIMENSIONLESS),
+    # the scenario engine's per-fase statistics (forecast.scenarios.phase_stats.PHASE_STATISTICS)
+    **dict.fromkeys(
+        ("need_mean", "need_peak", "instroom_total", "nareis_total", "grants_total", "housed_total"), PERSONS
+    ),
+    **dict.fromkeys(("places_mean", "places_peak"), "places"),
+    "exceeds_capacity": DIMENSIONLESS,
+    "noodopvang_person_months": "person-months",
+    "cost_eur": "euro",  # over the fase (the engine's monthly cost of the same name is euro a month)
+    # observation rows (observed data, posterior and prior predictive, the fit data)
+    VALUE: ROW_UNITS,
+}
+
+
+def units_of(name: str) -> str:
+    """The CF ``units`` of a variable the library writes, by its name.
+
+    A name of :data:`UNITS` has its unit; a summary ``<name>_mean`` or ``<name>_q`` has the unit of
+    ``<name>``; a probability ``<name>_p_negative`` and every other name (a model parameter on a log or
+    logit scale, a knot, an innovation, a bias, a sampler statistic, an in-sample coverage) is ``1``.
+
+    Parameters
+    ----------
+    name : str
+        The variable's name.
+
+    Returns
+    -------
+    str
+        Its ``units``.
+
+    Examples
+    --------
+    >>> units_of("need_mean_q"), units_of("cost_eur_p_negative"), units_of("backlog0")
+    ('persons', '1', 'persons')
+    """
+    if name in UNITS:
+        return UNITS[name]
+    if name.endswith("_p_negative"):
+        return DIMENSIONLESS
+    for suffix in ("_mean", "_q"):
+        if name.endswith(suffix) and name[: -len(suffix)] in UNITS:
+            return UNITS[name[: -len(suffix)]]
+    return DIMENSIONLESS

@@ -103,9 +103,20 @@ def test_fit_quick_writes_a_result_that_loads(tmp_path, capsys):
     assert model.idata["posterior"].sizes["draw"] == 200
     assert model.idata.attrs["diagnostics_passed"] == 0
     assert not model.diagnostics.passed
-    # --strict turns a failed gate into exit code 3
+    # the prior beside the posterior (500 draws, seeded): the same variables, dims and coordinates
+    post, prior = model.idata["posterior"].to_dataset(), model.idata["prior"].to_dataset()
+    assert prior.sizes["draw"] == 500 and set(prior.data_vars) == set(post.data_vars)
+    for name in post.data_vars:
+        assert prior[name].dims == post[name].dims, name
+        assert prior[name].attrs["units"] == post[name].attrs["units"], name
+    for dim in set(post.dims) - {"chain", "draw"}:  # months as dates, knots, biases, scales
+        assert (prior[dim].values == post[dim].values).all(), dim
+    assert model.idata["prior_predictive"]["value"].sizes["row"] == model.idata["observed_data"].sizes["row"]
+    assert model.idata["prior"]["backlog0"].attrs["units"] == "persons"
+    # --strict turns a failed gate into exit code 3 (no prior draws: --prior-draws 0)
     with pytest.warns(FitDiagnosticsWarning):
-        assert main(["fit", "--quick", "--strict", "--seed", "2026", "--out", str(out)]) == 3
+        strict = ["fit", "--quick", "--strict", "--prior-draws", "0", "--seed", "2026", "--out", str(out)]
+        assert main(strict) == 3
 
 
 @pytest.fixture(scope="module")

@@ -218,10 +218,13 @@ def fit_and_save(
 ) -> ChainModel:
     """Fit ``model`` as the options say, print its diagnostics, and save it to ``out/fit.nc``.
 
+    The saved fit holds the posterior predictive and (``--prior-draws``, default 500) the prior and
+    prior predictive, seeded with ``--seed``.
+
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed fit options (see :func:`sampler_settings`).
+        The parsed fit options (see :func:`sampler_settings`) and ``prior_draws``.
     model : ChainModel
         The unfitted model.
     out : pathlib.Path
@@ -243,6 +246,8 @@ def fit_and_save(
     model.fit(settings=settings)
     print(model.diagnostics, flush=True)
     model.sample_posterior_predictive(random_seed=args.seed)
+    if args.prior_draws:  # the prior beside the posterior in fit.nc, seeded like the fit
+        model.sample_prior(args.prior_draws, random_seed=args.seed)
     if verbose:
         cov = model.coverage()
         print("\nIn-sample coverage of the posterior predictive (share of observations inside the interval)")

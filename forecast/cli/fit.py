@@ -14,7 +14,7 @@ from forecast.cli.common import (
     fit_and_save,
     history_from_args,
 )
-from forecast.cli.options import add_common, add_fit_options, add_history_options
+from forecast.cli.options import add_common, add_fit_options, add_history_options, add_prior_option
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -46,5 +46,6 @@ def add_fit_parser(sub: Any) -> None:
     )
     add_history_options(fit)
     add_fit_options(fit)
+    add_prior_option(fit)
     add_common(fit)
     fit.set_defaults(func=_cmd_fit)

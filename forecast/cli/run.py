@@ -22,7 +22,13 @@ from forecast.cli.common import (
     progress_setting,
     scenario_engine,
 )
-from forecast.cli.options import add_common, add_fit_options, add_history_options, add_scenario_options
+from forecast.cli.options import (
+    add_common,
+    add_fit_options,
+    add_history_options,
+    add_prior_option,
+    add_scenario_options,
+)
 from forecast.cli.report import write_reports
 from forecast.cli.scenarios import write_scenarios
 
@@ -74,6 +80,7 @@ def add_run_parser(sub: Any) -> None:
     )
     add_history_options(run)
     add_fit_options(run)
+    add_prior_option(run)
     add_scenario_options(run, fit=False)
     add_common(run, lang=True)
     run.set_defaults(func=_cmd_run)

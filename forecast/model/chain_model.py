@@ -53,6 +53,7 @@ from forecast.model.io import (
     load_tree,
     save_tree,
     versions,
+    with_units,
 )
 from forecast.model.predictive import (  # noqa: F401  (public names of this module before they moved)
     ChainPredictions,
@@ -286,12 +287,108 @@ class ChainModel(ChainPredictions):
             months=self.fitted_months(),
         )
 
-    # ------------------------------------------------------------------ prior predictive
+    # ------------------------------------------------------------------ the priors alone
+    def prior_draws(self, draws: int = 500, random_seed: int = N.DEFAULT_SEED) -> xr.Dataset:
+        """Draw the model's parameters from their priors alone (no data).
+
+        PyMC draws every free parameter and every deterministic of the model, as the posterior holds
+        them, from a graph compiled for drawing only (PyTensor's ``FAST_COMPILE`` mode: 1-2 s for 500
+        draws on two cores, where the default numba compilation takes 12-16 s).
+
+        Parameters
+        ----------
+        draws : int, optional
+            Number of prior draws (default 500).
+        random_seed : int, optional
+            Seed of the draws (default :data:`forecast.names.DEFAULT_SEED`): the same seed gives the
+            same draws.
+
+        Returns
+        -------
+        xarray.Dataset
+            The posterior's variables with its dims and coordinates (months as dates), chain 1.
+
+        Raises
+        ------
+        ValueError
+            When ``draws`` is less than 1.
+        """
+        import pymc as pm
+
+        if draws < 1:
+            raise ValueError(f"draws must be at least 1, got {draws}")
+        model = self.build_model()
+        names = [v.name for v in (*model.free_RVs, *model.deterministics)]
+        with model, warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # object-mode notes of the compiler
+            values = pm.draw(
+                [model[n] for n in names], draws=draws, random_seed=random_seed, mode="FAST_COMPILE"
+            )
+        coords = {N.DIM_CHAIN: [0], N.DIM_DRAW: np.arange(draws)}
+        data = {}
+        for name, val in zip(names, values, strict=True):
+            dims = tuple(model.named_vars_to_dims.get(name) or ())
+            coords.update({d: model.coords[d] for d in dims})
+            val = (
+                np.asarray(val) if draws > 1 else np.asarray(val)[None]
+            )  # pm.draw drops a single draw's axis
+            data[name] = ((N.DIM_CHAIN, N.DIM_DRAW, *dims), val[None])
+        coords = {d: list(c) if isinstance(c, tuple) else c for d, c in coords.items()}
+        if N.DIM_MONTH in coords:
+            coords[N.DIM_MONTH] = self.fitted_months()
+        return with_units(xr.Dataset(data, coords=coords))
+
+    def sample_prior(self, draws: int = 500, random_seed: int = N.DEFAULT_SEED) -> xr.Dataset:
+        """Add the ``prior`` and ``prior_predictive`` groups to the fit (ArviZ's prior groups).
+
+        ``prior`` holds :meth:`prior_draws`: every variable of the ``posterior`` with its dims and
+        coordinates, so that ``az.plot_dist`` or ``az.plot_prior_posterior`` set the two side by
+        side. ``prior_predictive`` simulates every used observation row from those draws as
+        :meth:`sample_posterior_predictive` does from the posterior (the same dynamics, the same
+        observation model and noise), rows labelled the same way. Both are saved with the fit.
+
+        Parameters
+        ----------
+        draws : int, optional
+            Number of prior draws (default 500).
+        random_seed : int, optional
+            Seed of the draws and of the observation noise (default
+            :data:`forecast.names.DEFAULT_SEED`).
+
+        Returns
+        -------
+        xarray.Dataset
+            The ``prior`` group.
+
+        Raises
+        ------
+        ModelNotFittedError
+            When the model is not fitted (the groups belong to a fit).
+        ValueError
+            When ``draws`` is less than 1.
+        """
+        idata = self.require_fit()
+        prior = self.prior_draws(draws, random_seed)
+        lat = B.posterior_latents(prior, self.design, self.inputs, self.effects)
+        loc, scale, nu, transform = B.row_predictions(prior, lat, self.design, self.inputs)
+        rng = np.random.default_rng(random_seed)
+        with np.errstate(all="ignore"):  # a prior draw far from the data may overflow its row's scale
+            sims = loc + scale * rng.standard_t(nu, size=loc.shape)
+            predictive = P.rows_dataset(
+                sims, transform, prior[N.DIM_CHAIN].values, prior[N.DIM_DRAW].values, self.design.rows
+            )
+        idata["prior"] = xr.DataTree(prior)
+        idata["prior_predictive"] = xr.DataTree(predictive)
+        idata.attrs["prior_draws"] = int(draws)
+        idata.attrs["prior_random_seed"] = int(random_seed)
+        return prior
+
     def prior_predictive(self, draws: int = 500, random_seed: int = N.DEFAULT_SEED) -> xr.Dataset:
         """Simulate the latent flows and stocks under the priors alone (no data).
 
-        The prior predictive check: parameter values are drawn from the priors with PyMC (the
-        observation likelihood is ignored) and pushed through the same dynamics as the fit.
+        The prior predictive check: parameter values are drawn from the priors with PyMC
+        (:meth:`prior_draws`; the observation likelihood is ignored) and pushed through the same
+        dynamics as the fit.
 
         Parameters
         ----------
@@ -305,17 +402,7 @@ class ChainModel(ChainPredictions):
         xarray.Dataset
             Every latent flow and stock with dims (chain=1, draw, month).
         """
-        import pymc as pm
-
-        model = self.build_model()
-        names = [v.name for v in (*model.free_RVs, *model.deterministics)]
-        with model:
-            values = pm.draw([model[n] for n in names], draws=draws, random_seed=random_seed)
-        data = {}
-        for name, val in zip(names, values, strict=True):
-            dims = (N.DIM_CHAIN, N.DIM_DRAW, *(model.named_vars_to_dims.get(name) or ()))
-            data[name] = (dims, np.asarray(val)[None, ...])
-        prior = xr.Dataset(data)
+        prior = self.prior_draws(draws, random_seed)
         lat = B.posterior_latents(prior, self.design, self.inputs, self.effects)
         return P.monthly_dataset(lat, self.fitted_months())
 

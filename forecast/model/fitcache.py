@@ -9,7 +9,10 @@ tests, examples and README blocks ask for the same fits several times); a modell
 
 The cache is off unless the environment variable :data:`ENVIRONMENT_VARIABLE` names a folder
 (``FORECAST_FIT_CACHE=~/.cache/forecast-fits``). Each entry is one netCDF file of the sampler's raw
-result (posterior and sample statistics) named by its key, the SHA-256 of:
+result (posterior and sample statistics) named by its key; what is drawn after the fit (the posterior
+predictive, the prior and prior predictive of
+:meth:`~forecast.model.chain_model.ChainModel.sample_prior`) is never cached: it is seeded, and drawn
+again gives the same numbers. The key is the SHA-256 of:
 
 * the model's config hash (priors, window, effects, structure version) and the data hash;
 * the sampler, draws, tuning steps, chains and seed;

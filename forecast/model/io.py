@@ -4,7 +4,9 @@ A saved fit is an :class:`xarray.DataTree` (ArviZ 1's result type) with the
 posterior, sample stats, observed data, the fit data and, in the root
 attributes, everything needed to trust it later: the library and dependency
 versions, the prior configuration, the model settings, a config hash, the data
-hash, the seed and the diagnostics verdict. No pickle is used anywhere.
+hash, the seed and the diagnostics verdict. No pickle is used anywhere. Every floating-point
+variable written carries its CF ``units`` attribute (:func:`with_units`, from
+:data:`forecast.names.UNITS`).
 
 Loading checks the file against the code that loads it: a result saved under a
 different ``forecast`` version raises :class:`VersionMismatchError`, and one
@@ -21,6 +23,7 @@ from pathlib import Path
 import xarray as xr
 
 from forecast import atomic
+from forecast import names as N
 from forecast.extras import require
 
 #: Packages whose versions are recorded with every result.
@@ -60,6 +63,29 @@ def versions() -> dict[str, str]:
     return out
 
 
+def with_units(ds: xr.Dataset) -> xr.Dataset:
+    """A copy of ``ds`` with the CF ``units`` attribute on every floating-point variable.
+
+    A variable that has ``units`` keeps them; the others get :func:`forecast.names.units_of` of their
+    name. Values, dims and the other attributes are unchanged.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Any dataset the library writes.
+
+    Returns
+    -------
+    xarray.Dataset
+        A shallow copy (the data are shared, the attributes are not).
+    """
+    out = ds.copy()
+    for name, var in out.data_vars.items():
+        if var.dtype.kind == "f" and "units" not in var.attrs:
+            var.attrs["units"] = N.units_of(str(name))
+    return out
+
+
 def _format(path: Path) -> str:
     if path.suffix == ".nc":
         return "netcdf"
@@ -75,7 +101,8 @@ def save_tree(tree: xr.DataTree, path: str | Path) -> Path:
     Parameters
     ----------
     tree : xarray.DataTree
-        The result to write (a fit, or a table of scenario results).
+        The result to write (a fit, or a table of scenario results); what is written carries the
+        CF ``units`` of every floating-point variable (:func:`with_units`), ``tree`` is unchanged.
     path : str or Path
         ``*.nc`` for netCDF (one file) or ``*.zarr`` for a zarr store (a folder). Missing parent
         folders are created; an existing file or store is replaced.
@@ -94,6 +121,7 @@ def save_tree(tree: xr.DataTree, path: str | Path) -> Path:
     """
     path = Path(path)
     fmt = _format(path)
+    tree = tree.map_over_datasets(with_units)
     if fmt == "netcdf":
         atomic.write_with(path, lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"))
     else:  # a zarr store is a folder, written beside and swapped in the same way

@@ -21,6 +21,7 @@ from forecast import names as N
 from forecast.data import History
 from forecast.model import build as B
 from forecast.model.forward import Forward
+from forecast.model.io import with_units
 
 
 def planning_occupancy_rate(history: History, months: pd.DatetimeIndex) -> np.ndarray:
@@ -224,7 +225,7 @@ def rows_dataset(
         {"value": (dims, back_transform(sims, transform)), "transformed": (dims, sims)},
         coords={N.DIM_CHAIN: chains, N.DIM_DRAW: draws, **row_coordinates(rows)},
     )
-    ds["value"].attrs["units"] = "the unit of the row's series (persons, places, applications, or 1)"
+    ds["value"].attrs["units"] = N.ROW_UNITS
     ds["transformed"].attrs["units"] = "1"
     ds["transformed"].attrs["long_name"] = "the value on the row's model scale (log, logit or identity)"
     return ds
@@ -372,7 +373,7 @@ class ChainPredictions:
         months = self.fitted_months()
         post = self.require_fit()["posterior"]
         ds = monthly_dataset(lat, months, post[N.DIM_CHAIN].values, post[N.DIM_DRAW].values)
-        return with_places(ds, self.history, months, with_rate=True)
+        return with_units(with_places(ds, self.history, months, with_rate=True))
 
     def fitted_months(self) -> pd.DatetimeIndex:
         """Return the modelled months.
@@ -464,7 +465,7 @@ class ChainPredictions:
         fw = self.forward(horizon_end, random_seed)
         ds = with_places(forward_dataset(fw, fw.simulate()), self.history, fw.months, with_rate=False)
         ds.attrs.update({"random_seed": int(random_seed), "policy": "current policy (no measures)"})
-        return ds
+        return with_units(ds)
 
     def instroom_outlook(self, months: int = 24, random_seed: int = N.DEFAULT_SEED) -> xr.DataArray:
         """First applications projected ``months`` ahead by the fitted instroom process.

@@ -22,7 +22,7 @@ from forecast import names as N
 from forecast.data import History
 from forecast.model import build as B
 from forecast.model.diagnostics import FitDiagnostics
-from forecast.model.io import SavedFitError
+from forecast.model.io import SavedFitError, with_units
 from forecast.model.predictive import row_coordinates
 from forecast.model.settings import ModelSettings
 from forecast.priors import PriorConfig, PriorConfigError
@@ -47,7 +47,7 @@ def observed_dataset(rows: pd.DataFrame) -> xr.Dataset:
         {"value": ("row", rows[N.VALUE].to_numpy(dtype=float))},
         coords=row_coordinates(rows),
     )
-    ds["value"].attrs["units"] = "the unit of the row's series (persons, places, applications, or 1)"
+    ds["value"].attrs["units"] = N.ROW_UNITS
     return ds
 
 
@@ -81,7 +81,8 @@ def fit_tree(
     Returns
     -------
     xarray.DataTree
-        A new tree.
+        A new tree; every floating-point variable carries its CF ``units``
+        (:func:`forecast.model.io.with_units`).
     """
     groups = {name: tree[name].to_dataset() for name in tree.children}
     for name, ds in groups.items():
@@ -91,7 +92,7 @@ def fit_tree(
     groups["fit_data/observations"] = frame_dataset(history.observations, N.DIM_OBSERVATION)
     groups["fit_data/inputs"] = frame_dataset(history.inputs, "input")
     groups["fit_data/events"] = frame_dataset(history.events, "event_row")
-    out = xr.DataTree.from_dict(groups)
+    out = xr.DataTree.from_dict({name: with_units(ds) for name, ds in groups.items()})
     out.attrs.update(attrs)
     if effects is not None:
         out.attrs["effects"] = json.dumps(effects, sort_keys=True)

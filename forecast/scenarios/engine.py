@@ -493,8 +493,8 @@ class ScenarioEngine:
                 N.DIM_PHASE: list(self.phases.names),
             },
         ).transpose(N.DIM_SCENARIO, N.DIM_CHAIN, N.DIM_DRAW, N.DIM_PHASE)
-        for k, unit in PHASE_STATISTICS.items():
-            ds[k].attrs["unit"] = unit
+        for k, long_name in PHASE_STATISTICS.items():
+            ds[k].attrs.update(units=N.units_of(k), long_name=long_name)
         ds = ds.assign_coords(active=grid.reset_coords(drop=True))
         if kind is not None:
             ds = ds.assign_coords(scenario_kind=(N.DIM_SCENARIO, kind))
@@ -543,6 +543,8 @@ class ScenarioEngine:
         out[f"{N.REGULAR_CAPACITY}_mean"] = sim[N.REGULAR_CAPACITY].mean(sample)
         out[f"{N.EXCEEDS_CAPACITY}_mean"] = sim[N.EXCEEDS_CAPACITY].mean(sample)
         ds = xr.Dataset(out)
+        for name in ds.data_vars:  # the summarised variable's units (``instroom_mean`` is no prior's)
+            ds[name].attrs["units"] = N.units_of(str(name).rsplit("_", 1)[0])
         ds.attrs.update(sim.attrs)
         return ds
 

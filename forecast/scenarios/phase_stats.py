@@ -19,16 +19,17 @@ import numpy as np
 from forecast import names as N
 from forecast.scenarios.inputs import ReceptionCosts
 
-#: Per-draw statistics of a fase (see the module docstring), with their unit.
+#: Per-draw statistics of a fase (see the module docstring), with their ``long_name``; their CF
+#: ``units`` are :data:`forecast.names.UNITS`.
 PHASE_STATISTICS = {
-    "need_mean": "persons (mean over the fase's months)",
-    "need_peak": "persons (highest month of the fase)",
-    "places_mean": "places (mean over the fase's months)",
-    "places_peak": "places (highest month of the fase)",
+    "need_mean": "reception need in persons, mean over the fase's months",
+    "need_peak": "reception need in persons, highest month of the fase",
+    "places_mean": "reception need in places, mean over the fase's months",
+    "places_peak": "reception need in places, highest month of the fase",
     "exceeds_capacity": "1 if need in places exceeds the regular capacity in any month of the fase",
     "noodopvang_person_months": "person-months in noodopvang over the fase",
-    "cost_eur": "euro over the fase",
-    "statushouder_share": "share of statushouders among persons in reception (mean over the fase)",
+    "cost_eur": "reception cost in euro over the fase",
+    "statushouder_share": "share of statushouders among persons in reception, mean over the fase",
     "instroom_total": "first applications over the fase",
     "nareis_total": "nareizigers over the fase",
     "grants_total": "asylum permits granted over the fase",

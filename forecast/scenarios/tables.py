@@ -15,8 +15,14 @@ import pandas as pd
 import xarray as xr
 
 from forecast import names as N
+from forecast.model.io import with_units
 from forecast.scenarios.phase_stats import PHASE_STATISTICS
 from forecast.scenarios.shapley import shapley
+
+#: The attribute of a contribution's ``<stat>_mean`` that holds its floating-point noise level: 1e-9
+#: times the largest value of the statistic. The Shapley sum of a measure that does not act cancels to
+#: about 1e-14 of it, not to 0; :func:`contribution_table` shows such values as 0.
+NOISE_TOLERANCE = "noise_tolerance"
 
 #: central interval levels of the summaries
 LEVELS = (0.5, 0.8, 0.95)
@@ -47,7 +53,7 @@ def summarise(phase_draws: xr.Dataset) -> xr.Dataset:
         out[f"{k}_mean"] = x.mean(sample)
         if k != "exceeds_capacity":
             out[f"{k}_q"] = x.quantile(list(QUANTILES), dim=sample)
-    ds = xr.Dataset(out)
+    ds = with_units(xr.Dataset(out))
     ds.attrs.update(phase_draws.attrs)
     return ds
 
@@ -94,8 +100,12 @@ def contributions(
         out[f"{k}_q"] = c.quantile(list(QUANTILES), dim=(N.DIM_CHAIN, N.DIM_DRAW))
         # rounding noise of a measure that does not act (yet) is not a negative contribution
         tol = 1e-9 * float(np.nanmax(np.abs(phase_draws[k].values)) or 1.0)
-        out[f"{k}_p_negative"] = (c < -tol).mean((N.DIM_CHAIN, N.DIM_DRAW))
-    ds = xr.Dataset(out)
+        p_negative = (c < -tol).mean((N.DIM_CHAIN, N.DIM_DRAW))
+        out[f"{k}_p_negative"] = p_negative.assign_attrs(
+            units=N.DIMENSIONLESS, long_name=f"posterior probability that the measure lowers {k}"
+        )
+        out[f"{k}_mean"].attrs[NOISE_TOLERANCE] = tol
+    ds = with_units(xr.Dataset(out))
     ds.attrs.update(phase_draws.attrs)
     return ds
 
@@ -160,7 +170,9 @@ def contribution_table(contributions: xr.Dataset, statistic: str = "need_mean") 
     pandas.DataFrame
         Indexed by ``(measure, fase)``, in the statistic's unit, with columns ``mean``, ``p2.5``,
         ``p10``, ``median``, ``p90``, ``p97.5`` and ``p_negative`` (posterior probability that
-        the measure lowers the statistic).
+        the measure lowers the statistic). A contribution within the statistic's floating-point
+        noise (:data:`NOISE_TOLERANCE`; a measure that does not act in the fase) is exactly 0, not
+        ``3e-14`` or ``-0``; the datasets (and the ``.nc`` files) keep the values as computed.
     """
     c = contributions
     q = c[f"{statistic}_q"]
@@ -173,4 +185,8 @@ def contribution_table(contributions: xr.Dataset, statistic: str = "need_mean") 
         "p97.5": q.sel(quantile=0.975).drop_vars("quantile"),
         "p_negative": c[f"{statistic}_p_negative"],
     }
-    return xr.Dataset(cols).reset_coords(drop=True).to_dataframe()
+    table = xr.Dataset(cols).reset_coords(drop=True).to_dataframe()
+    tol = float(c[f"{statistic}_mean"].attrs.get(NOISE_TOLERANCE, 0.0))
+    values = table.columns.drop("p_negative")
+    table[values] = table[values].mask(table[values].abs() <= tol, 0.0)  # NaN (no forecast months) stays
+    return table

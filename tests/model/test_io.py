@@ -19,7 +19,7 @@ from forecast.model.io import (
 
 def tree(forecast_version=None) -> xr.DataTree:
     rng = np.random.default_rng(0)
-    t = az.from_dict({"posterior": {"a": rng.normal(size=(2, 50))}})
+    t = az.from_dict({"posterior": {"a": rng.normal(size=(2, 50))}, "prior": {"a": rng.normal(size=(1, 30))}})
     t.attrs.update(
         forecast_version=forecast_version or versions()["forecast"],
         config_hash="sha256:abc",
@@ -30,10 +30,15 @@ def tree(forecast_version=None) -> xr.DataTree:
 
 @pytest.mark.parametrize("suffix", [".nc", ".zarr"])
 def test_round_trip(tmp_path, suffix):
-    path = save_tree(tree(), tmp_path / f"fit{suffix}")
+    saved = tree()
+    path = save_tree(saved, tmp_path / f"fit{suffix}")
     back = load_tree(path, expected_config_hash="sha256:abc")
     np.testing.assert_array_equal(back["posterior"]["a"].values, tree()["posterior"]["a"].values)
+    np.testing.assert_array_equal(back["prior"]["a"].values, tree()["prior"]["a"].values)
     assert back.attrs["note"] == "héllo"
+    # every floating-point variable is written with its CF units; the tree saved is left as it was
+    assert back["posterior"]["a"].attrs["units"] == back["prior"]["a"].attrs["units"] == "1"
+    assert "units" not in saved["posterior"]["a"].attrs
     # saving again over an existing result replaces it, leaving no temporary files
     save_tree(tree(), path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"fit{suffix}"]

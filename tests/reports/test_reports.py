@@ -358,3 +358,24 @@ def test_arviz_reads_the_saved_fit_as_it_is(run_out):
     month = tree["posterior"]["month"].values
     assert np.issubdtype(month.dtype, np.datetime64) and str(month[0])[:7] == "2014-01"
     assert tree["observed_data"]["value"].attrs["units"]
+    # the prior beside the posterior: az.plot_prior_posterior sets the two side by side
+    assert set(tree["prior"].data_vars) == set(tree["posterior"].data_vars)
+    az.plot_prior_posterior(tree, var_names=["backlog0", "departure_rate"])
+    # CF units on every floating-point variable of fit.nc and of the scenario result
+    result = xr.open_datatree(run_out / "scenarios" / "scenario_result.nc", engine="h5netcdf")
+    for t in (tree, result):
+        for node in t.subtree:
+            for name, var in node.data_vars.items():
+                text = name == "divergence_message"  # nutpie's messages: text, NaN where there is none
+                assert var.dtype.kind != "f" or text or var.attrs.get("units"), (node.path, name)
+    post = tree["posterior"]
+    assert post["backlog0"].attrs["units"] == "persons" and post["departure_rate"].attrs["units"] == "1/month"
+    assert post["instroom_mean"].attrs["units"] == "1"  # a log level; the fans' instroom_mean is a flow
+    assert result["monthly"]["instroom_mean"].attrs["units"] == "persons/month"
+    assert result["monthly"]["opvangbehoefte_places_mean"].attrs["units"] == "places"
+    assert result["summary"]["need_mean_q"].attrs["units"] == "persons"
+    assert result["contributions"]["cost_eur_mean"].attrs["units"] == "euro"
+    assert result["contributions"]["cost_eur_p_negative"].attrs["units"] == "1"  # a probability
+    # no floating-point noise in the contribution tables: a measure that does not act adds exactly 0
+    for csv in (run_out / "scenarios").glob("contributions_*.csv"):
+        assert "e-1" not in csv.read_text(encoding="utf-8"), csv.name
