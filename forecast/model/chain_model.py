@@ -329,9 +329,9 @@ class ChainModel(ChainPredictions):
         for name, val in zip(names, values, strict=True):
             dims = tuple(model.named_vars_to_dims.get(name) or ())
             coords.update({d: model.coords[d] for d in dims})
-            val = (
-                np.asarray(val) if draws > 1 else np.asarray(val)[None]
-            )  # pm.draw drops a single draw's axis
+            val = np.asarray(val)
+            if draws == 1:  # pm.draw drops a single draw's axis
+                val = val[None]
             data[name] = ((N.DIM_CHAIN, N.DIM_DRAW, *dims), val[None])
         coords = {d: list(c) if isinstance(c, tuple) else c for d, c in coords.items()}
         if N.DIM_MONTH in coords:
