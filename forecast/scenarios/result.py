@@ -3,8 +3,9 @@
 :func:`scenario_result` runs the scenario grid's summaries on a fitted model and its
 :class:`~forecast.scenarios.engine.ScenarioEngine` and returns a :class:`ScenarioResult`: the
 phase summary of every scenario (means, probabilities, bands), each measure's Shapley
-contributions, the bundles' monthly fans, the fitted history behind the charts, the in-sample
-coverage, the fit's diagnostics verdict and the provenance (seeds, data and configuration hashes,
+contributions, the bundles' monthly fans, the monthly fans of need of every scenario (the offline
+explorer's data, :func:`~forecast.scenarios.fans.scenario_fans`), the fitted history behind the
+charts, the in-sample coverage, the fit's diagnostics verdict and the provenance (seeds, data and configuration hashes,
 versions, capacity and cost sources, data cut-off). :meth:`ScenarioResult.save` writes it as one
 netCDF file (``OUT/scenarios/scenario_result.nc``), :meth:`ScenarioResult.load` reads it back
 bit for bit, so that the reports (:mod:`forecast.reports`) render a finished result and never
@@ -22,6 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from forecast import names as N
+from forecast.scenarios.fans import scenario_fans
 from forecast.scenarios.tables import QUANTILES, contribution_table, phase_table
 
 #: The Shapley-decomposed statistics a result holds (persons, person-months, euro).
@@ -60,7 +62,7 @@ RESULT_FILE = "scenario_result.nc"
 
 # groups of the saved file that are tables (one dimension ``row``; the index columns in an attribute)
 _TABLES = ("observed", "coverage", "last_observations", "sources", "phases", "measures", "activity")
-_DATASETS = ("summary", "contributions", "differences", "monthly", "history")
+_DATASETS = ("summary", "contributions", "differences", "monthly", "history", "fans")
 _ROW = "row"
 
 
@@ -90,6 +92,9 @@ class ScenarioResult:
         :meth:`ScenarioEngine.monthly_summary` of the bundles (the fan charts).
     history : xarray.Dataset
         The 10/50/90 % quantiles of :data:`HISTORY_VARIABLES` over the fitted months.
+    fans : xarray.Dataset
+        :func:`~forecast.scenarios.fans.scenario_fans`: monthly quantiles of need (persons and places)
+        and the mean regular capacity of every combination and bundle (the explorer's data).
     observed : pandas.DataFrame
         The observations the charts show: ``variable``, ``date``, ``value``, ``definition``.
     coverage : pandas.DataFrame
@@ -122,6 +127,7 @@ class ScenarioResult:
     differences: xr.Dataset
     monthly: xr.Dataset
     history: xr.Dataset
+    fans: xr.Dataset
     observed: pd.DataFrame
     coverage: pd.DataFrame
     last_observations: pd.DataFrame
@@ -428,7 +434,7 @@ def scenario_result(model: Any, engine: Any, draws: xr.Dataset | None = None) ->
     -------
     ScenarioResult
         Its numbers are those of :meth:`ScenarioEngine.summarise`, :meth:`ScenarioEngine.contributions`
-        and :meth:`ScenarioEngine.monthly_summary`, unrounded.
+        and :meth:`ScenarioEngine.monthly_summary`, unrounded (the fans of every scenario as float32).
     """
     draws = draws if draws is not None else engine.phase_draws()
     contributions = engine.contributions(draws, CONTRIBUTION_STATISTICS)
@@ -445,6 +451,7 @@ def scenario_result(model: Any, engine: Any, draws: xr.Dataset | None = None) ->
         differences=_differences(draws, bundles),
         monthly=engine.monthly_summary(list(bundles)),
         history=history,
+        fans=scenario_fans(engine),
         observed=_observed(model.history),
         coverage=model.coverage(),
         last_observations=model.history.last_observations(),

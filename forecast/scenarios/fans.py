@@ -1,0 +1,106 @@
+"""Monthly fans of need for every scenario of the grid, computed a few scenarios at a time.
+
+:func:`scenario_fans` gives the quantiles of opvangbehoefte (persons and places) per scenario and
+forecast month for all ``2**k`` combinations of the measures and the named bundles, with the mean
+need and the mean regular capacity path: the data of the offline scenario explorer
+(:mod:`forecast.reports.explorer`). The whole grid's monthly paths do not fit in memory (512
+scenarios x 4000 draws x 72 months is over a gigabyte per variable), so the scenarios are simulated
+in chunks (``chunk_scenarios``) with :meth:`ScenarioEngine.simulate`: the chain's random numbers are
+common to all scenarios, so a chunk gives exactly the paths the whole grid would. The bundles are
+copies of their combinations. Values are stored as float32 (about seven significant digits).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from forecast import names as N
+
+#: Quantiles of the monthly fans: the bands of the charts (50/80/95 %) and enough others in between
+#: for the explorer to read P(need > a capacity one types) and the expected noodopvang off them.
+FAN_QUANTILES: tuple[float, ...] = (
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.2,
+    0.25,
+    0.3,
+    0.4,
+    0.5,
+    0.6,
+    0.7,
+    0.75,
+    0.8,
+    0.9,
+    0.95,
+    0.975,
+    0.99,
+)
+
+
+def scenario_fans(engine: Any, chunk_scenarios: int = 16) -> xr.Dataset:
+    """Monthly quantiles of need for every combination of the measures and every bundle.
+
+    Parameters
+    ----------
+    engine : ScenarioEngine
+        The scenario engine.
+    chunk_scenarios : int, optional
+        Scenarios simulated at once (memory: about ``chunk_scenarios x draws x months x 8`` bytes for
+        each of the engine's twenty-odd monthly quantities; 16 scenarios of 4000 draws and 72 months
+        take under a gigabyte). The numbers do not depend on it.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over the engine's forecast months, float32: ``need_q`` and ``places_q`` (quantile, scenario,
+        month; :data:`FAN_QUANTILES`) of opvangbehoefte in persons and in places, ``need_mean``
+        (scenario, month) and ``regular_capacity_places_mean`` (scenario, month), the mean regular
+        capacity with the scenario's measures; ``occupancy_rate`` (month, float64), need in places
+        being need / rate. The scenarios are the combinations in grid order, then the bundles; the
+        attributes ``cost_regular_eur_year`` and ``cost_emergency_eur_year`` are the engine's costs
+        per resident per year.
+    """
+    grid = engine.grid()
+    bundles = engine.bundles()
+    labels = [str(s) for s in grid[N.DIM_SCENARIO].values]
+    S, H, Q = len(labels), len(engine.months), len(FAN_QUANTILES)
+    need_q = np.empty((Q, S, H), dtype=np.float32)
+    need_mean = np.empty((S, H), dtype=np.float32)
+    cap_mean = np.empty((S, H), dtype=np.float32)
+    step = max(int(chunk_scenarios), 1)
+    sample = (N.DIM_CHAIN, N.DIM_DRAW)
+    for a in range(0, S, step):
+        rows = grid.isel({N.DIM_SCENARIO: slice(a, a + step)})
+        sim = engine.simulate(rows, variables=[N.OPVANGBEHOEFTE, N.REGULAR_CAPACITY])
+        need = sim[N.OPVANGBEHOEFTE].stack(sample=sample).transpose(N.DIM_SCENARIO, N.DIM_MONTH, "sample")
+        values = need.values
+        need_q[:, a : a + step] = np.quantile(values, FAN_QUANTILES, axis=-1)
+        need_mean[a : a + step] = values.mean(-1)
+        cap_mean[a : a + step] = sim[N.REGULAR_CAPACITY].mean(sample).transpose(N.DIM_SCENARIO, N.DIM_MONTH)
+    take = np.concatenate([np.arange(S), [labels.index(str(c)) for c in bundles["combination"].values]])
+    scenarios = [*labels, *(str(b) for b in bundles[N.DIM_SCENARIO].values)]
+    rate = np.asarray(engine.occupancy_rate, dtype=float)
+    need_q, need_mean, cap_mean = need_q[:, take], need_mean[take], cap_mean[take]
+    places_q = (need_q / rate).astype(np.float32)
+    dims = (N.DIM_SCENARIO, N.DIM_MONTH)
+    ds = xr.Dataset(
+        {
+            "need_q": (("quantile", *dims), need_q),
+            "places_q": (("quantile", *dims), places_q),
+            "need_mean": (dims, need_mean),
+            f"{N.REGULAR_CAPACITY}_mean": (dims, cap_mean),
+            "occupancy_rate": (N.DIM_MONTH, rate),
+        },
+        coords={"quantile": list(FAN_QUANTILES), N.DIM_SCENARIO: scenarios, N.DIM_MONTH: engine.months},
+    )
+    ds.attrs["cost_regular_eur_year"] = float(engine.costs.regular)
+    ds.attrs["cost_emergency_eur_year"] = float(engine.costs.emergency)
+    return ds
+
+
+__all__ = ["FAN_QUANTILES", "scenario_fans"]
