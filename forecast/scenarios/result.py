@@ -6,10 +6,10 @@ phase summary of every scenario (means, probabilities, bands), each measure's Sh
 contributions, the bundles' monthly fans, the monthly fans of need of every scenario (the offline
 explorer's data, :func:`~forecast.scenarios.fans.scenario_fans`), the fitted history behind the
 charts, the in-sample coverage, the fit's diagnostics verdict and the provenance (seeds, data
-and configuration hashes, versions, capacity and cost sources, data cut-off). :meth:`ScenarioResult.save` writes it as one
-netCDF file (``OUT/scenarios/scenario_result.nc``), :meth:`ScenarioResult.load` reads it back
-bit for bit, so that the reports (:mod:`forecast.reports`) render a finished result and never
-need the fit or the grid again.
+and configuration hashes, versions, capacity and cost sources, data cut-off).
+:meth:`ScenarioResult.save` writes it as one netCDF file (``OUT/scenarios/scenario_result.nc``),
+:meth:`ScenarioResult.load` reads it back bit for bit, so that the reports
+(:mod:`forecast.reports`) render a finished result and never need the fit or the grid again.
 """
 
 from __future__ import annotations
