@@ -14,6 +14,8 @@
   :mod:`~forecast.scenarios.tables` (summaries and tables).
 * :mod:`forecast.scenarios.result`: the finished run the reports show, saved and loaded as one
   netCDF file (:class:`ScenarioResult`, :func:`scenario_result`).
+* :mod:`forecast.scenarios.targets`: what it takes: a policy target (``p_need_exceeds_capacity <= 0.10
+  @ normalisatie``) and the combinations of measures that meet it, cheapest first (:func:`meeting`).
 """
 
 from forecast.scenarios.engine import (
@@ -31,6 +33,7 @@ from forecast.scenarios.measures import Bundle, Effect, Measure, MeasureSet, eff
 from forecast.scenarios.phases import Phase, PhaseSchedule, by_phase, load_phases, phase_of
 from forecast.scenarios.result import RESULT_FILE, ScenarioResult, ScenarioResultError, scenario_result
 from forecast.scenarios.shapley import shapley, shapley_weights
+from forecast.scenarios.targets import Target, TargetAnswer, TargetError, meeting, parse_target
 
 __all__ = [
     "RESULT_FILE",
@@ -46,6 +49,9 @@ __all__ = [
     "ScenarioError",
     "ScenarioResult",
     "ScenarioResultError",
+    "Target",
+    "TargetAnswer",
+    "TargetError",
     "bundle_grid",
     "by_phase",
     "capacity_path",
@@ -54,6 +60,8 @@ __all__ = [
     "effect_name",
     "load_measures",
     "load_phases",
+    "meeting",
+    "parse_target",
     "phase_of",
     "phase_table",
     "ramp",

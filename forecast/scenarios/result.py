@@ -218,6 +218,23 @@ class ScenarioResult:
         """
         return bool(self.phases.set_index("fase").loc[fase, "forecast_months"] > 0)
 
+    def meeting(self, targets: Any) -> Any:
+        """The combinations that meet policy targets: :func:`~forecast.scenarios.targets.meeting`.
+
+        Parameters
+        ----------
+        targets : str or Target or iterable of str or Target
+            For example ``"p_need_exceeds_capacity <= 0.10 @ normalisatie"``; all must hold.
+
+        Returns
+        -------
+        TargetAnswer
+            The combinations that meet, cheapest first, the subset-minimal ones, or the closest.
+        """
+        from forecast.scenarios.targets import meeting
+
+        return meeting(self, targets)
+
     # ------------------------------------------------------------------ files
     def to_datatree(self) -> xr.DataTree:
         """The result as one tree, as :meth:`save` writes it.
