@@ -188,8 +188,18 @@ def explorer_page(
     -------
     str
         The page: its data as JSON, its script and styles inline, no external resource.
+
+    Raises
+    ------
+    ValueError
+        For an unknown language, or a result without :attr:`ScenarioResult.fans`.
     """
     labels(lang)  # validates the language
+    if "need_q" not in result.fans:
+        raise ValueError(
+            "the scenario result has no monthly fans of every scenario (ScenarioResult.fans): "
+            "run `forecast scenarios` again to write the explorer"
+        )
     renderer = PageRenderer(templates)
     data = json.dumps(explorer_data(result), separators=(",", ":"), allow_nan=False)
     # "</" cannot end the script element early

@@ -15,7 +15,7 @@ and configuration hashes, versions, capacity and cost sources, data cut-off).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -92,9 +92,6 @@ class ScenarioResult:
         :meth:`ScenarioEngine.monthly_summary` of the bundles (the fan charts).
     history : xarray.Dataset
         The 10/50/90 % quantiles of :data:`HISTORY_VARIABLES` over the fitted months.
-    fans : xarray.Dataset
-        :func:`~forecast.scenarios.fans.scenario_fans`: monthly quantiles of need (persons and places)
-        and the mean regular capacity of every combination and bundle (the explorer's data).
     observed : pandas.DataFrame
         The observations the charts show: ``variable``, ``date``, ``value``, ``definition``.
     coverage : pandas.DataFrame
@@ -120,6 +117,10 @@ class ScenarioResult:
     provenance : dict of str to str
         Seeds, hashes, versions, horizon, capacity and cost sources, measures file, data cut-off
         (``history_end``) and creation time (``created``).
+    fans : xarray.Dataset, optional
+        :func:`~forecast.scenarios.fans.scenario_fans`: monthly quantiles of need (persons and places)
+        and the mean regular capacity of every combination and bundle (the explorer's data); empty
+        by default (a result built by hand), :func:`scenario_result` always fills it.
     """
 
     summary: xr.Dataset
@@ -127,7 +128,6 @@ class ScenarioResult:
     differences: xr.Dataset
     monthly: xr.Dataset
     history: xr.Dataset
-    fans: xr.Dataset
     observed: pd.DataFrame
     coverage: pd.DataFrame
     last_observations: pd.DataFrame
@@ -139,6 +139,7 @@ class ScenarioResult:
     diagnostics: str | None
     diagnostics_passed: bool | None
     provenance: dict[str, str]
+    fans: xr.Dataset = field(default_factory=xr.Dataset)
 
     # ------------------------------------------------------------------ views
     def table(self, measures: bool = False) -> pd.DataFrame:

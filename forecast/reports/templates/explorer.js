@@ -77,6 +77,7 @@
       shortfall: "tekort {x}%",
       show: "Toon",
       bad_value: "Geef een getal als waarde.",
+      bad_p: "Een kans ligt tussen 0 en 1: schrijf 0.10 voor 10%.",
       fail: "Het model haalde zijn diagnostiek niet: GEBRUIK DEZE CIJFERS NIET.",
       footer: "Gemaakt met forecast · data tot en met {end} · gemaakt op {created} · alles staat in dit bestand, er wordt niets opgehaald",
     },
@@ -154,6 +155,7 @@
       shortfall: "shortfall {x}%",
       show: "Show",
       bad_value: "Give a number as the value.",
+      bad_p: "A probability lies between 0 and 1: write 0.10 for 10%.",
       fail: "The model failed its diagnostics: DO NOT USE THESE NUMBERS.",
       footer: "Made with forecast · data up to {end} · made on {created} · everything is in this file, nothing is fetched",
     },
@@ -289,7 +291,7 @@
   }
   window.explorerApproximation = (key, f, flat) => approximate(key, f, flat);
 
-  // ---------------------------------------------------------------- what it takes (forecast.scenarios.targets semantics)
+  // ---------------------------------------------------------------- what it takes: forecast.scenarios.targets.meeting, in the page
   const OPS = { "<=": (x, v) => x <= v, "<": (x, v) => x < v, ">=": (x, v) => x >= v, ">": (x, v) => x > v };
   const faseNumber = (id) => D.fases.findIndex((f) => f.id === id);
   function holds(key, t) {
@@ -300,8 +302,8 @@
     const x = value(key, faseNumber(t.fase), t.quantity);
     if (x === null) return Infinity;
     const gap = t.op[0] === "<" ? x - t.value : t.value - x;
-    if (gap < 0 || OPS[t.op](x, t.value)) return 0;
-    return gap / Math.max(Math.abs(t.value), 1e-12);
+    if (gap < 0) return 0;
+    return gap / (Math.abs(t.value) || 1);
   }
   function meeting(targets) {
     const f0 = faseNumber(targets[0].fase);
@@ -450,6 +452,8 @@
     if (!Number.isFinite(v)) return (box.innerHTML = `<p>${esc(L("bad_value"))}</p>`);
     const t = { quantity: $("t-quantity").value, op: $("t-op").value, value: v, fase: D.fases[Number($("t-fase").value)].id };
     const f = faseNumber(t.fase);
+    if (D.fases[f].first === null) return (box.innerHTML = `<p>${esc(L("no_months"))}</p>`);
+    if (t.quantity === "p_need_exceeds_capacity" && (v < 0 || v > 1)) return (box.innerHTML = `<p>${esc(L("bad_p"))}</p>`);
     const ans = meeting([t]);
     const li = (k, extra) => `<li data-key="${esc(k)}">${describe(k, f)}${extra || ""}</li>`;
     let h = "";
