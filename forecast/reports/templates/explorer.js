@@ -455,7 +455,9 @@
     if (D.fases[f].first === null) return (box.innerHTML = `<p>${esc(L("no_months"))}</p>`);
     if (t.quantity === "p_need_exceeds_capacity" && (v < 0 || v > 1)) return (box.innerHTML = `<p>${esc(L("bad_p"))}</p>`);
     const ans = meeting([t]);
-    const li = (k, extra) => `<li data-key="${esc(k)}">${describe(k, f)}${extra || ""}</li>`;
+    const qlabel = L(QUANTITIES.find(([q]) => q === t.quantity)[1]);
+    const digits = t.quantity === "p_need_exceeds_capacity" ? 2 : 0;
+    const li = (k, extra) => `<li data-key="${esc(k)}">${esc(qlabel)}: <b>${num(value(k, f, t.quantity), digits)}</b> · ${describe(k, f)}${extra || ""}</li>`;
     let h = "";
     if (ans.met.length) {
       const k = Math.min(SHOWN, ans.met.length);
