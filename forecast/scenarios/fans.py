@@ -6,12 +6,16 @@ need and the mean regular capacity path: the data of the offline scenario explor
 (:mod:`forecast.reports.explorer`). The whole grid's monthly paths do not fit in memory (512
 scenarios x 4000 draws x 72 months is over a gigabyte per variable), so the scenarios are simulated
 in chunks (``chunk_scenarios``) with :meth:`ScenarioEngine.simulate`: the chain's random numbers are
-common to all scenarios, so a chunk gives exactly the paths the whole grid would. The bundles are
+common to all scenarios, so a chunk gives exactly the paths the whole grid would. Need is simulated
+once per combination of the measures that act on the chain (a measure that only adds regular places
+does not change it), the capacity once per combination of those that add places; the bundles are
 copies of their combinations. Values are stored as float32 (about seven significant digits).
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -42,8 +46,26 @@ FAN_QUANTILES: tuple[float, ...] = (
 )
 
 
-def scenario_fans(engine: Any, chunk_scenarios: int = 16) -> xr.Dataset:
+def _distinct(grid: xr.DataArray, acting: np.ndarray) -> tuple[xr.DataArray, np.ndarray]:
+    """The grid's rows with only the ``acting`` measures kept, once each, and every row's index into them.
+
+    A quantity that only the acting measures change is the same in a scenario and in that scenario
+    with the other measures off, so it is simulated once per distinct row."""
+    active = grid.values.astype(bool)
+    kept = active & acting
+    distinct, inverse = np.unique(kept, axis=0, return_inverse=True)
+    position = {row.tobytes(): i for i, row in enumerate(active)}  # every combination is in the grid
+    rows = grid.isel({N.DIM_SCENARIO: [position[row.tobytes()] for row in distinct]})
+    return rows, inverse.reshape(-1)
+
+
+def scenario_fans(engine: Any, chunk_scenarios: int = 16, threads: int | None = None) -> xr.Dataset:
     """Monthly quantiles of need for every combination of the measures and every bundle.
+
+    Need depends only on the measures that act on the chain (not on those that only add regular
+    places), the regular capacity only on those that add places: each is simulated once per distinct
+    combination of the measures it depends on (with the same random numbers, so the numbers are those
+    of simulating every scenario) and copied to the scenarios that share it.
 
     Parameters
     ----------
@@ -53,6 +75,9 @@ def scenario_fans(engine: Any, chunk_scenarios: int = 16) -> xr.Dataset:
         Scenarios simulated at once (memory: about ``chunk_scenarios x draws x months x 8`` bytes for
         each of the engine's twenty-odd monthly quantities; 16 scenarios of 4000 draws and 72 months
         take under a gigabyte). The numbers do not depend on it.
+    threads : int, optional
+        Chunks simulated at the same time (default: the number of CPUs; memory grows with it); the
+        numbers do not depend on it.
 
     Returns
     -------
@@ -68,24 +93,37 @@ def scenario_fans(engine: Any, chunk_scenarios: int = 16) -> xr.Dataset:
     grid = engine.grid()
     bundles = engine.bundles()
     labels = [str(s) for s in grid[N.DIM_SCENARIO].values]
-    S, H, Q = len(labels), len(engine.months), len(FAN_QUANTILES)
-    need_q = np.empty((Q, S, H), dtype=np.float32)
-    need_mean = np.empty((S, H), dtype=np.float32)
-    cap_mean = np.empty((S, H), dtype=np.float32)
+    kinds = [{e.kind for e in m.effects} for m in engine.measures]
+    on_chain = np.array([bool(k - {N.EFFECT_PLACES}) for k in kinds])
+    on_capacity = np.array([N.EFFECT_PLACES in k for k in kinds])
+    chain_rows, chain_of = _distinct(grid, on_chain)
+    H, Q, R = len(engine.months), len(FAN_QUANTILES), chain_rows.sizes[N.DIM_SCENARIO]
+    need_q = np.empty((Q, R, H), dtype=np.float32)
+    need_mean = np.empty((R, H), dtype=np.float32)
     step = max(int(chunk_scenarios), 1)
     sample = (N.DIM_CHAIN, N.DIM_DRAW)
-    for a in range(0, S, step):
-        rows = grid.isel({N.DIM_SCENARIO: slice(a, a + step)})
-        sim = engine.simulate(rows, variables=[N.OPVANGBEHOEFTE, N.REGULAR_CAPACITY])
+
+    def run(a: int) -> None:
+        rows = chain_rows.isel({N.DIM_SCENARIO: slice(a, a + step)})
+        sim = engine.simulate(rows, variables=[N.OPVANGBEHOEFTE])
         need = sim[N.OPVANGBEHOEFTE].stack(sample=sample).transpose(N.DIM_SCENARIO, N.DIM_MONTH, "sample")
-        values = need.values
-        need_q[:, a : a + step] = np.quantile(values, FAN_QUANTILES, axis=-1)
-        need_mean[a : a + step] = values.mean(-1)
-        cap_mean[a : a + step] = sim[N.REGULAR_CAPACITY].mean(sample).transpose(N.DIM_SCENARIO, N.DIM_MONTH)
-    take = np.concatenate([np.arange(S), [labels.index(str(c)) for c in bundles["combination"].values]])
+        need_q[:, a : a + step] = np.quantile(need.values, FAN_QUANTILES, axis=-1)
+        need_mean[a : a + step] = need.values.mean(-1)
+
+    starts = range(0, R, step)
+    # numpy and the chain's numba kernels release the GIL: chunks run on a few threads
+    with ThreadPoolExecutor(max_workers=max(1, min(threads or os.cpu_count() or 1, len(starts)))) as pool:
+        list(pool.map(run, starts))
+    capacity_rows, capacity_of = _distinct(grid, on_capacity)
+    capacity = engine.simulate(capacity_rows, variables=[N.REGULAR_CAPACITY])[N.REGULAR_CAPACITY]
+    cap_mean = capacity.mean(sample).transpose(N.DIM_SCENARIO, N.DIM_MONTH).values.astype(np.float32)
+    take = np.concatenate(
+        [np.arange(len(labels)), [labels.index(str(c)) for c in bundles["combination"].values]]
+    )
     scenarios = [*labels, *(str(b) for b in bundles[N.DIM_SCENARIO].values)]
     rate = np.asarray(engine.occupancy_rate, dtype=float)
-    need_q, need_mean, cap_mean = need_q[:, take], need_mean[take], cap_mean[take]
+    need_q, need_mean = need_q[:, chain_of[take]], need_mean[chain_of[take]]
+    cap_mean = cap_mean[capacity_of[take]]
     places_q = (need_q / rate).astype(np.float32)
     dims = (N.DIM_SCENARIO, N.DIM_MONTH)
     ds = xr.Dataset(
