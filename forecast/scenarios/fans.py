@@ -59,7 +59,7 @@ def _distinct(grid: xr.DataArray, acting: np.ndarray) -> tuple[xr.DataArray, np.
     return rows, inverse.reshape(-1)
 
 
-def scenario_fans(engine: Any, chunk_scenarios: int = 16, threads: int | None = None) -> xr.Dataset:
+def scenario_fans(engine: Any, chunk_scenarios: int = 8, threads: int | None = None) -> xr.Dataset:
     """Monthly quantiles of need for every combination of the measures and every bundle.
 
     Need depends only on the measures that act on the chain (not on those that only add regular
@@ -73,8 +73,8 @@ def scenario_fans(engine: Any, chunk_scenarios: int = 16, threads: int | None = 
         The scenario engine.
     chunk_scenarios : int, optional
         Scenarios simulated at once (memory: about ``chunk_scenarios x draws x months x 8`` bytes for
-        each of the engine's twenty-odd monthly quantities; 16 scenarios of 4000 draws and 72 months
-        take under a gigabyte). The numbers do not depend on it.
+        each of the engine's twenty-odd monthly quantities: 8 scenarios of 4000 draws and 72 months take
+        about half a gigabyte per thread). The numbers do not depend on it.
     threads : int, optional
         Chunks simulated at the same time (default: the number of CPUs; memory grows with it); the
         numbers do not depend on it.

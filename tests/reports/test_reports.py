@@ -328,6 +328,12 @@ def test_explorer_in_a_headless_browser(run_out, tmp_path):
     ids = [str(m) for m in result.activity.columns]
     fases = [f for f in result.fase_names() if result.has_forecast_months(f)]
     combos = result.combinations()
+    # the page's data: the fans of every scenario, float32, those of the bundles as their monthly bands
+    fans = result.fans
+    assert fans["need_q"].dtype == np.float32 and list(fans["scenario"]) == list(result.summary["scenario"])
+    monthly = result.monthly["opvangbehoefte_q"].sel(scenario=list(result.bundles))
+    shared = fans["need_q"].sel(scenario=list(result.bundles), quantile=monthly["quantile"])
+    np.testing.assert_allclose(shared.transpose(*monthly.dims).values, monthly.values, rtol=1e-6)
     rng = np.random.default_rng(16)
     chosen = [combos[0], combos[-1], *rng.choice(combos[1:-1], 4, replace=False)]
     cells_js = (
