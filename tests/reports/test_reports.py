@@ -325,6 +325,7 @@ def test_explorer_in_a_headless_browser(run_out, tmp_path):
     path = run_out / "reports" / "explorer.html"
     size = path.stat().st_size
     assert size <= 5_000_000, size  # 512 combinations, the monthly quantiles of each
+    assert '<a href="explorer.html">' in (run_out / "reports" / "index.html").read_text(encoding="utf-8")
     ids = [str(m) for m in result.activity.columns]
     fases = [f for f in result.fase_names() if result.has_forecast_months(f)]
     combos = result.combinations()

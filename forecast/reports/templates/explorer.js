@@ -531,4 +531,5 @@
   build();
   setLabels();
   update();
+  search();  // the form's default question: P(need > capacity) <= 0.10 in the last fase
 })();
