@@ -119,8 +119,14 @@ def test_scenarios_writes_summaries_and_the_same_seed_gives_identical_files(
     saved_fit, tmp_path, capsys, monkeypatch
 ):
     outs = [tmp_path / "a", tmp_path / "b"]
+    # what it takes: two targets (one as a percentage), answered after the grid
+    targets = [
+        "p_need_exceeds_capacity <= 60% @ normalisatie",
+        "noodopvang_person_months_mean<125000@implementatie",
+    ]
     for out in outs:
-        assert main(["scenarios", "--fit", str(saved_fit), "--out", str(out), "--capacity", "75000"]) == 0
+        args = ["scenarios", "--fit", str(saved_fit), "--out", str(out), "--capacity", "75000"]
+        assert main([*args, "--target", targets[0], "--target", targets[1]]) == 0
     text = capsys.readouterr().out
     assert "2**9 = 512 combinations" in text and "kabinetsbeleid" in text
     assert "flat 75,000 places" in text
@@ -134,14 +140,31 @@ def test_scenarios_writes_summaries_and_the_same_seed_gives_identical_files(
         "phase_summary.csv",
         "phase_summary.nc",
         "scenario_result.nc",
+        "target_met.csv",
+        "target_minimal.csv",
     ]
-    for name in ("phase_summary.csv", "contributions_need.csv", "contributions_cost.csv"):
+    for name in ("phase_summary.csv", "contributions_need.csv", "contributions_cost.csv", "target_met.csv"):
         assert (outs[0] / "scenarios" / name).read_bytes() == (outs[1] / "scenarios" / name).read_bytes()
     import pandas as pd
 
     table = pd.read_csv(outs[0] / "scenarios" / "phase_summary.csv")
     assert len(table) == (512 + 5) * 3
     assert table["p_need_exceeds_capacity"].between(0, 1).all()
+    # the answer is a filter of phase_summary.csv's combinations (never a bundle), cheapest first
+    from forecast.scenarios import load_measures
+
+    combos = table[~table["scenario"].isin(list(load_measures().bundles))]
+    in_fase = {f: rows.set_index("scenario") for f, rows in combos.groupby("fase")}
+    ok = (in_fase["normalisatie"]["p_need_exceeds_capacity"] <= 0.6) & (
+        in_fase["implementatie"]["noodopvang_person_months_mean"] < 125000
+    )
+    met = pd.read_csv(outs[0] / "scenarios" / "target_met.csv")
+    minimal = pd.read_csv(outs[0] / "scenarios" / "target_minimal.csv")
+    assert set(met["scenario"]) == set(ok[ok].index) and 0 < len(met) < 512
+    assert met["cost_meur_mean"].is_monotonic_increasing
+    assert set(minimal["scenario"]) <= set(met["scenario"]) and len(minimal) > 0
+    assert f"{len(met)} of the 512 combinations of the 9 measures meet it." in text
+    assert f"Cheapest: {met['scenario'][0].replace('+', ' + ')} (" in text
     # a complete set, and Ctrl-C while the next set is written leaves it exactly as it was
     from forecast import atomic
     from forecast.model import io as model_io
@@ -168,6 +191,11 @@ def test_scenarios_writes_summaries_and_the_same_seed_gives_identical_files(
 def test_scenarios_bad_input(saved_fit, tmp_path, capsys):
     assert main(["scenarios", "--out", str(tmp_path / "nofit")]) == 2
     assert "no fitted model" in capsys.readouterr().err
+    # a bad --target fails before the fit is read (there is none here) and names what is wrong
+    target = "p_need_exceeds_capacity <= 0.10 @ normalisatie and cost_mean <= 5 @ normalisatie"
+    assert main(["scenarios", "--out", str(tmp_path / "nofit"), "--target", target]) == 2
+    err = capsys.readouterr().err
+    assert "--target: target 'cost_mean <= 5 @ normalisatie': unknown quantity 'cost_mean'" in err
     # --capacity is checked while the arguments are parsed (argparse: SystemExit 2), before the fit loads
     bad = tmp_path / "cap.csv"
     bad.write_text("month,places\n2025-01,70000\n2025-02,many\n")

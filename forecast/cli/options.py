@@ -114,6 +114,27 @@ def add_scenario_options(p: argparse.ArgumentParser, *, fit: bool) -> None:
     )
 
 
+def add_target_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--target TEXT`` (repeatable): a policy target whose combinations of measures are listed.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        A subcommand's parser.
+    """
+    p.add_argument(
+        "--target",
+        action="append",
+        metavar="TEXT",
+        help="a policy target, QUANTITY OP VALUE @ FASE with OP one of <=, <, >=, > (quote it), e.g. "
+        "'p_need_exceeds_capacity <= 0.10 @ normalisatie' or 'noodopvang_person_months_mean <= 20000 "
+        "@ implementatie'; QUANTITY a column of phase_summary.csv, a probability or share also as 10%%. "
+        "Repeat it, or join targets with ' and ': all must hold. Lists the combinations of the measures "
+        "that meet it, cheapest first, and the smallest sets of measures that do (or, when none does, "
+        "the closest), in target_met.csv and target_minimal.csv",
+    )
+
+
 def add_common(p: argparse.ArgumentParser, *, lang: bool = False, seed: bool = True) -> None:
     """Add ``--seed`` and ``--out``, and for commands that write report pages ``--lang`` and ``--templates``.
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forecast.cli.common import EXIT_OK, BadInput, check_writable
-from forecast.cli.options import add_common
+from forecast.cli.options import add_common, add_target_option
+from forecast.cli.targets import TARGET_FILES, answer, answer_files, targets_from_args
 from forecast.names import PHASES
 
 if TYPE_CHECKING:
@@ -62,10 +63,17 @@ def _load_result(args: argparse.Namespace, out: Path) -> ScenarioResult:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from forecast import atomic
+
     out = Path(args.out)
     check_writable(out / "reports")
     result = _load_result(args, out)
+    found = answer(result, targets_from_args(args, result.fase_names())) if args.target else None
     write_reports(args, result, out, fases=None if args.fase == ALL_FASES else [args.fase])
+    if found is not None:  # next to the pages, outside their set (forecast scenarios --target: in its set)
+        for name, text in answer_files(found).items():
+            atomic.write_text(out / "reports" / name, text)
+        print(f"saved {out / 'reports'}/: {', '.join(TARGET_FILES)}\n\nWhat it takes\n{found}", flush=True)
     return EXIT_OK
 
 
@@ -82,7 +90,9 @@ def add_report_parser(sub: Any) -> None:
         help="write the HTML reports (every fase, or one) from the saved scenario result",
         description="Render OUT/reports/index.html and the fase pages (self-contained, readable offline) "
         "with their tables as CSV from the scenario result that `forecast scenarios` or `forecast run` "
-        "saved (OUT/scenarios/scenario_result.nc): no fit and no scenario grid is run again.",
+        "saved (OUT/scenarios/scenario_result.nc): no fit and no scenario grid is run again. With "
+        "--target, also list the combinations that meet a policy target, cheapest first "
+        "(OUT/reports/target_met.csv, target_minimal.csv).",
     )
     rep.add_argument(
         "--fase",
@@ -95,5 +105,6 @@ def add_report_parser(sub: Any) -> None:
         metavar="DIR",
         help="folder of the saved scenario result (default OUT/scenarios)",
     )
+    add_target_option(rep)
     add_common(rep, lang=True, seed=False)
     rep.set_defaults(func=_cmd_report)

@@ -201,7 +201,7 @@ def _malformed(text: str) -> TargetError:
     elif not any(op in text for op in OPERATORS):
         reason = f"it has no comparison ({', '.join(OPERATORS)})"
     else:
-        reason = "it does not read as one comparison"
+        reason = "it does not read as one comparison (join several targets with ' and ')"
     return TargetError(
         f"target {text!r}: {reason}; write {TARGET_FORM} with <op> one of {', '.join(OPERATORS)}, "
         f"for example {TARGET_EXAMPLE!r}"
@@ -368,7 +368,7 @@ class TargetAnswer:
     def __str__(self) -> str:
         """The answer in plain English: how many combinations meet, the cheapest, the minimal sets."""
         wanted = " and ".join(str(t) for t in self.targets)
-        lines = [f"Target: {wanted}"]
+        lines = [f"Target{'s' if len(self.targets) > 1 else ''}: {wanted}"]
         lines += [
             f"  {q}: {QUANTITIES[q].description} ({QUANTITIES[q].unit})"
             for q in dict.fromkeys(t.quantity for t in self.targets)

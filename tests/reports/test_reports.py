@@ -120,7 +120,7 @@ def test_same_seed_gives_byte_identical_scenario_csvs(run_out, tmp_path):
         assert (run_out / "scenarios" / name).read_bytes() == (again / "scenarios" / name).read_bytes(), name
 
 
-def test_numbers_are_written_as_the_reader_writes_them(run_out, tmp_path):
+def test_numbers_are_written_as_the_reader_writes_them(run_out, tmp_path, capsys):
     """Dutch pages: 70.824 and 0,97; English pages: 70,824 and 0.97; never -0."""
     nl = (run_out / "reports" / "normalisatie.html").read_text(encoding="utf-8")
     assert re.search(r"<td>\d{1,3}(?:\.\d{3})+ – \d{1,3}(?:\.\d{3})+</td>", nl)  # a band: 53.231 – 95.278
@@ -129,7 +129,13 @@ def test_numbers_are_written_as_the_reader_writes_them(run_out, tmp_path):
     assert "kosten per jaar (mln euro, verwacht)" in nl  # per year: fases of 12 and 42 months compare
     en_out = tmp_path / "en"
     args = ["report", "--scenarios", str(run_out / "scenarios"), "--fase", "normalisatie"]
-    assert main([*args, "--lang", "en", "--out", str(en_out)]) == 0
+    target = "p_need_exceeds_capacity <= 0.1 @ normalisatie"  # --target on a saved result: no grid
+    assert main([*args, "--lang", "en", "--out", str(en_out), "--target", target]) == 0
+    met = pd.read_csv(en_out / "reports" / "target_met.csv")
+    rows = pd.read_csv(run_out / "scenarios" / "phase_summary.csv").query("fase == 'normalisatie'")
+    assert met.empty and (rows["p_need_exceeds_capacity"] > 0.1).all()  # the default capacity: none meets
+    text = capsys.readouterr().out
+    assert "No combination of the 9 measures meets it: none of the 512." in text and "The 5 closest" in text
     en = (en_out / "reports" / "normalisatie.html").read_text(encoding="utf-8")
     assert re.search(r"<td>\d{1,3}(?:,\d{3})+ – \d{1,3}(?:,\d{3})+</td>", en)
     assert re.search(r"<td>[01]\.\d\d</td>", en)
