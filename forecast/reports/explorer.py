@@ -9,7 +9,10 @@ page's language (Dutch ``70.824`` / ``0,97``, English ``70,824`` / ``0.97``, rou
 :func:`forecast.reports.labels.number` does) and answers a policy target with the semantics of
 :func:`forecast.scenarios.targets.meeting`. Nothing is fetched: the page works from ``file://``.
 The page's own labels (Dutch and English, switched in the page) live in ``explorer.js``; the names
-of the fases, measures and bundles come from the result and :mod:`forecast.reports.labels`.
+of the fases, measures and bundles come from the result and :mod:`forecast.reports.labels`
+(``name_en`` of the measures table where it has that column, else the Dutch name). A templates folder
+of one's own (``--templates``) may replace ``style.css`` (the house style, used here too),
+``explorer.html``, ``explorer.css`` or ``explorer.js``.
 """
 
 from __future__ import annotations
