@@ -6,6 +6,7 @@
 * :mod:`forecast.reports.backtest`: the figures of a backtest (PIT, CRPS per horizon bucket).
 * :mod:`forecast.reports.phase_gate`: the phase gate's verdicts in words, its figure and its page.
 * :mod:`forecast.reports.headline`: the index page's first screen and ``headline.csv``.
+* :mod:`forecast.reports.explorer`: ``explorer.html``, the offline scenario explorer.
 * :mod:`forecast.reports.render`: the page frame and house style (Jinja2 templates one can replace).
 * :mod:`forecast.reports.markup`: the HTML pieces (escaped text, embedded images, tables, cell formats).
 """

@@ -31,6 +31,7 @@ _NL = {
     "title": "Prognose opvangbehoefte",
     "subtitle": "Posterieure banden van de opvangbehoefte per fase en per combinatie van maatregelen",
     "index_title": "Overzicht",
+    "explorer": "Scenarioverkenner: kies zelf maatregelen, capaciteit en een doel",
     "fase": "Fase",
     "period": "Periode",
     "voorbereiding": "Voorbereidingsfase",
@@ -183,6 +184,7 @@ _EN = {
         "Posterior bands of reception need (opvangbehoefte) per phase and per combination of measures"
     ),
     "index_title": "Overview",
+    "explorer": "Scenario explorer: choose measures, capacity and a target yourself",
     "fase": "Phase",
     "period": "Period",
     "voorbereiding": "Preparation phase (voorbereiding)",

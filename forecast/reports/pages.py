@@ -13,6 +13,8 @@ computes nothing itself) and writes, into ``out/reports/``:
   backlog, the model's fit to the history (posterior predictive coverage per series), the sampler
   diagnostics (flagged prominently when they fail), and data and prior provenance (sources, last
   observation per series, versions, seed, data hash);
+* ``explorer.html``: the offline scenario explorer (:mod:`forecast.reports.explorer`): toggle the
+  measures, type a capacity, ask which combinations meet a target;
 * ``tables/*.csv`` (one per table) and ``scenario_summary.nc`` (the per-fase summaries and
   contributions of every scenario).
 
@@ -35,6 +37,7 @@ from forecast import names as N
 from forecast.model.io import save_tree
 from forecast.reports.charts import PageCharts
 from forecast.reports.combinations import combinations_html
+from forecast.reports.explorer import EXPLORER_FILE, explorer_page
 from forecast.reports.headline import headline_html, headline_table
 from forecast.reports.labels import labels, measure_names, number_band
 from forecast.reports.markup import Formats, esc, img, table
@@ -429,6 +432,7 @@ class ReportBuilder:
             for n, a, _ in self.phases
             if n in self.pages
         )
+        links += f'<li><a href="explorer.html">{esc(L["explorer"])}</a></li>'
         body.append(f"<h2>{esc(L['pages'])}</h2><ul>{links}</ul>")
         if self.validation is not None:
             body.append(self._validation_html())
@@ -456,7 +460,8 @@ def build_reports(
         The finished scenario run (:func:`forecast.scenarios.scenario_result`, or
         :meth:`ScenarioResult.load` of ``OUT/scenarios/``).
     out_dir : str or os.PathLike
-        Folder for ``index.html``, ``<fase>.html``, ``tables/`` and ``scenario_summary.nc``.
+        Folder for ``index.html``, ``<fase>.html``, ``explorer.html``, ``tables/`` and
+        ``scenario_summary.nc``.
     lang : {"nl", "en"}
         Labels (Dutch by default).
     fases : sequence of str, optional
@@ -493,6 +498,7 @@ def build_reports(
     pages = {"index.html": builder.index_page()}
     for f in chosen:
         pages[f"{f}.html"] = builder.fase_page(f)
+    pages[EXPLORER_FILE] = (explorer_page(result, lang, templates), {})
     # one set: an error or Ctrl-C leaves the previous pages and tables, never a mix; pages of other
     # fases and the phase-gate pages (forecast evaluate) stay
     with atomic.output_set(out, keep=True, command="report", lang=lang) as tmp:

@@ -12,6 +12,8 @@
   :mod:`~forecast.scenarios.inputs` (capacity path, costs), :mod:`~forecast.scenarios.terms` (effect
   draws and their terms), :mod:`~forecast.scenarios.phase_stats` (per-fase statistics) and
   :mod:`~forecast.scenarios.tables` (summaries and tables).
+* :mod:`forecast.scenarios.fans`: monthly quantiles of need of every scenario (the explorer's data),
+  a few scenarios at a time (:func:`scenario_fans`).
 * :mod:`forecast.scenarios.result`: the finished run the reports show, saved and loaded as one
   netCDF file (:class:`ScenarioResult`, :func:`scenario_result`).
 * :mod:`forecast.scenarios.targets`: what it takes: a policy target (``p_need_exceeds_capacity <= 0.10

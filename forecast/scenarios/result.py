@@ -3,18 +3,19 @@
 :func:`scenario_result` runs the scenario grid's summaries on a fitted model and its
 :class:`~forecast.scenarios.engine.ScenarioEngine` and returns a :class:`ScenarioResult`: the
 phase summary of every scenario (means, probabilities, bands), each measure's Shapley
-contributions, the bundles' monthly fans, the fitted history behind the charts, the in-sample
-coverage, the fit's diagnostics verdict and the provenance (seeds, data and configuration hashes,
-versions, capacity and cost sources, data cut-off). :meth:`ScenarioResult.save` writes it as one
-netCDF file (``OUT/scenarios/scenario_result.nc``), :meth:`ScenarioResult.load` reads it back
-bit for bit, so that the reports (:mod:`forecast.reports`) render a finished result and never
-need the fit or the grid again.
+contributions, the bundles' monthly fans, the monthly fans of need of every scenario (the offline
+explorer's data, :func:`~forecast.scenarios.fans.scenario_fans`), the fitted history behind the
+charts, the in-sample coverage, the fit's diagnostics verdict and the provenance (seeds, data
+and configuration hashes, versions, capacity and cost sources, data cut-off).
+:meth:`ScenarioResult.save` writes it as one netCDF file (``OUT/scenarios/scenario_result.nc``),
+:meth:`ScenarioResult.load` reads it back bit for bit, so that the reports
+(:mod:`forecast.reports`) render a finished result and never need the fit or the grid again.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import xarray as xr
 
 from forecast import names as N
 from forecast.progress import progress_bar
+from forecast.scenarios.fans import scenario_fans
 from forecast.scenarios.tables import QUANTILES, contribution_table, phase_table
 
 #: The Shapley-decomposed statistics a result holds (persons, person-months, euro).
@@ -61,7 +63,7 @@ RESULT_FILE = "scenario_result.nc"
 
 # groups of the saved file that are tables (one dimension ``row``; the index columns in an attribute)
 _TABLES = ("observed", "coverage", "last_observations", "sources", "phases", "measures", "activity")
-_DATASETS = ("summary", "contributions", "differences", "monthly", "history")
+_DATASETS = ("summary", "contributions", "differences", "monthly", "history", "fans")
 _ROW = "row"
 
 
@@ -117,6 +119,10 @@ class ScenarioResult:
     provenance : dict of str to str
         Seeds, hashes, versions, horizon, capacity and cost sources, measures file, data cut-off
         (``history_end``) and creation time (``created``).
+    fans : xarray.Dataset, optional
+        :func:`~forecast.scenarios.fans.scenario_fans`: monthly quantiles of need (persons and places)
+        and the mean regular capacity of every combination and bundle (the explorer's data); empty
+        by default (a result built by hand), :func:`scenario_result` always fills it.
     """
 
     summary: xr.Dataset
@@ -135,6 +141,7 @@ class ScenarioResult:
     diagnostics: str | None
     diagnostics_passed: bool | None
     provenance: dict[str, str]
+    fans: xr.Dataset = field(default_factory=xr.Dataset)
 
     # ------------------------------------------------------------------ views
     def table(self, measures: bool = False) -> pd.DataFrame:
@@ -466,7 +473,7 @@ def scenario_result(
     -------
     ScenarioResult
         Its numbers are those of :meth:`ScenarioEngine.summarise`, :meth:`ScenarioEngine.contributions`
-        and :meth:`ScenarioEngine.monthly_summary`, unrounded.
+        and :meth:`ScenarioEngine.monthly_summary`, unrounded (the fans of every scenario as float32).
     """
     draws = draws if draws is not None else engine.phase_draws(progress=progress)
     bundles = tuple(engine.measures.bundles)
@@ -475,6 +482,7 @@ def scenario_result(
         "phase summary": lambda: engine.summarise(draws),
         "bundles against the reference": lambda: _differences(draws, bundles),
         "monthly fans": lambda: engine.monthly_summary(list(bundles)),
+        "every scenario's fans": lambda: scenario_fans(engine, progress=progress),
         "fitted history": lambda: _history(model),
         "coverage": lambda: _coverage(model, engine),
     }
@@ -491,6 +499,7 @@ def scenario_result(
         differences=done["bundles against the reference"],
         monthly=done["monthly fans"],
         history=done["fitted history"],
+        fans=done["every scenario's fans"],
         observed=_observed(model.history),
         coverage=done["coverage"],
         last_observations=model.history.last_observations(),

@@ -45,7 +45,7 @@ def run_out(tmp_path_factory):
 
 def test_run_writes_every_page_and_summary(run_out):
     reports = run_out / "reports"
-    assert sorted(p.name for p in reports.glob("*.html")) == sorted(PAGES)
+    assert sorted(p.name for p in reports.glob("*.html")) == sorted([*PAGES, "explorer.html"])
     tables = {p.name for p in (reports / "tables").glob("*.csv")}
     for fase in PHASES:
         for t in ("bundles", "scenarios", "contributions_need", "contributions_cost"):
@@ -152,7 +152,7 @@ def test_report_renders_the_saved_result_as_run_did(run_out, tmp_path):
     assert not (again / "fit.nc").exists()
     ran = run_out / "reports"
     names = sorted(p.relative_to(ran) for p in ran.rglob("*") if p.suffix in (".csv", ".html"))
-    assert len(names) == len(PAGES) + 4 * len(PHASES) + 2
+    assert len(names) == len(PAGES) + 1 + 4 * len(PHASES) + 2  # the pages, the explorer, the tables
     for name in names:
         assert (ran / name).read_bytes() == (again / "reports" / name).read_bytes(), name
 
@@ -206,7 +206,7 @@ def test_english_labels_and_links_only_to_written_pages(run_out, tmp_path):
     assert "Preparation phase" in page and "DO NOT USE THESE NUMBERS" in page and 'lang="en"' in page
     # one fase written: the index and the navigation link to it only, never to a page that is not there
     written = {p.name for p in (en / "reports").glob("*.html")}
-    assert written == {"index.html", "voorbereiding.html"}
+    assert written == {"index.html", "voorbereiding.html", "explorer.html"}
     for name in written:
         links = set(re.findall(r'href="([^"#]+)"', (en / "reports" / name).read_text(encoding="utf-8")))
         assert links and all((en / "reports" / link).is_file() for link in links), (name, links)
@@ -379,3 +379,187 @@ def test_arviz_reads_the_saved_fit_as_it_is(run_out):
     # no floating-point noise in the contribution tables: a measure that does not act adds exactly 0
     for csv in (run_out / "scenarios").glob("contributions_*.csv"):
         assert "e-1" not in csv.read_text(encoding="utf-8"), csv.name
+
+
+def _shown(text: str) -> float:
+    """A number as a Dutch page shows it (70.824, 0,97, +4.010, ≈ 1,00) read back."""
+    return float(text.lstrip("≈≥≤ ").replace(".", "").replace(",", "."))
+
+
+def test_explorer_in_a_headless_browser(run_out, tmp_path):
+    """explorer.html from file://: toggling measures shows the combination's numbers of phase_summary.csv,
+    the language switch changes every label, the target search agrees with forecast.scenarios.targets,
+    a typed capacity is approximated as the page says; nothing is fetched, no console error; the load
+    time is measured and a screenshot kept (``explorer.png`` in the test's tmp path)."""
+    exe = chromium()
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: `make test` installs it (make browser)")
+        pytest.skip("chromium is not installed (run `make browser`)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from forecast.reports.labels import number, number_band
+    from forecast.scenarios import ScenarioResult
+    from forecast.scenarios.targets import meeting
+
+    result = ScenarioResult.load(run_out / "scenarios")
+    table = result.table()
+    csv = pd.read_csv(run_out / "scenarios" / "phase_summary.csv", index_col=["scenario", "fase"])
+    path = run_out / "reports" / "explorer.html"
+    size = path.stat().st_size
+    assert size <= 5_000_000, size  # 512 combinations, the monthly quantiles of each
+    assert '<a href="explorer.html">' in (run_out / "reports" / "index.html").read_text(encoding="utf-8")
+    ids = [str(m) for m in result.activity.columns]
+    fases = [f for f in result.fase_names() if result.has_forecast_months(f)]
+    combos = result.combinations()
+    # the page's data: the fans of every scenario, float32, those of the bundles as their monthly bands
+    fans = result.fans
+    assert fans["need_q"].dtype == np.float32 and list(fans["scenario"]) == list(result.summary["scenario"])
+    monthly = result.monthly["opvangbehoefte_q"].sel(scenario=list(result.bundles))
+    shared = fans["need_q"].sel(scenario=list(result.bundles), quantile=monthly["quantile"])
+    np.testing.assert_allclose(shared.transpose(*monthly.dims).values, monthly.values, rtol=1e-6)
+    rng = np.random.default_rng(16)
+    chosen = [combos[0], combos[-1], *rng.choice(combos[1:-1], 4, replace=False)]
+    cells_js = (
+        "Object.fromEntries([...document.querySelectorAll('td[data-cell]')]"
+        ".map(td => [td.closest('div').id + '/' + td.dataset.cell, td.textContent]))"
+    )
+    labels_js = (
+        "[...document.querySelectorAll('[data-l10n], th[scope=col], caption, label[for], #fase option, "
+        "#t-fase option, #t-quantity option, #lang, svg title')].map(e => e.textContent)"
+    )
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on("request", lambda r: None if r.url == path.as_uri() else problems.append(r.url[:80]))
+            page.goto(path.as_uri(), wait_until="load")
+            load_ms = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+            print(f"explorer.html: {size / 1e6:.2f} MB, loaded (script run) in {load_ms:.0f} ms")
+            assert load_ms < 2000, load_ms  # about 0.3 s on the development machine
+            # the keyboard toggles a measure
+            before = page.get_attribute("#chosen", "data-key")
+            page.focus("#m-0")
+            page.keyboard.press("Space")
+            assert page.get_attribute("#chosen", "data-key") != before
+            reference = table.xs("geen_nieuw_beleid", level="scenario")
+            for key in chosen:
+                bits = [bool(result.activity.loc[key, m]) for m in ids]  # click the boxes that differ
+                page.evaluate(
+                    "bits => bits.forEach((on, i) => { const box = document.getElementById('m-' + i); "
+                    "if (box.checked !== on) box.click(); })",
+                    bits,
+                )
+                assert page.get_attribute("#chosen", "data-key") == key
+                cells = page.evaluate(cells_js)
+                for fase in fases:
+                    row = table.loc[(key, fase)]
+                    nood = result.summary["noodopvang_person_months_q"].sel(scenario=key, fase=fase)
+                    expected = {
+                        "need_median": number(row["need_median"]),
+                        "need_band": number_band(row["need_p10"], row["need_p90"]),
+                        "places_median": number(row["places_median"]),
+                        "p_need_exceeds_capacity": number(row["p_need_exceeds_capacity"], 2),
+                        "noodopvang_person_months_mean": number(row["noodopvang_person_months_mean"]),
+                        "noodopvang_band": number_band(*nood.sel(quantile=[0.1, 0.9]).values),
+                        "cost_meur_mean": number(row["cost_meur_mean"]),
+                        "cost_band": number_band(row["cost_meur_p10"], row["cost_meur_p90"]),
+                    }
+                    for column, text in expected.items():
+                        assert cells[f"fase-table/{fase}:{column}"] == text, (key, fase, column)
+                    # and the numbers of phase_summary.csv (6 significant digits) at the rounding shown
+                    for column, d in [
+                        ("need_median", 0),
+                        ("p_need_exceeds_capacity", 2),
+                        ("cost_meur_mean", 0),
+                    ]:
+                        v = csv.loc[(key, fase), column]
+                        shown = _shown(cells[f"fase-table/{fase}:{column}"])
+                        assert abs(shown - v) <= 0.5 * 10**-d + 5e-6 * abs(v), (key, fase, column)
+                    change = row["need_median"] - reference.loc[fase, "need_median"]
+                    assert cells[f"diff-table/{fase}:d_need"] == number(change, 0, sign=True)
+            contribution = result.contribution_table("need_mean").loc[(ids[0], fases[-1])]
+            assert cells[f"contrib-table/{ids[0]}:need"].startswith(
+                number(contribution["mean"], 0, sign=True)
+            )
+            # the language switch (keyboard) changes every label; numbers are written the English way
+            nl = page.evaluate(labels_js)
+            page.focus("#lang")
+            page.keyboard.press("Enter")
+            en = page.evaluate(labels_js)
+            assert page.evaluate("document.documentElement.lang") == "en" and len(en) == len(nl) > 60
+            assert [a for a, b in zip(nl, en, strict=True) if a == b] == []
+            names = page.evaluate(
+                "[...document.querySelectorAll('#measure-list label')].map(e => e.textContent.trim())"
+            )
+            column = "name_en" if "name_en" in result.measures else "name_nl"
+            assert names == list(result.measures.set_index("id").loc[ids, column])
+            last = chosen[-1]
+            cells = page.evaluate(cells_js)
+            need = table.loc[(last, fases[-1]), "need_median"]
+            assert cells[f"fase-table/{fases[-1]}:need_median"] == number(need, lang="en")
+            # what it takes: the form's answer and the page's search agree with the Python API
+            page.select_option("#t-quantity", "p_need_exceeds_capacity")
+            page.select_option("#t-op", "<=")
+            page.fill("#t-value", "0.1")
+            page.select_option("#t-fase", str(result.fase_names().index("normalisatie")))
+            page.click("#t-go")
+            answer = meeting(result, "p_need_exceeds_capacity <= 0.1 @ normalisatie")
+            listed = page.evaluate(
+                "['t-met-list', 't-minimal-list', 't-closest-list'].map(id => document.getElementById(id))"
+                ".map(ol => ol ? [...ol.querySelectorAll('li')].map(li => li.dataset.key) : [])"
+            )
+            assert listed[0] == list(answer.met["scenario"][:10])
+            assert listed[1] == list(answer.minimal["scenario"])
+            assert listed[2] == list(answer.closest["scenario"])
+            page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
+            median = float(
+                table.xs("implementatie", level="fase").loc[combos, "noodopvang_person_months_mean"].median()
+            )
+            targets = [
+                [("p_need_exceeds_capacity", "<=", 0.1, "normalisatie")],
+                [("noodopvang_person_months_mean", "<=", median, "implementatie")],
+                [("need_median", ">", float(table["need_median"].median()), "normalisatie")],
+                [("cost_meur_mean", "<", 0.0, "normalisatie")],  # none meets: the closest
+                [
+                    ("p_need_exceeds_capacity", "<", 0.5, "implementatie"),
+                    ("cost_meur_mean", ">=", 1.0, "normalisatie"),
+                ],
+            ]
+            for target in targets:
+                api = meeting(result, [f"{q} {op} {v!r} @ {f}" for q, op, v, f in target])
+                js = page.evaluate(
+                    "t => window.explorerMeeting(t.map(([quantity, op, value, fase]) => "
+                    "({quantity, op, value, fase})))",
+                    target,
+                )
+                assert js["met"] == list(api.met["scenario"]), target
+                assert js["minimal"] == list(api.minimal["scenario"]), target
+                assert [c["key"] for c in js["closest"]] == list(api.closest["scenario"]), target
+                assert [c["shortfall"] for c in js["closest"]] == pytest.approx(
+                    list(api.closest["shortfall"])
+                )
+            # a capacity typed in: approximated from the quantiles, as the page says
+            page.check("#cap-flat")
+            page.fill("#cap-value", "30000")
+            page.dispatch_event("#cap-value", "input")
+            assert "30,000" in page.text_content("#approx") and "≈" in page.text_content("#fase-table")
+            base = combos[0]  # no measure: the default capacity path is flat, only the quantiles approximate
+            flat = float(result.fans["regular_capacity_places_mean"].sel(scenario=base).values[0])
+            for f, fase in enumerate(result.fase_names()):
+                a = page.evaluate(f"window.explorerApproximation({base!r}, {f}, {flat})")
+                if fase not in fases:
+                    continue
+                row = table.loc[(base, fase)]
+                print(
+                    f"{fase}: P {a['p']:.3f} (engine {row['p_need_exceeds_capacity']:.3f}), noodopvang "
+                    f"{a['nood']:.0f} (engine {row['noodopvang_person_months_mean']:.0f})"
+                )
+                assert a["p"] <= row["p_need_exceeds_capacity"] + 0.02  # the month's highest: a lower bound
+                exact = row["noodopvang_person_months_mean"]
+                assert abs(a["nood"] - exact) <= 0.15 * exact + 1.0
+            assert problems == []
+        finally:
+            browser.close()
