@@ -23,8 +23,8 @@
       key: "sleutel",
       fan_persons: "Opvangbehoefte (personen) tegen reguliere capaciteit",
       fan_places: "Opvangbehoefte in plaatsen tegen reguliere capaciteit",
-      fan_persons_caption: "Blauw: mediaan en 50%-, 80%- en 95%-band van de behoefte in personen; rood: reguliere capaciteit (gemiddeld pad, plaatsen); geel: de gekozen fase.",
-      fan_places_caption: "Dezelfde prognose in plaatsen (personen gedeeld door de planningsbezettingsgraad); een tekort telt wanneer deze lijn boven de capaciteit komt.",
+      fan_persons_caption: "Blauw: mediaan en 50%-, 80%- en 95%-band van de behoefte in personen; rood: reguliere capaciteit omgerekend naar personen (plaatsen × planningsbezettingsgraad, gemiddeld pad), zodat de behoefte de lijn kruist precies wanneer ze de reguliere plaatsen overschrijdt; geel: de gekozen fase.",
+      fan_places_caption: "Dezelfde prognose in plaatsen (personen gedeeld door de planningsbezettingsgraad); rood: reguliere capaciteit in plaatsen (gemiddeld pad); een tekort telt wanneer de behoefte boven die lijn komt.",
       persons: "personen",
       places: "plaatsen",
       cap_line: "capaciteit",
@@ -101,8 +101,8 @@
       key: "key",
       fan_persons: "Reception need (persons) against regular capacity",
       fan_places: "Reception need in places against regular capacity",
-      fan_persons_caption: "Blue: median and 50%, 80% and 95% bands of need in persons; red: regular capacity (mean path, places); yellow: the chosen phase.",
-      fan_places_caption: "The same forecast in places (persons divided by the planning occupancy rate); a shortage counts when this line rises above capacity.",
+      fan_persons_caption: "Blue: median and 50%, 80% and 95% bands of need in persons; red: regular capacity in persons (places × the planning occupancy rate, mean path), so that need crosses the line exactly when it exceeds the regular places; yellow: the chosen phase.",
+      fan_places_caption: "The same forecast in places (persons divided by the planning occupancy rate); red: regular capacity in places (mean path); a shortage counts when need rises above that line.",
       persons: "persons",
       places: "places",
       cap_line: "capacity",
@@ -333,9 +333,12 @@
     const W = 560, Hh = 300, l = 62, r = 12, tp = 26, b = 34;
     const s = fanOf[key], cap = capacityPath(key, flat);
     const div = (t) => (places ? F.rate[t] : 1);
+    // capacity in the chart's unit: places, or persons at the planning occupancy rate (places x rate),
+    // so that need crosses the line exactly when it exceeds the regular places
+    const capAt = (t) => (places ? cap[t] : cap[t] * F.rate[t]);
     const lo = qi(0.025), hi = qi(0.975);
     let ymax = 0;
-    for (let t = 0; t < H; t++) ymax = Math.max(ymax, needQ(hi, s, t) / div(t), cap[t]);
+    for (let t = 0; t < H; t++) ymax = Math.max(ymax, needQ(hi, s, t) / div(t), capAt(t));
     const step = niceStep(ymax * 1.05);
     ymax = Math.ceil((ymax * 1.05) / step) * step;
     const x = (t) => l + ((W - l - r) * t) / Math.max(H - 1, 1);
@@ -364,7 +367,7 @@
     });
     const med = qi(0.5);
     g += `<polyline points="${line((t) => needQ(med, s, t) / div(t))}" fill="none" stroke="#16325c" stroke-width="2"/>`;
-    g += `<polyline points="${line((t) => cap[t])}" fill="none" stroke="#c62828" stroke-width="2"/>`;
+    g += `<polyline points="${line(capAt)}" fill="none" stroke="#c62828" stroke-width="2"/>`;
     g += `<text x="${l}" y="16" font-weight="600">${esc(title)}</text>`;
     g += `<text x="${W - r}" y="16" text-anchor="end" fill="#c62828">— ${esc(L("cap_line"))}</text>`;
     g += `<text x="12" y="${tp + (Hh - tp - b) / 2}" transform="rotate(-90 12 ${tp + (Hh - tp - b) / 2})" text-anchor="middle">${esc(L(places ? "places" : "persons"))}</text>`;
