@@ -201,7 +201,8 @@
     else if (sign && x > 0) out = "+" + out;
     return out;
   }
-  const bandText = (a, b) => (a === null || b === null ? "–" : num(a, 0) + " – " + num(b, 0));
+  const BAND_DASH = "\u00a0–\u00a0";  // as forecast.reports.labels.BAND_DASH: a band stays on one line
+  const bandText = (a, b) => (a === null || b === null ? "–" : num(a, 0) + BAND_DASH + num(b, 0));
   const fill = (s, o) => s.replace(/\{(\w+)\}/g, (_, k) => o[k]);
 
   // ---------------------------------------------------------------- data
@@ -435,7 +436,7 @@
     D.measures.forEach((m, i) => {
       const cell = (stat) => {
         const [mean, p10, p90] = C[stat][i][f];
-        return mean === null ? "–" : `${num(mean, 0, true)} [${num(p10, 0, true)} – ${num(p90, 0, true)}]`;
+        return mean === null ? "–" : `${num(mean, 0, true)} [${num(p10, 0, true)}${BAND_DASH}${num(p90, 0, true)}]`;
       };
       const on = b[i] === "1";
       h += `<tr${on ? ' class="in"' : ""}><th scope="row">${on ? "<b>" : ""}${esc(m[lang])}${on ? "</b>" : ""}</th><td>${esc(L(on ? "yes" : "no"))}</td>`;
