@@ -348,6 +348,9 @@ def test_arviz_reads_the_saved_fit_as_it_is(run_out):
     loo = az.loo(tree)
     n_rows = tree["observed_data"].sizes["row"]
     assert np.isfinite(loo.elpd) and loo.n_data_points == n_rows
+    # and az.compare, as examples/compare_priors.py uses it on two prior sets (here the fit with itself)
+    table = az.compare({"bundled": tree, "again": tree})
+    assert list(table["elpd_diff"]) == [0.0, 0.0]
     # the rows carry their series, definition and period: one series at a time
     for group in ("observed_data", "posterior_predictive", "log_likelihood"):
         assert {"series", "definition", "period_start", "period_end"} <= set(tree[group].coords), group
