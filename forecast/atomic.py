@@ -39,6 +39,38 @@ class IncompleteOutputError(RuntimeError):
     """An output folder is not a complete set: its manifest is missing, or a file differs from it."""
 
 
+#: Significant digits of a number in the CSV tables the library writes (:func:`csv_number`).
+CSV_DIGITS = 6
+
+
+def csv_number(value: float) -> str:
+    """A number as every CSV table of the library writes it: six significant digits, never an exponent.
+
+    ``pandas.DataFrame.to_csv(float_format=csv_number)``: a spreadsheet or a colleague reads
+    ``3650090`` and ``0.227767`` where ``%.6g`` wrote ``3.65009e+06``; ``-0`` is written ``0``.
+
+    Parameters
+    ----------
+    value : float
+        The number.
+
+    Returns
+    -------
+    str
+        Its text: :data:`CSV_DIGITS` significant digits, positional, without trailing zeros or point.
+
+    Examples
+    --------
+    >>> csv_number(3650093.7), csv_number(0.2277671), csv_number(-0.0), csv_number(2.0)
+    ('3650090', '0.227767', '0', '2')
+    """
+    import numpy as np
+
+    return np.format_float_positional(
+        float(value) + 0.0, precision=CSV_DIGITS, unique=False, fractional=False, trim="-"
+    )
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -160,10 +160,12 @@ def _write_evaluation(
     written.append(f"{args.fase}.nc")
     # one set per fase: an error or Ctrl-C leaves the previous files, never a mix of old and new
     with atomic.output_set(dest, keep=True, command="evaluate", fase=args.fase) as stage:
-        (stage / written[0]).write_text(table.to_csv(index=False, float_format="%.6g"), encoding="utf-8")
+        (stage / written[0]).write_text(
+            table.to_csv(index=False, float_format=atomic.csv_number), encoding="utf-8"
+        )
         if outlook is not None:
             (stage / f"{args.fase}_outlook.csv").write_text(
-                outlook.to_csv(float_format="%.6g"), encoding="utf-8"
+                outlook.to_csv(float_format=atomic.csv_number), encoding="utf-8"
             )
         dataset = ev.to_dataset(table=effects_table(ev, all_effects=True))
         save_tree(xr.DataTree(dataset), stage / f"{args.fase}.nc")

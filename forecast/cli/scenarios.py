@@ -81,9 +81,15 @@ def write_scenarios(
     found = answer(result, targets) if targets else None
     # one set: an error or Ctrl-C leaves the previous set of files, never a mix of old and new
     with atomic.output_set(dest, command="scenarios") as stage:
-        (stage / "phase_summary.csv").write_text(table.to_csv(float_format="%.6g"), encoding="utf-8")
-        (stage / "contributions_need.csv").write_text(need_c.to_csv(float_format="%.6g"), encoding="utf-8")
-        (stage / "contributions_cost.csv").write_text(cost_c.to_csv(float_format="%.6g"), encoding="utf-8")
+        (stage / "phase_summary.csv").write_text(
+            table.to_csv(float_format=atomic.csv_number), encoding="utf-8"
+        )
+        (stage / "contributions_need.csv").write_text(
+            need_c.to_csv(float_format=atomic.csv_number), encoding="utf-8"
+        )
+        (stage / "contributions_cost.csv").write_text(
+            cost_c.to_csv(float_format=atomic.csv_number), encoding="utf-8"
+        )
         save_tree(xr.DataTree(result.summary), stage / "phase_summary.nc")
         save_tree(xr.DataTree(result.contributions), stage / "contributions.nc")
         save_tree(xr.DataTree(result.monthly), stage / "bundles_monthly.nc")

@@ -11,6 +11,7 @@ import argparse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from forecast import atomic
 from forecast.cli.common import BadInput
 
 if TYPE_CHECKING:
@@ -96,8 +97,8 @@ def answer_files(found: TargetAnswer) -> dict[str, str]:
     """
     met, minimal = TARGET_FILES
     return {
-        met: found.met.to_csv(index=False, float_format="%.6g"),
-        minimal: found.minimal.to_csv(index=False, float_format="%.6g"),
+        met: found.met.to_csv(index=False, float_format=atomic.csv_number),
+        minimal: found.minimal.to_csv(index=False, float_format=atomic.csv_number),
     }
 
 

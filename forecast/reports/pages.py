@@ -508,8 +508,8 @@ def build_reports(
             for tname, df in tables.items():
                 # a table indexed by its keys keeps them; a plain row number is not written
                 index = not isinstance(df.index, pd.RangeIndex)
-                df.to_csv(tmp / "tables" / f"{tname}.csv", float_format="%.6g", index=index)
-        builder.coverage.to_csv(tmp / "tables" / "fit_coverage.csv", float_format="%.6g")
+                df.to_csv(tmp / "tables" / f"{tname}.csv", float_format=atomic.csv_number, index=index)
+        builder.coverage.to_csv(tmp / "tables" / "fit_coverage.csv", float_format=atomic.csv_number)
         summary = xr.merge([result.summary, result.contributions], compat="override")
         summary.attrs = {k: str(v) for k, v in result.summary.attrs.items()}
         save_tree(xr.DataTree(summary), tmp / "scenario_summary.nc")
