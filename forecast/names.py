@@ -878,6 +878,10 @@ UNITS: dict[str, str] = {
     "exceeds_capacity": DIMENSIONLESS,
     "noodopvang_person_months": "person-months",
     "cost_eur": "euro",  # over the fase (the engine's monthly cost of the same name is euro a month)
+    # the explorer's monthly fans of every scenario (forecast.scenarios.fans): need in persons and in
+    # places (the fans' need_mean is persons, as the phase statistic of that name)
+    "need_q": PERSONS,
+    "places_q": "places",
     # observation rows (observed data, posterior and prior predictive, the fit data)
     VALUE: ROW_UNITS,
 }

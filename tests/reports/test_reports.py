@@ -377,6 +377,10 @@ def test_arviz_reads_the_saved_fit_as_it_is(run_out):
     assert result["monthly"]["instroom_mean"].attrs["units"] == "persons/month"
     assert result["monthly"]["opvangbehoefte_places_mean"].attrs["units"] == "places"
     assert result["summary"]["need_mean_q"].attrs["units"] == "persons"
+    fans = result["fans"]  # the explorer's data: need in persons and in places, the rate a ratio
+    assert fans["need_q"].attrs["units"] == fans["need_mean"].attrs["units"] == "persons"
+    assert fans["places_q"].attrs["units"] == fans["regular_capacity_places_mean"].attrs["units"] == "places"
+    assert fans["occupancy_rate"].attrs["units"] == "1"
     assert result["contributions"]["cost_eur_mean"].attrs["units"] == "euro"
     assert result["contributions"]["cost_eur_p_negative"].attrs["units"] == "1"  # a probability
     # no floating-point noise in the contribution tables: a measure that does not act adds exactly 0
