@@ -2,7 +2,8 @@
 
 Shared by all layers, like :mod:`forecast.names` (it imports nothing else of the package). The
 scenario grid (:meth:`~forecast.scenarios.ScenarioEngine.phase_draws`), the summaries of a scenario
-run (:func:`~forecast.scenarios.scenario_result`) and the backtest's origins
+run (:func:`~forecast.scenarios.scenario_result`), the explorer's fans of every scenario
+(:func:`~forecast.scenarios.fans.scenario_fans`) and the backtest's origins
 (:func:`~forecast.evaluation.backtest.backtest`) draw a `tqdm <https://tqdm.github.io>`_ bar with
 the time left at the pace so far. The sampler's own bar serves the fits
 (:class:`~forecast.model.SamplerSettings`, ``progressbar``).

@@ -76,8 +76,8 @@ from forecast.scenarios.terms import SWITCH_ARGUMENTS, EffectTerms
 __all__ = [
     "COST_SERIES",
     "DERIVED_VARIABLES",
-    "FAN_VARIABLES",
     "LEVELS",
+    "MONTHLY_VARIABLES",
     "PHASE_STATISTICS",
     "QUANTILES",
     "REGULAR_CAPACITY_SERIES",
@@ -93,8 +93,8 @@ __all__ = [
 ]
 
 #: Monthly variables of :meth:`ScenarioEngine.monthly_summary` (the fan charts) by default.
-FAN_VARIABLES = (N.OPVANGBEHOEFTE, N.OPVANGBEHOEFTE_PLACES, "ind_backlog", "statushouders", "rejected")
-FAN_VARIABLES += ("instroom", "nareis", "housed", N.NOODOPVANG, N.STATUSHOUDER_SHARE)
+MONTHLY_VARIABLES = (N.OPVANGBEHOEFTE, N.OPVANGBEHOEFTE_PLACES, "ind_backlog", "statushouders", "rejected")
+MONTHLY_VARIABLES += ("instroom", "nareis", "housed", N.NOODOPVANG, N.STATUSHOUDER_SHARE)
 
 #: Monthly variables :meth:`ScenarioEngine.simulate` returns besides the chain's own.
 DERIVED_VARIABLES = (
@@ -506,7 +506,7 @@ class ScenarioEngine:
     def monthly_summary(
         self,
         scenarios: Any = None,
-        variables: Sequence[str] = FAN_VARIABLES,
+        variables: Sequence[str] = MONTHLY_VARIABLES,
         quantiles: Sequence[float] = QUANTILES,
     ) -> xr.Dataset:
         """Monthly means and quantiles of the given variables for a few scenarios (fan charts).

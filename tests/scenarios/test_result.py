@@ -30,3 +30,16 @@ def test_another_netcdf_file_is_not_taken_for_a_result(tmp_path):
     xr.DataTree(xr.Dataset({"x": ("month", [1.0, 2.0])})).to_netcdf(path, engine="h5netcdf")
     with pytest.raises(ScenarioResultError, match="not a scenario result"):
         ScenarioResult.load(path)
+
+
+def test_every_quantity_the_engine_writes_names_its_unit():
+    """names.UNITS lists the chain's variables again (names.py may import nothing of the model), and
+    units_of gives an unknown name '1': a variable added to the forecast, the engine or the phase
+    statistics without a unit would be labelled dimensionless. Each must be named in the table."""
+    from forecast import names as N
+    from forecast.model.forward import FORECAST_VARIABLES
+    from forecast.scenarios.engine import DERIVED_VARIABLES, MONTHLY_VARIABLES
+    from forecast.scenarios.phase_stats import PHASE_STATISTICS
+
+    written = {*FORECAST_VARIABLES, *DERIVED_VARIABLES, *MONTHLY_VARIABLES, *PHASE_STATISTICS}
+    assert sorted(written - set(N.UNITS)) == []
