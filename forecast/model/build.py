@@ -151,8 +151,9 @@ _SCALAR_PARAMETERS = (
     "discrepancy_stock",
     "discrepancy_spread",
 )
-#: priors used only when simulating forward (forecast/model/forward.py), not in the fit
-FORWARD_PARAMETERS: tuple[str, ...] = ()
+#: priors used only in the forecast, not in the fit: the half-life of a stock count's gap from the chain
+#: (forecast/model/anchor.py)
+FORWARD_PARAMETERS: tuple[str, ...] = ("discrepancy_halflife",)
 #: every prior the model reads from the PriorConfig
 MODEL_PARAMETERS: tuple[str, ...] = _SCALAR_PARAMETERS + FORWARD_PARAMETERS + bias_parameter_names()
 
@@ -212,6 +213,7 @@ PARAMETER_DOMAINS: dict[str, Domain] = {
     "discrepancy_flow": _SCALE,
     "discrepancy_stock": _SCALE,
     "discrepancy_spread": _SCALE,
+    "discrepancy_halflife": Domain("positive", "a half-life in months"),
     **{name: Domain("real", "a log or logit bias") for name in bias_parameter_names()},
 }
 

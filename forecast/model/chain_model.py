@@ -495,7 +495,10 @@ class ChainModel(ChainPredictions):
         effects = S.saved_effects(tree, path)
         if priors is None:
             config = saved_priors
-            if _fingerprint(config, settings, effects) != tree.attrs[ATTR_CONFIG_HASH]:
+            if (
+                _fingerprint(S.as_saved(config, tree, path), settings, effects)
+                != tree.attrs[ATTR_CONFIG_HASH]
+            ):
                 raise ConfigMismatchError(
                     f"{path}: the priors, settings and effects saved in it do not match its config hash "
                     f"{tree.attrs[ATTR_CONFIG_HASH]}: the file was edited or damaged"
@@ -505,7 +508,7 @@ class ChainModel(ChainPredictions):
                 config = priors
             else:
                 config = load_priors(priors, required=B.MODEL_PARAMETERS, domains=B.PARAMETER_DOMAINS)
-            check_config_hash(tree, path, _fingerprint(config, settings, effects))
+            check_config_hash(tree, path, _fingerprint(S.as_saved(config, tree, path), settings, effects))
         history = S.saved_history(tree, path)
         diagnostics = S.saved_diagnostics(tree, path)
         try:

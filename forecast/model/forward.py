@@ -44,6 +44,7 @@ import pandas as pd
 from forecast import names as N
 from forecast.model import build as B
 from forecast.model import dynamics as dyn
+from forecast.model.anchor import StockAnchor
 from forecast.model.inputs import build_inputs
 
 #: Latent quantities a forecast returns per month (flows, rates, capacities and stocks).
@@ -189,6 +190,11 @@ class Forward:
         The last forecast month (inclusive).
     random_seed : int
         Seed of the future's random numbers.
+    anchor : StockAnchor, optional
+        The counted stocks' gaps from the chain at the last counts
+        (:func:`~forecast.model.anchor.stock_anchor`); :meth:`simulate` multiplies each anchored
+        stock by its gap (:data:`~forecast.model.anchor.ANCHORED_LATENTS`). None: the chain's stocks
+        as they are.
 
     Attributes
     ----------
@@ -198,6 +204,8 @@ class Forward:
         The posterior's chain and draw labels; draws are flattened chain-major to ``n = chains x draws``.
     u : ChainInputs
         The known inputs of the forecast months.
+    anchor : StockAnchor or None
+        The anchor it was given.
     """
 
     def __init__(
@@ -210,6 +218,7 @@ class Forward:
         priors,
         horizon_end: Any = N.DEFAULT_HORIZON_END,
         random_seed: int = N.DEFAULT_SEED,
+        anchor: StockAnchor | None = None,
     ) -> None:
         post = posterior.to_dataset() if hasattr(posterior, "to_dataset") else posterior
         self.chains = np.asarray(post[N.DIM_CHAIN].values)
@@ -273,6 +282,11 @@ class Forward:
 
         # the future's random numbers (scenario-independent, drawn once for all draws)
         self._paths = self._future_paths(post, flat, inputs, priors, T)
+        # the counted stocks' gaps from the chain, carried on from the last counts (their own stream)
+        self.anchor = anchor
+        self._gaps = (
+            {} if anchor is None else anchor.paths(self.months, np.random.default_rng([self.random_seed, 1]))
+        )
 
     def _future_paths(self, post, flat, inputs, priors, T: int) -> dict[str, np.ndarray]:
         """Draw the future's random numbers, in a fixed order from one generator seeded ``random_seed``.
@@ -391,6 +405,7 @@ class Forward:
         extra: int = 0,
         obligation_off: np.ndarray | None = None,
         voluntary_share: np.ndarray | None = None,
+        anchored: bool = True,
     ) -> dict[str, np.ndarray]:
         """Run the chain over the forecast months.
 
@@ -411,6 +426,9 @@ class Forward:
         voluntary_share : ndarray, optional
             With ``obligation_off``: the share of the housing municipalities keep without the
             obligation, broadcastable to ``(m, *scenario_axes)``.
+        anchored : bool, optional
+            Multiply each anchored stock by its gap from the counts (default True; only with an
+            ``anchor``). False gives the chain's own stocks, as the observation model reads them.
 
         Returns
         -------
@@ -437,4 +455,9 @@ class Forward:
             changes["obligation_off"] = np.asarray(obligation_off, dtype=float)
             changes["voluntary_share"] = np.asarray(voluntary_share, dtype=float)
         out = dyn.simulate_chain(p.replace(**changes) if changes else p, self.u, dyn.NP)
+        if anchored:
+            ones = (1,) * extra
+            for name, gap in self._gaps.items():
+                g = gap[draws]
+                out[name] = out[name] * g.reshape(g.shape[0], *ones, g.shape[-1])
         return {k: out[k] for k in FORECAST_VARIABLES}

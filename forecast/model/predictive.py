@@ -20,6 +20,7 @@ import xarray as xr
 from forecast import names as N
 from forecast.data import History
 from forecast.model import build as B
+from forecast.model.anchor import HALFLIFE_PRIOR, stock_anchor
 from forecast.model.forward import Forward
 from forecast.model.io import with_units
 
@@ -423,17 +424,26 @@ class ChainPredictions:
         if key not in cache or cache[key][0] is not idata:
             cache.clear()
             post = idata["posterior"].to_dataset()
+            latents = self.latents()
+            anchor = stock_anchor(
+                post,
+                latents,
+                self.design,
+                self.priors[HALFLIFE_PRIOR],
+                np.random.default_rng([random_seed, 2]),
+            )
             cache[key] = (
                 idata,
                 Forward(
                     post,
-                    self.latents(),
+                    latents,
                     self.inputs,
                     self.history,
                     self.fitted_months(),
                     self.priors,
                     horizon_end=horizon_end,
                     random_seed=random_seed,
+                    anchor=anchor,
                 ),
             )
         return cache[key][1]

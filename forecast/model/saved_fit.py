@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from forecast.model.diagnostics import FitDiagnostics
 from forecast.model.io import SavedFitError, with_units
 from forecast.model.predictive import row_coordinates
 from forecast.model.settings import ModelSettings
-from forecast.priors import PriorConfig, PriorConfigError
+from forecast.priors import PriorConfig, PriorConfigError, load_priors
 
 
 def observed_dataset(rows: pd.DataFrame) -> xr.Dataset:
@@ -208,9 +209,44 @@ def saved_priors(tree: xr.DataTree, path: str | Path) -> PriorConfig:
         raise SavedFitError(f"{path}: the saved priors are not a table of priors")
     try:
         config = PriorConfig.from_dict(data, file=str(path))
+        added = [n for n in B.FORWARD_PARAMETERS if n not in config]
+        if added:  # saved before a forecast-only prior existed: the fit's draws do not depend on it
+            bundled = load_priors()
+            config = PriorConfig({**config.priors, **{n: bundled[n] for n in added}})
+            warnings.warn(
+                f"{path}: saved before the forecast-only prior(s) {', '.join(added)} existed; its "
+                "forecasts use the bundled one(s) (the fit's draws do not depend on them)",
+                UserWarning,
+                stacklevel=2,
+            )
         return config.require(B.MODEL_PARAMETERS, domains=B.PARAMETER_DOMAINS)
     except PriorConfigError as exc:
         raise SavedFitError(f"{path}: the saved priors are invalid: {exc}") from None
+
+
+def as_saved(config: PriorConfig, tree: xr.DataTree, path: str | Path) -> PriorConfig:
+    """``config`` without the forecast-only priors that the saved fit predates (its config hash lacks them).
+
+    Parameters
+    ----------
+    config : PriorConfig
+        The priors to check against the saved config hash.
+    tree : xarray.DataTree
+        The saved fit as read.
+    path : str or Path
+        Its file (named in an error).
+
+    Returns
+    -------
+    PriorConfig
+        ``config`` less every name of :data:`~forecast.model.build.FORWARD_PARAMETERS` that the saved
+        priors lack; ``config`` itself when they have them all.
+    """
+    saved = _json_attr(tree, path, "priors", "the prior configuration")
+    absent = [n for n in B.FORWARD_PARAMETERS if n not in saved]
+    if not absent:
+        return config
+    return PriorConfig({n: p for n, p in config.priors.items() if n not in absent})
 
 
 def saved_effects(tree: xr.DataTree, path: str | Path) -> list[B.ModelEffect] | None:

@@ -144,7 +144,7 @@ def test_vectorised_forward_equals_an_independent_loop(fw, draw):
     rng = np.random.default_rng(draw)
     mult = {t: np.exp(rng.normal(0, 0.2, H)) for t in N.MULTIPLIER_TARGETS}
     ref = reference_forecast(fw, draw, mult)
-    got = fw.simulate({t: m[None, :] for t, m in mult.items()}, draws=slice(draw, draw + 1))
+    got = fw.simulate({t: m[None, :] for t, m in mult.items()}, draws=slice(draw, draw + 1), anchored=False)
     for k, v in ref.items():
         np.testing.assert_allclose(np.asarray(got[k])[0], v, rtol=1e-9, atol=1e-6, err_msg=k)
 
@@ -185,12 +185,45 @@ def test_a_new_posterior_is_not_served_the_old_forward(fitted):
 
 
 def test_stocks_are_non_negative_and_need_is_their_sum(fw):
-    out = fw.simulate()
+    out = fw.simulate(anchored=False)
     for k in ("ind_backlog", "statushouders", "rejected"):
         assert np.all(out[k] >= 0), k
     np.testing.assert_allclose(
         out[N.OPVANGBEHOEFTE], out["ind_backlog"] + out["statushouders"] + out["rejected"], rtol=1e-12
     )
+
+
+def test_the_counted_stocks_carry_their_gap_and_nothing_else_does(fw):
+    rng = np.random.default_rng(3)
+    mult = {N.TARGET_HOUSING_RATE: np.exp(rng.normal(0, 0.2, (2, len(fw.months))))[:, None, :]}
+    chain = fw.simulate(mult, draws=np.array([5, 900]), extra=1, anchored=False)
+    anchored = fw.simulate(mult, draws=np.array([5, 900]), extra=1)
+    assert set(fw.anchor.series) >= {"coa_occupancy", "coa_statushouders", "ind_backlog"}
+    gaps = fw.anchor.paths(fw.months, np.random.default_rng([fw.random_seed, 1]))
+    for k in FORECAST_VARIABLES:
+        if k in gaps:  # the same gap in every scenario (common random numbers)
+            np.testing.assert_allclose(anchored[k], chain[k] * gaps[k][[5, 900]][:, None, :], rtol=1e-12)
+        else:
+            np.testing.assert_array_equal(anchored[k], chain[k], err_msg=k)
+
+
+def test_the_anchor_reads_every_counted_stock_up_to_its_last_count(fitted, fw):
+    """Real data: each stock series with a learned discrepancy is anchored at its last count in the fit
+    (COA statushouders on 1 January 2025, 17,460), the counts narrow the gap there, and the half-lives
+    lie on the grid."""
+    a = fw.anchor
+    rows = fitted.design.rows
+    stock = [sc.split(":", 1)[1] for sc in fitted.design.scales if sc.startswith("stock:")]
+    assert list(a.series) == stock
+    for j, s in enumerate(a.series):
+        last = rows.loc[rows[N.SERIES] == s, N.PERIOD_END].max()
+        assert a.last_count[j] == np.datetime64(last.date()), s
+    assert a.last_count[a.series.index("coa_statushouders")] == np.datetime64("2025-01-01")
+    assert a.mean.shape == a.var.shape == a.halflife.shape == (fw.n, len(a.series))
+    assert np.all(
+        a.var < a.sd**2
+    )  # a count is information: the gap there is known better than unconditionally
+    assert np.all((a.halflife >= 0.25) & (a.halflife <= 480))
 
 
 def test_taakstelling_is_the_input_where_set_and_the_rule_elsewhere(fitted, fw):
@@ -237,11 +270,12 @@ def _prior_as_posterior(model, draws: int, seed: int):
     names = [v.name for v in (*pm_model.free_RVs, *pm_model.deterministics)]
     with pm_model:
         values = pm.draw([pm_model[n] for n in names], draws=draws, random_seed=seed, mode="FAST_COMPILE")
-    data = {}
+    data, coords = {}, {}
     for name, val in zip(names, values, strict=True):
-        dims = (N.DIM_CHAIN, N.DIM_DRAW, *(pm_model.named_vars_to_dims.get(name) or ()))
-        data[name] = (dims, np.asarray(val)[None, ...])
-    return xr.DataTree.from_dict({"posterior": xr.Dataset(data)})
+        named = pm_model.named_vars_to_dims.get(name) or ()
+        coords |= {d: list(pm_model.coords[d]) for d in named}  # the bias and scale names are read
+        data[name] = ((N.DIM_CHAIN, N.DIM_DRAW, *named), np.asarray(val)[None, ...])
+    return xr.DataTree.from_dict({"posterior": xr.Dataset(data, coords=coords)})
 
 
 @pytest.mark.parametrize("months", [24, 30, 35, 36, 37, 40])

@@ -178,7 +178,7 @@ def continued_latents(
     """
     fitted = model.latents()
     fw = model.forward(horizon_end, random_seed)
-    future = fw.simulate()
+    future = fw.simulate(anchored=False)  # the observation model reads the chain's own stocks
     c, d = fw.shape
     H = len(fw.months)
     out = {}
@@ -280,6 +280,7 @@ def model_samples(
     origin: pd.Timestamp,
     seed: int,
     max_horizon: int = 24,
+    anchored: bool = True,
 ) -> np.ndarray:
     """Log predictive draws of the target figures from the fitted model: ``(len(targets), chains x draws)``.
 
@@ -303,6 +304,10 @@ def model_samples(
         Seed of the forecast's future, the draws of unseen biases and the observation noise.
     max_horizon : int, optional
         Forecast months from the origin month (default 24; at least :data:`MIN_FORECAST_MONTHS`).
+    anchored : bool, optional
+        Carry each counted stock's gap from the chain on from its last counts (default True,
+        :meth:`StockAnchor.rows <forecast.model.anchor.StockAnchor.rows>`); False: the chain's own
+        stocks with independent discrepancies.
 
     Returns
     -------
@@ -320,6 +325,8 @@ def model_samples(
     post = scoring_posterior(model, design, np.random.default_rng([seed, 4]))
     with np.errstate(all="ignore"):  # rows beyond the horizon see zero latents; they are not scored
         loc, scale, nu, transform = B.row_predictions(post, latents, design)
+        if anchored:  # a counted stock starts from its last counts: its gap from the chain carried on
+            loc, scale = model.forward(horizon_end, seed + 1).anchor.rows(loc, scale, design)
     rows = targets[ROW].to_numpy()
     if np.any(transform[rows] != "log"):
         raise ValueError("only figures on the log scale (counts) are scored")
