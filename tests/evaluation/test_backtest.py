@@ -209,3 +209,37 @@ def test_two_origins_on_a_local_dask_cluster_equal_the_in_memory_run(memory_run,
     assert len(lines) == len(ORIGINS)
     assert lines[0].lstrip().startswith(f"[1/{len(ORIGINS)}] origin") and "min left" in lines[0]
     assert lines[-1].lstrip().startswith(f"[{len(ORIGINS)}/{len(ORIGINS)}]") and "left" not in lines[-1]
+
+
+@pytest.mark.slow
+def test_saved_fits_are_read_back_and_rescored_with_or_without_the_anchor(
+    memory_run, history, tmp_path, monkeypatch
+):
+    origin = ORIGINS[1]
+    memory_run.models[origin].save(BT.fit_file(tmp_path, origin))
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a saved fit was fitted again")
+
+    monkeypatch.setattr(BT.runner, "fit_at_origin", no_fit)
+    design = BT.scoring_design(history, ORIGINS, memory_run.settings)
+    read = BT.BacktestSettings(**{**SMALL, "fits": str(tmp_path)})
+    again = BT.run_origin(origin, history, design, read).forecasts
+    whole = memory_run.forecasts
+    pd.testing.assert_frame_equal(again, whole[whole[BT.ORIGIN] == origin].reset_index(drop=True))
+    # without the anchor only the model's forecasts of the counted stocks change
+    chain = BT.run_origin(
+        origin, history, design, BT.BacktestSettings(**{**SMALL, "fits": str(tmp_path), "anchored": False})
+    )
+    stock = (chain.forecasts[BT.METHOD] == BT.MODEL) & chain.forecasts[N.SERIES].isin(
+        ["coa_occupancy", "coa_statushouders"]
+    )
+    assert stock.sum() > 5
+    pd.testing.assert_frame_equal(chain.forecasts[~stock], again[~stock])
+    assert (chain.forecasts.loc[stock, BT.CRPS_LOG] != again.loc[stock, BT.CRPS_LOG]).all()
+    # a saved fit of other sampler settings is refused, naming the file
+    other = BT.BacktestSettings(**{**SMALL, "fits": str(tmp_path), "draws": 120})
+    with pytest.raises(
+        ValueError, match=r"fit_2017-07\.nc: the saved fit was sampled with other settings: draws 100"
+    ):
+        BT.run_origin(origin, history, design, other)

@@ -107,7 +107,7 @@ from forecast.evaluation.backtest.origins import (
     quantile_column,
 )
 from forecast.evaluation.backtest.result import TIMING_COLUMNS, BacktestResult, OriginResult
-from forecast.evaluation.backtest.runner import backtest, fit_at_origin, run_origin
+from forecast.evaluation.backtest.runner import backtest, fit_at_origin, fit_file, run_origin, saved_or_fitted
 from forecast.evaluation.backtest.scoring import (
     continued_latents,
     model_samples,
@@ -154,6 +154,7 @@ __all__ = [
     "continued_latents",
     "default_origins",
     "fit_at_origin",
+    "fit_file",
     "forecast_months",
     "horizon_bucket",
     "model_samples",
@@ -161,6 +162,7 @@ __all__ = [
     "origin_seed",
     "quantile_column",
     "run_origin",
+    "saved_or_fitted",
     "score_frame",
     "scoring_design",
     "scoring_posterior",

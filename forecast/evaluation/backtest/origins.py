@@ -259,6 +259,16 @@ class BacktestSettings:
         Horizon buckets of the score tables.
     priors : str, optional
         A folder of prior TOML files for every fit (default: the bundled ``priors/``).
+    anchored : bool
+        Carry each counted stock's gap from the chain on from its last counts
+        (:mod:`forecast.model.anchor`; default True, as the model forecasts). False scores the
+        chain's own stocks, for a comparison of the two on the same fits.
+    fits : str, optional
+        A folder of saved fits, one per origin (``fit_YYYY-MM.nc``): an origin whose file exists is
+        read back instead of fitted (it must have been fitted with these settings on what was known
+        at the origin), and a new fit is saved there. Rescoring a run (another ``anchored``, other
+        horizons) then costs seconds per origin instead of a fit. Default: fit every origin, save
+        nothing.
     """
 
     draws: int = 1000
@@ -274,6 +284,8 @@ class BacktestSettings:
     thresholds: Thresholds | None = None
     buckets: tuple[tuple[int, int], ...] = BUCKETS
     priors: str | None = None
+    anchored: bool = True
+    fits: str | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_horizon <= self.max_horizon:

@@ -14,6 +14,7 @@ import time
 import warnings
 from collections.abc import Iterable
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,84 @@ def fit_at_origin(
     return model
 
 
+def fit_file(folder: str | Path, origin: pd.Timestamp | str) -> Path:
+    """The saved fit of ``origin`` in a folder of fits (:attr:`BacktestSettings.fits`).
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder of fits.
+    origin : pandas.Timestamp or str
+        The forecast origin, the first day of a month.
+
+    Returns
+    -------
+    Path
+        ``folder / "fit_YYYY-MM.nc"`` (the origin's month).
+    """
+    return Path(folder) / f"fit_{origin_month(check_origin(origin))}.nc"
+
+
+def saved_or_fitted(history: History, origin: pd.Timestamp | str, settings: BacktestSettings) -> ChainModel:
+    """The model fitted at ``origin``: read from :attr:`BacktestSettings.fits` when saved there, else fitted.
+
+    A fit that is fitted here is saved to the folder (when one is set), atomically.
+
+    Parameters
+    ----------
+    history : History
+        The full history; the fit sees ``history.until(origin)``.
+    origin : pandas.Timestamp or str
+        The forecast origin.
+    settings : BacktestSettings
+        The run's settings; a saved fit must match its sampler settings, priors and the history
+        known at the origin.
+
+    Returns
+    -------
+    ChainModel
+        Fitted at ``origin``.
+
+    Raises
+    ------
+    ValueError
+        When a saved fit was made with other sampler settings (draws, tuning steps, chains, seed,
+        sampler) or on other data than ``history.until(origin)``; the message names the file.
+    SavedFitError
+        When the saved file cannot be read as a fit, or its priors differ from ``settings.priors``.
+    """
+    if settings.fits is None:
+        return fit_at_origin(history, origin, settings)
+    path = fit_file(settings.fits, origin)
+    if not path.exists():
+        model = fit_at_origin(history, origin, settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        model.save(path)
+        return model
+    model = ChainModel.load(path, priors=settings.priors)
+    run = settings.sampler_settings(origin)
+    attrs, post = model.idata.attrs, model.idata["posterior"]
+    saved = {
+        "sampler": str(attrs.get("sampler")),
+        "draws": int(attrs.get("draws", -1)),
+        "tune": int(attrs.get("tune", -1)),
+        "chains": int(post.sizes[N.DIM_CHAIN]),
+        "random_seed": int(attrs.get("random_seed", -1)),
+    }
+    wanted = {k: getattr(run, k) for k in saved}
+    if saved != wanted:
+        differ = ", ".join(f"{k} {saved[k]} (the run's {wanted[k]})" for k in saved if saved[k] != wanted[k])
+        raise ValueError(
+            f"{path}: the saved fit was sampled with other settings: {differ}; move it away to refit"
+        )
+    if model.history.data_hash != history.until(origin).data_hash:
+        raise ValueError(
+            f"{path}: the saved fit was made on other data than what was known at {origin_month(origin)}; "
+            "move it away to refit"
+        )
+    return model
+
+
 def run_origin(
     origin: pd.Timestamp | str,
     history: History,
@@ -124,7 +203,7 @@ def run_origin(
     if model is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FitDiagnosticsWarning)  # recorded below, small fits fail the gate
-            model = fit_at_origin(history, origin, settings)
+            model = saved_or_fitted(history, origin, settings)
     fit_s = time.perf_counter() - t0
     expected_end = f"{origin_month(origin) - 1}"
     if model.settings.end != expected_end:
@@ -133,7 +212,11 @@ def run_origin(
         )
     targets = target_rows(design, origin, settings)
     cut = model.history
-    samples = {MODEL: model_samples(model, design, targets, origin, seed, settings.max_horizon)}
+    samples = {
+        MODEL: model_samples(
+            model, design, targets, origin, seed, settings.max_horizon, anchored=settings.anchored
+        )
+    }
     samples.update(
         baseline_samples(
             history.until(origin),
