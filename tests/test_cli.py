@@ -240,3 +240,27 @@ def test_evaluate_a_fase_without_data_reuses_the_fit_and_says_so(saved_fit, tmp_
     assert "Evaluation" in page and 'src="data:image/png;base64,' in page
     assert main([*args, "--in-force", "no_such_measure"]) == 2
     assert "--in-force: unknown measure(s) no_such_measure" in capsys.readouterr().err
+
+
+def test_backtest_keeps_its_fits_and_can_score_without_the_anchor(tmp_path, monkeypatch, capsys):
+    """``--fits`` and ``--no-anchor`` reach the backtest's settings (the run itself is tested in
+    tests/evaluation/test_backtest.py on saved fits)."""
+    from forecast.evaluation import backtest
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture(origins, history, settings, **kwargs):
+        seen["settings"] = settings
+        raise Stop
+
+    monkeypatch.setattr(backtest, "backtest", capture)
+    argv = ["backtest", "--origins", "2020-01-01", "--serial", "--out", str(tmp_path / "out")]
+    with pytest.raises(Stop):
+        main([*argv, "--fits", str(tmp_path / "fits"), "--no-anchor"])
+    assert seen["settings"].fits == str(tmp_path / "fits") and seen["settings"].anchored is False
+    with pytest.raises(Stop):
+        main(argv)
+    assert seen["settings"].fits is None and seen["settings"].anchored is True

@@ -60,6 +60,8 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         draws=runs.draws,
         tune=runs.tune,
         chains=runs.chains,
+        anchored=not args.no_anchor,
+        fits=args.fits,
     )
     # the earliest origin's model, built here (not in a worker, after the others have fitted): its
     # priors, and a fitted window of at least 24 months
@@ -154,6 +156,19 @@ def add_backtest_parser(sub: Any) -> None:
         type=V.scheduler,
         metavar="ADDRESS",
         help="run the origins on a running dask cluster (scheduler address)",
+    )
+    backtest.add_argument(
+        "--fits",
+        type=V.fits_folder,
+        metavar="FOLDER",
+        help="keep each origin's fit in FOLDER (fit_YYYY-MM.nc): an origin fitted before with the same "
+        "settings and data is read back instead of fitted again, so a second scoring takes seconds",
+    )
+    backtest.add_argument(
+        "--no-anchor",
+        action="store_true",
+        help="score the chain's own stocks, without the gap from the last counts that the forecast "
+        "carries on (forecast.model.anchor): the same fits, for a comparison",
     )
     add_history_options(backtest)
     add_fit_options(backtest)

@@ -135,6 +135,29 @@ def templates(text: str) -> str:
     return text
 
 
+def fits_folder(text: str) -> str:
+    """A folder of saved backtest fits: it may not exist yet (it is made), but may not be a file.
+
+    Parameters
+    ----------
+    text : str
+        The folder.
+
+    Returns
+    -------
+    str
+        The folder, unchanged.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        When the path exists and is not a folder.
+    """
+    if Path(text).exists() and not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: not a folder (saved fits go into a folder)")
+    return text
+
+
 _DATE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
 
 

@@ -4,9 +4,10 @@ The chain's stocks are what its flows imply. COA's counts of its residents and o
 it houses, and the IND's count of its backlog, differ from them by a gap that lasts for months: people
 in COA whom no modelled flow represents, housing that runs ahead of or behind the supply the chain
 expects. The fit treats each count's discrepancy as independent, so at the end of the fitted window
-the chain can sit thousands of persons below the last counts (at the 2019-07 origin the fitted
-statushouders were about 2,200 against COA's 4,500) and a forecast started there loses to "same as
-the last count". Here the gap is a state of its own.
+the chain can sit thousands of persons away from the last counts (at the 2020-07 origin of the
+backtest COA counted 27,305 residents on 1 June 2020, 12 % above the fitted chain), and a forecast
+started from the chain's own stock ignores where the counts put it. Here the gap is a state of its
+own.
 
 **The gap.** For a stock series :math:`s` (observation type ``"stock"``), the residual of a count
 :math:`i` on the log scale, :math:`e_i = y_i - \mu_i` (:math:`\mu_i` the chain's prediction with the
@@ -62,7 +63,7 @@ ANCHORED_LATENTS: dict[str, str] = {
     "ind_backlog": "ind_backlog",
     "nareis_backlog": "nareis_backlog",
 }
-#: The prior of the gap's half-life in months (``priors/observation.toml``).
+#: The prior of the gap's half-life in months (``priors/chain.toml``).
 HALFLIFE_PRIOR = "discrepancy_halflife"
 #: Half-lives (months) on which each draw's half-life is drawn: 0.25 months to 40 years, log-spaced.
 HALFLIFE_GRID = np.geomspace(0.25, 480.0, 64)

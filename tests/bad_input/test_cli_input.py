@@ -136,6 +136,13 @@ CASES = [
     ),
     Case("step-zero", [*BACKTEST, "--step", "0"], r"argument --step: must be at least 1, got 0\n", 2),
     Case(
+        "fits-a-file",
+        [*BACKTEST, "--fits", "data.csv"],
+        r"argument --fits: data.csv: not a folder \(saved fits go into a folder\)",
+        2,
+        files=(("data.csv", b"x"),),
+    ),
+    Case(
         "workers-zero", [*BACKTEST, "--workers", "0"], r"argument --workers: must be at least 1, got 0\n", 2
     ),
     # --------------------------------------------------------------- other options
