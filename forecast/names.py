@@ -697,6 +697,9 @@ LIK_TRANSFORM: dict[Likelihood, str] = {
 # --------------------------------------------------------------------------- random seed
 #: The seed every sampling, forecast and simulation uses unless told another one.
 DEFAULT_SEED = 2026
+#: Days in a month when a gap between two dates is measured in months (the backtest's baselines, the
+#: stock anchor's gaps).
+MONTH_DAYS = 365.25 / 12
 
 
 # =========================================================================== scenarios (policy measures)

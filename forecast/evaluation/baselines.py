@@ -5,7 +5,7 @@ cut) and forecasts the same target rows as the model: one observed figure of one
 definition over one period (a flow) or at one date (a stock). Each returns ``n`` predictive draws
 per target on the **log scale**, so that the model and the baselines are scored by the same
 sample-based scores (:mod:`forecast.evaluation.scores`). All time gaps are in months of
-:data:`MONTH_DAYS` days.
+:data:`forecast.names.MONTH_DAYS` days.
 
 ``persistence`` (random walk)
     The last observed figure of the same series and definition (for a flow: of the same frequency
@@ -65,8 +65,6 @@ ETS = "ets"
 #: The baselines, in the order of the tables.
 BASELINES: tuple[str, ...] = (PERSISTENCE, SEASONAL_NAIVE, ETS)
 
-#: Days in a month for time gaps.
-MONTH_DAYS = 365.25 / 12
 #: Random-walk sd of the log per sqrt(month) when a series has no history to estimate it from.
 DEFAULT_SIGMA = 0.1
 #: Year-on-year sd of the log when a series has no two figures a year apart.
@@ -108,7 +106,7 @@ def reference_definition(series: str) -> str | None:
 
 
 def _months(delta: pd.Timedelta | np.ndarray) -> np.ndarray | float:
-    return np.asarray(pd.to_timedelta(delta) / pd.Timedelta(days=1)) / MONTH_DAYS
+    return np.asarray(pd.to_timedelta(delta) / pd.Timedelta(days=1)) / N.MONTH_DAYS
 
 
 def _length(ps: pd.Series | pd.Timestamp, pe: pd.Series | pd.Timestamp) -> np.ndarray | float:

@@ -67,8 +67,6 @@ ANCHORED_LATENTS: dict[str, str] = {
 HALFLIFE_PRIOR = "discrepancy_halflife"
 #: Half-lives (months) on which each draw's half-life is drawn: 0.25 months to 40 years, log-spaced.
 HALFLIFE_GRID = np.geomspace(0.25, 480.0, 64)
-#: Days per month when a gap between two dates is measured in months.
-MONTH_DAYS = 365.25 / 12.0
 
 
 def months_between(start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -85,7 +83,7 @@ def months_between(start: np.ndarray, end: np.ndarray) -> np.ndarray:
         The months between them (negative where ``end`` is before ``start``).
     """
     days = (np.asarray(end, dtype="datetime64[D]") - np.asarray(start, dtype="datetime64[D]")).astype(float)
-    return days / MONTH_DAYS
+    return days / N.MONTH_DAYS
 
 
 def kalman_gap(

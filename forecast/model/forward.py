@@ -15,6 +15,10 @@ chain, also used by the fit), and the random numbers of the future, drawn once:
   level continues its AR(1) on yearly knots (reverting to the funded level, the latest known
   statement held). The repeat share and the grant rate continue their yearly-knot random walks. The
   draw's seasonal pattern is kept.
+* **The counted stocks' gap from the counts** (:mod:`forecast.model.anchor`, when a
+  :class:`~forecast.model.anchor.StockAnchor` is given): need, statushouders and the two backlogs are
+  the chain's stock times ``exp(gap)``, the gap starting at the last count and fading as an AR(1)
+  with the draw's half-life, from its own random stream and the same in every scenario.
 * **Known inputs**: events still in force (e.g. the 2024 Syria decision moratorium until 2025-06)
   with their fitted effects; the taakstelling where it is set; the regime switches at their dates
   (a fit that ends before 2019 or 2021 is continued in its hazard regime up to them).

@@ -453,9 +453,11 @@ class ChainPredictions:
     ) -> xr.Dataset:
         """The chain continued under current policy: every flow and stock per draw and forecast month.
 
-        This is the posterior predictive of the latent chain beyond the data, with no policy
-        measure applied (the scenario ``geen_maatregelen`` of :mod:`forecast.scenarios.engine`
-        gives exactly these numbers for the same seed).
+        This is the posterior predictive of the chain beyond the data, with no policy measure
+        applied; the stocks that COA and the IND count (need, statushouders, the two backlogs) carry
+        their gap from the last counts (:mod:`forecast.model.anchor`). The scenario
+        ``geen_maatregelen`` of :mod:`forecast.scenarios.engine` gives exactly these numbers for the
+        same seed.
 
         Parameters
         ----------

@@ -243,3 +243,22 @@ def test_saved_fits_are_read_back_and_rescored_with_or_without_the_anchor(
         ValueError, match=r"fit_2017-07\.nc: the saved fit was sampled with other settings: draws 100"
     ):
         BT.run_origin(origin, history, design, other)
+    # and so is one saved under other priors than the run's (here: the run's are edited)
+    import shutil
+
+    from forecast.model.io import ConfigMismatchError
+    from forecast.priors import default_priors_dir
+
+    edited = tmp_path / "priors"
+    shutil.copytree(default_priors_dir(), edited)
+    chain_toml = edited / "chain.toml"
+    text = chain_toml.read_text()
+    assert "mu = 2.485\nsigma = 1.0" in text  # discrepancy_halflife
+    chain_toml.write_text(text.replace("mu = 2.485\nsigma = 1.0", "mu = 1.8\nsigma = 1.0"))
+    with pytest.raises(ConfigMismatchError, match=r"fit_2017-07\.nc"):
+        BT.run_origin(
+            origin,
+            history,
+            design,
+            BT.BacktestSettings(**{**SMALL, "fits": str(tmp_path), "priors": str(edited)}),
+        )

@@ -38,6 +38,7 @@ from forecast.evaluation.baselines import TARGET_COLUMNS, baseline_samples
 from forecast.extras import require
 from forecast.model import ChainModel, FitDiagnosticsWarning, ModelSettings
 from forecast.model.design import Design
+from forecast.priors import default_priors_dir
 from forecast.progress import progress_bar
 
 
@@ -124,7 +125,8 @@ def saved_or_fitted(history: History, origin: pd.Timestamp | str, settings: Back
         When a saved fit was made with other sampler settings (draws, tuning steps, chains, seed,
         sampler) or on other data than ``history.until(origin)``; the message names the file.
     SavedFitError
-        When the saved file cannot be read as a fit, or its priors differ from ``settings.priors``.
+        When the saved file cannot be read as a fit, or its priors differ from the run's
+        (``settings.priors``, the bundled ones by default).
     """
     if settings.fits is None:
         return fit_at_origin(history, origin, settings)
@@ -134,7 +136,8 @@ def saved_or_fitted(history: History, origin: pd.Timestamp | str, settings: Back
         path.parent.mkdir(parents=True, exist_ok=True)
         model.save(path)
         return model
-    model = ChainModel.load(path, priors=settings.priors)
+    # the run's priors, the bundled ones by default: a fit saved under others is refused (config hash)
+    model = ChainModel.load(path, priors=settings.priors or default_priors_dir())
     run = settings.sampler_settings(origin)
     attrs, post = model.idata.attrs, model.idata["posterior"]
     saved = {
