@@ -1,7 +1,7 @@
 """Benchmark: the full rolling-origin backtest of the chain model against the baselines.
 
 usage: python benchmarks/backtest.py [--first 2017-01-01] [--last 2024-07-01] [--step 6]
-                                     [--draws 1000] [--tune 1000] [--chains 4] [--seed 2026]
+                                     [--draws 1000] [--tune 300] [--chains 4] [--seed 2026]
                                      [--workers 2 | --serial | --scheduler ADDRESS] [--out out/backtest]
                                      [--fits FOLDER] [--no-anchor]
 
@@ -17,7 +17,7 @@ With ``--fits FOLDER`` each origin's fit is saved there (``fit_YYYY-MM.nc``) and
 run, so a second scoring of the same fits (``--no-anchor``: the chain's own stocks, without the gap
 from the last counts of :mod:`forecast.model.anchor`) takes about 5 s per origin.
 
-Each origin is fitted with the model's default sampler settings (4 chains x 1000 draws after 1000
+Each origin is fitted with the model's default sampler settings (4 chains x 1000 draws after 300
 tuning steps); the origins run on a local dask cluster of 2 worker processes. Measured on 2 cores:
 400 s wall for the 16 origins when nothing else runs (about 40-55 s per origin, of which the nutpie
 compile is 20-30 s and single-threaded, so two origins at a time nearly halve the wall time); with
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--last", default="2024-07-01", help="last origin")
     ap.add_argument("--step", type=int, default=6, help="months between origins")
     ap.add_argument("--draws", type=int, default=1000)
-    ap.add_argument("--tune", type=int, default=1000)
+    ap.add_argument("--tune", type=int, default=300)
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--samples", type=int, default=1000, help="baseline draws per target")

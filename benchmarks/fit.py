@@ -1,6 +1,6 @@
 """Benchmark the full chain-model fit on the bundled history.
 
-usage: python benchmarks/fit.py [--draws 1000] [--tune 1000] [--chains 4] [--adaptation diag|low_rank]
+usage: python benchmarks/fit.py [--draws 1000] [--tune 300] [--chains 4] [--adaptation diag|low_rank]
                                 [--target-accept 0.8] [--sampler nutpie|pymc] [--worst 10]
 
 Prints wall time (data + build + compile + sampling), compile time, sampling time, min ESS bulk per
@@ -17,7 +17,7 @@ import time
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--draws", type=int, default=1000)
-    ap.add_argument("--tune", type=int, default=1000)
+    ap.add_argument("--tune", type=int, default=300)
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--adaptation", default="diag")

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--out", type=Path, default=RESULTS, help=f"where to save the run (default {RESULTS})")
     ap.add_argument("--draws", type=int, default=1000)
-    ap.add_argument("--tune", type=int, default=1000)
+    ap.add_argument("--tune", type=int, default=300)
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--seed", type=int, default=2026)
     args = ap.parse_args(argv)

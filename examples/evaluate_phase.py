@@ -29,7 +29,7 @@ intervention as a "fase" and asks what the evaluation would have concluded at th
 
 Without ``--full`` this is a CI-sized run (2 chains x 300 draws after 300 tuning steps, about a
 minute on two cores) whose diagnostics gate says FAILED: too few draws; the numbers are then
-indicative only. ``--full`` runs 4 chains x 1000 draws after 1000 tuning steps.
+indicative only. ``--full`` runs 4 chains x 1000 draws after 300 tuning steps.
 
 **Known limitation of the at-the-time fit**: on a history cut in 2023 the chain model's sampler
 reports divergent transitions (also *without* the evaluated effect: the IND capacity and decision
@@ -103,7 +103,7 @@ source = "events.csv asieldeal_2022"
 
 full = "--full" in sys.argv
 all_data = "--all-data" in sys.argv
-runs = {"draws": 1000, "tune": 1000, "chains": 4} if full else {"draws": 300, "tune": 300, "chains": 2}
+runs = {"draws": 1000, "tune": 300, "chains": 4} if full else {"draws": 300, "tune": 300, "chains": 2}
 
 with tempfile.TemporaryDirectory() as tmp:
     (Path(tmp) / "phases.toml").write_text(PHASES, encoding="utf-8")

@@ -11,10 +11,10 @@ from forecast.model import ChainModel, fitcache
 from forecast.model.diagnostics import Thresholds
 
 #: The session's fit of the bundled history: exactly the README's and ``forecast run``'s default fit
-#: (4 chains x 1000 draws after 1000 tuning steps, seed 2026), so that the README test reads it back
+#: (4 chains x 1000 draws after 300 tuning steps, seed 2026), so that the README test reads it back
 #: from the fit cache instead of sampling it again, and the fixed-seed regression pins the numbers
 #: a user gets. The full diagnostics gate applies.
-SESSION_FIT = {"draws": 1000, "tune": 1000, "chains": 4, "random_seed": 2026}
+SESSION_FIT = {"draws": 1000, "tune": 300, "chains": 4, "random_seed": 2026}
 
 # A CI-sized seeded fit for tests that sample a model of their own (parameter recovery): 2 chains x
 # 1000 draws after 600 tuning steps. Its gate scales the full one (R-hat <= 1.01, ESS >= 400 over 4

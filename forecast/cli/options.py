@@ -53,7 +53,7 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
         "--draws", type=V.positive_int, metavar="N", help="draws per chain after tuning, >= 1 (default 1000)"
     )
     p.add_argument(
-        "--tune", type=V.non_negative_int, metavar="N", help="tuning steps per chain, >= 0 (default 1000)"
+        "--tune", type=V.non_negative_int, metavar="N", help="tuning steps per chain, >= 0 (default 300)"
     )
     p.add_argument("--chains", type=V.positive_int, metavar="N", help="number of chains, >= 1 (default 4)")
     p.add_argument(

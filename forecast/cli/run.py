@@ -48,7 +48,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     steps = Steps(4)
     steps.start("the history")
     print(history.summary().split("\n\n")[0], flush=True)
-    steps.start("fitting the chain model (about two minutes for the full fit on two cores)")
+    steps.start("fitting the chain model (about 90 s for the full fit on two cores)")
     print(model, flush=True)
     fit_and_save(args, model, out, verbose=False)
     steps.start("every combination of the measures, to the end of the last fase")

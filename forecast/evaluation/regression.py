@@ -32,7 +32,7 @@ from forecast import names as N
 from forecast.model.sampler import SamplerSettings
 
 #: The CI fit: the default fit of ``forecast run`` and the README (the default
-#: :class:`~forecast.model.sampler.SamplerSettings`: 4 chains x 1000 draws after 1000 tuning steps,
+#: :class:`~forecast.model.sampler.SamplerSettings`: 4 chains x 1000 draws after 300 tuning steps,
 #: seed :data:`forecast.names.DEFAULT_SEED`; tests/conftest.py's session fit is the same).
 FIT = SamplerSettings()
 #: Seed of the scenario engine's future draws in the regression run.

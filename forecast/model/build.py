@@ -935,7 +935,7 @@ def sample(
     model,
     *,
     draws: int = 1000,
-    tune: int = 1000,
+    tune: int = 300,
     chains: int = 4,
     random_seed: int = 1,
     sampler: str = "nutpie",
@@ -954,7 +954,7 @@ def sample(
     draws : int, optional
         Draws per chain after tuning (default 1000).
     tune : int, optional
-        Tuning steps per chain (default 1000).
+        Tuning steps per chain (default 300).
     chains : int, optional
         Number of chains (default 4).
     random_seed : int, optional
@@ -1113,7 +1113,7 @@ class CompiledModel:
         design: Design | None = None,
         *,
         draws: int = 1000,
-        tune: int = 1000,
+        tune: int = 300,
         chains: int = 4,
         random_seed: int = 1,
         cores: int = 2,
@@ -1131,7 +1131,7 @@ class CompiledModel:
         draws : int, optional
             Draws per chain after tuning (default 1000).
         tune : int, optional
-            Tuning steps per chain (default 1000).
+            Tuning steps per chain (default 300).
         chains : int, optional
             Number of chains (default 4).
         random_seed : int, optional

@@ -199,13 +199,13 @@ class ChainModel(ChainPredictions):
             Refit on other data (rebuilds the design); default: the model's history.
         settings : SamplerSettings, optional
             How to sample (default :class:`~forecast.model.sampler.SamplerSettings`: nutpie,
-            4 chains of 1000 tuning steps and 1000 draws, seed :data:`forecast.names.DEFAULT_SEED`).
+            4 chains of 300 tuning steps and 1000 draws, seed :data:`forecast.names.DEFAULT_SEED`).
         sampler : {"nutpie", "pymc"}, optional
             nutpie (numba backend) by default; PyMC's own NUTS as the alternative.
         draws : int, optional
             Draws per chain after tuning (default 1000).
         tune : int, optional
-            Tuning steps per chain (default 1000).
+            Tuning steps per chain (default 300).
         chains : int, optional
             Number of chains (default 4).
         random_seed : int, optional

@@ -31,7 +31,10 @@ class SamplerSettings:
     draws : int, optional
         Draws per chain after tuning (default 1000).
     tune : int, optional
-        Tuning steps per chain (default 1000).
+        Tuning steps per chain (default 300, nutpie's own default). Measured on the full-history fit
+        (4 chains x 1000 draws, 2026-11-30): with 300 tuning steps instead of 1000 the gate still
+        passes with 0 divergences (min bulk ESS 1061 and 1093 at seeds 2026 and 1, against 1141 with
+        1000 steps at seed 1), and the fit takes 85-87 s instead of 118 s on two cores.
     chains : int, optional
         Number of chains (default 4).
     random_seed : int, optional
@@ -59,7 +62,7 @@ class SamplerSettings:
     """
 
     draws: int = 1000
-    tune: int = 1000
+    tune: int = 300
     chains: int = 4
     random_seed: int = N.DEFAULT_SEED
     sampler: str = "nutpie"

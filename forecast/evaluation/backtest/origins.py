@@ -238,7 +238,7 @@ class BacktestSettings:
     Parameters
     ----------
     draws, tune, chains : int
-        Sampler settings of each origin's fit (default: the model's, 4 chains x 1000 draws after 1000
+        Sampler settings of each origin's fit (default: the model's, 4 chains x 1000 draws after 300
         tuning steps; the 16 origins take about 7 minutes on two idle cores, two at a time).
     random_seed : int
         The run's seed; each origin's seed follows from it and the origin (:func:`origin_seed`).
@@ -272,7 +272,7 @@ class BacktestSettings:
     """
 
     draws: int = 1000
-    tune: int = 1000
+    tune: int = 300
     chains: int = 4
     random_seed: int = N.DEFAULT_SEED
     sampler: str = "nutpie"

@@ -366,7 +366,7 @@ def evaluate_phase(
         refit, and every effect's posterior is its prior. Ignored otherwise.
     sampling : SamplerSettings, optional
         How the refit samples (:meth:`forecast.model.ChainModel.fit`; default
-        :class:`~forecast.model.sampler.SamplerSettings`: nutpie, 4 chains of 1000 tuning steps and
+        :class:`~forecast.model.sampler.SamplerSettings`: nutpie, 4 chains of 300 tuning steps and
         1000 draws, seed :data:`forecast.names.DEFAULT_SEED`). Its seed also seeds the prior draws
         and the forecast of the next fase.
     draws, tune, chains, random_seed : int, optional
