@@ -229,6 +229,10 @@ KNOTTED = {  # path name -> (initial-value prior, step-sd prior, innovation vari
 #: it reverts toward the funded level (persistence ``capacity_persistence`` a year), so that a forecast's
 #: capacity stays within a band around what the state funds instead of wandering as a random walk.
 CAPACITY_DEV = "capacity_dev_knots"
+#: Its standard normal innovations, the sampled variable when no month of the fitted window is
+#: capacity-limited (:func:`noncentred_window`): the knots are then the prior alone, and sampling them
+#: centred around an unknown ``capacity_sigma`` is Neal's funnel (the backtest's origin fits diverged).
+CAPACITY_DEV_Z = "capacity_dev_z"
 
 #: The posterior variable holding each latent stock's state before the first month.
 INITIAL_STATE = {
@@ -563,6 +567,61 @@ def _rv(pm, priors, name, **kw):
     return getattr(pm, pr.distribution)(name, **pr.params, **kw)
 
 
+def noncentred_window(u: ChainInputs) -> bool:
+    """Whether the model samples its knot walks and capacity deviation non-centred.
+
+    True when no month of the fitted window is capacity-limited (it ends before the IND switch, 2021):
+    the capacity deviation is then its prior alone and the knot walks of a window of a few years are
+    weakly pinned. Sampled centred around their unknown step sds, they form Neal's funnel: the
+    backtest's origin fits of 2017-01 .. 2020-07 diverged 185-518 times, most often at small sds.
+    Non-centred (standard normal innovations times the sd), the same law has no funnel. Where the
+    data pin the knots (the full history), centred sampling mixes better and is kept.
+
+    Parameters
+    ----------
+    u : ChainInputs
+        The known inputs of the fitted window.
+
+    Returns
+    -------
+    bool
+        True for a window that ends before the IND switch.
+    """
+    return int(u.ind_switch) >= u.T
+
+
+def ar1_noncentred(z, rho, sigma, K: int):
+    """A stationary AR(1) path from its standard normal innovations (PyTensor).
+
+    ``x_0 = sigma / sqrt(1 - rho^2) z_0`` and ``x_k = rho x_{k-1} + sigma z_k``: the same law as
+    ``pm.AR(rho=[rho], sigma=sigma, init_dist=Normal(0, sigma / sqrt(1 - rho^2)))``, written as
+    ``x = M e`` with ``M[k, j] = rho^(k - j)`` for ``j <= k`` (the paths here have a few knots).
+
+    Parameters
+    ----------
+    z : pytensor.tensor.TensorVariable
+        ``(K,)`` standard normal innovations.
+    rho : pytensor.tensor.TensorVariable
+        The persistence per step, in (-1, 1).
+    sigma : pytensor.tensor.TensorVariable
+        The innovations' standard deviation.
+    K : int
+        The path's length.
+
+    Returns
+    -------
+    pytensor.tensor.TensorVariable
+        ``(K,)`` the path.
+    """
+    import pytensor.tensor as pt
+
+    lag = np.subtract.outer(np.arange(K), np.arange(K))
+    M = pt.switch(lag >= 0, rho ** np.maximum(lag, 0).astype(float), 0.0)
+    scale = np.ones(K)
+    e = z * sigma * pt.set_subtensor(pt.as_tensor_variable(scale)[0], 1.0 / pt.sqrt(1.0 - rho**2))
+    return pt.dot(M, e)
+
+
 def halflife_to_phi(halflife, xp=np):
     """The monthly AR(1) coefficient of a half-life in months: ``0.5 ** (1 / halflife)``.
 
@@ -835,11 +894,22 @@ def build_model(design: Design, inputs: ChainInputs, priors, effects: Sequence[M
         if se.distribution != "Normal" or se.params["mu"] != 0:
             raise ValueError("season must be Normal(mu=0, sigma) (zero-sum over the 12 months)")
         q["season"] = pm.ZeroSumNormal("season", sigma=se.params["sigma"], dims="month_of_year")
+        # a window that ends before the IND switch (no capacity-limited month) is short: there the knot
+        # walks are weakly pinned and the capacity deviation is its prior alone, and sampled centred
+        # around their unknown step sds they made Neal's funnel (the backtest's origin fits diverged
+        # hundreds of times, at small sds); there they are drawn from standard normal innovations
+        short = noncentred_window(u)
         for path, (x0, sg, z) in KNOTTED.items():
             q[sg] = _rv(pm, priors, sg)
             k0 = priors[x0]
             if k0.distribution != "Normal":
-                raise ValueError(f"{x0} must be Normal (initial state of a centred random walk)")
+                raise ValueError(f"{x0} must be Normal (initial state of a random walk on knots)")
+            if short:
+                q[x0] = pm.Normal(x0, **k0.params)
+                q[z] = pm.Normal(z, 0.0, 1.0, dims=f"{path}_step")
+                kn = pt.concatenate([q[x0][None], q[x0] + pt.cumsum(q[sg] * q[z])])
+                q[f"{path}_knots"] = pm.Deterministic(f"{path}_knots", kn, dims=f"{path}_knot")
+                continue
             kn = pm.RandomWalk(
                 f"{path}_knots",
                 init_dist=pm.Normal.dist(**k0.params),
@@ -854,14 +924,19 @@ def build_model(design: Design, inputs: ChainInputs, priors, effects: Sequence[M
         q["capacity_sigma"] = _rv(pm, priors, "capacity_sigma")
         q["capacity_persistence"] = _rv(pm, priors, "capacity_persistence")
         rho = q["capacity_persistence"]
-        q[CAPACITY_DEV] = pm.AR(
-            CAPACITY_DEV,
-            rho=rho[None],
-            sigma=q["capacity_sigma"],
-            init_dist=pm.Normal.dist(0.0, q["capacity_sigma"] / pt.sqrt(1.0 - rho**2)),
-            constant=False,
-            dims="capacity_dev_knot",
-        )
+        if not short:  # capacity-limited months in the window: the data pin the knots (centred)
+            q[CAPACITY_DEV] = pm.AR(
+                CAPACITY_DEV,
+                rho=rho[None],
+                sigma=q["capacity_sigma"],
+                init_dist=pm.Normal.dist(0.0, q["capacity_sigma"] / pt.sqrt(1.0 - rho**2)),
+                constant=False,
+                dims="capacity_dev_knot",
+            )
+        else:  # no capacity-limited month yet: the knots are their prior alone (non-centred)
+            z = pm.Normal(CAPACITY_DEV_Z, 0.0, 1.0, dims="capacity_dev_knot")
+            path = ar1_noncentred(z, rho, q["capacity_sigma"], W["capacity_dev"].shape[1])
+            q[CAPACITY_DEV] = pm.Deterministic(CAPACITY_DEV, path, dims="capacity_dev_knot")
         for e in effects or ():
             for n in e.replaces:  # an event effect that the policy effect replaces: fixed at no effect
                 if n not in q:
