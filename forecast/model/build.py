@@ -229,9 +229,10 @@ KNOTTED = {  # path name -> (initial-value prior, step-sd prior, innovation vari
 #: it reverts toward the funded level (persistence ``capacity_persistence`` a year), so that a forecast's
 #: capacity stays within a band around what the state funds instead of wandering as a random walk.
 CAPACITY_DEV = "capacity_dev_knots"
-#: Its standard normal innovations, the sampled variable when no month of the fitted window is
-#: capacity-limited (:func:`noncentred_window`): the knots are then the prior alone, and sampling them
-#: centred around an unknown ``capacity_sigma`` is Neal's funnel (the backtest's origin fits diverged).
+#: Its standard normal innovations, the sampled variable when the fitted window has fewer than two years
+#: of capacity-limited months (:func:`capacity_noncentred`): the knots are then (almost) the prior alone,
+#: and sampling them centred around an unknown ``capacity_sigma`` is Neal's funnel (the backtest's
+#: origin fits diverged).
 CAPACITY_DEV_Z = "capacity_dev_z"
 
 #: The posterior variable holding each latent stock's state before the first month.
@@ -590,6 +591,34 @@ def noncentred_window(u: ChainInputs) -> bool:
     return int(u.ind_switch) >= u.T
 
 
+#: Capacity-limited months a fitted window needs before the capacity deviation's knots are sampled
+#: centred (:func:`capacity_noncentred`).
+CAPACITY_PINNED_MONTHS = 24
+
+
+def capacity_noncentred(u: ChainInputs) -> bool:
+    """Whether the model samples the IND capacity's deviation non-centred.
+
+    True when the fitted window holds fewer than :data:`CAPACITY_PINNED_MONTHS` capacity-limited
+    months (always when :func:`noncentred_window` is). With 6-18 such months (the backtest's origins
+    2021-07 .. 2022-07) the two or three yearly knots are barely pinned, and sampled centred they
+    made the same funnel at small ``capacity_sigma`` (60-217 divergences); non-centred, those three
+    fits diverged 1, 0 and 0 times. From two years on (the full history, and every window from 2023)
+    the data pin them and they stay centred.
+
+    Parameters
+    ----------
+    u : ChainInputs
+        The known inputs of the fitted window.
+
+    Returns
+    -------
+    bool
+        True for a window with fewer than two years of capacity-limited months.
+    """
+    return int(u.T) - int(u.ind_switch) < CAPACITY_PINNED_MONTHS
+
+
 def ar1_noncentred(z, rho, sigma, K: int):
     """A stationary AR(1) path from its standard normal innovations (PyTensor).
 
@@ -924,7 +953,7 @@ def build_model(design: Design, inputs: ChainInputs, priors, effects: Sequence[M
         q["capacity_sigma"] = _rv(pm, priors, "capacity_sigma")
         q["capacity_persistence"] = _rv(pm, priors, "capacity_persistence")
         rho = q["capacity_persistence"]
-        if not short:  # capacity-limited months in the window: the data pin the knots (centred)
+        if not capacity_noncentred(u):  # two years of capacity-limited months pin the knots (centred)
             q[CAPACITY_DEV] = pm.AR(
                 CAPACITY_DEV,
                 rho=rho[None],
@@ -933,7 +962,7 @@ def build_model(design: Design, inputs: ChainInputs, priors, effects: Sequence[M
                 constant=False,
                 dims="capacity_dev_knot",
             )
-        else:  # no capacity-limited month yet: the knots are their prior alone (non-centred)
+        else:  # no or few capacity-limited months: the knots are (almost) their prior alone
             z = pm.Normal(CAPACITY_DEV_Z, 0.0, 1.0, dims="capacity_dev_knot")
             path = ar1_noncentred(z, rho, q["capacity_sigma"], W["capacity_dev"].shape[1])
             q[CAPACITY_DEV] = pm.Deterministic(CAPACITY_DEV, path, dims="capacity_dev_knot")

@@ -188,9 +188,15 @@ def test_short_windows_sample_the_knot_walks_and_capacity_non_centred():
     walks = {f"{path}_knots" for path in B.KNOTTED}
     innovations = {z for _, _, z in B.KNOTTED.values()} | {x0 for x0, _, _ in B.KNOTTED.values()}
     assert {B.CAPACITY_DEV_Z, *innovations} <= free and {B.CAPACITY_DEV, *walks} <= det
+    # with a year of capacity-limited months only the capacity deviation is non-centred
+    year = ChainModel(forecast.load_history().until("2022-01-01"), settings=ModelSettings(end="2021-12"))
+    model = year.build_model()
+    assert B.capacity_noncentred(year.inputs) and not B.noncentred_window(year.inputs)
+    free, det = {rv.name for rv in model.free_RVs}, {d.name for d in model.deterministics}
+    assert B.CAPACITY_DEV_Z in free and B.CAPACITY_DEV in det and walks <= free
     full = ChainModel()
     model = full.build_model()
-    assert not B.noncentred_window(full.inputs)
+    assert not B.noncentred_window(full.inputs) and not B.capacity_noncentred(full.inputs)
     free, det = {rv.name for rv in model.free_RVs}, {d.name for d in model.deterministics}
     assert {B.CAPACITY_DEV, *walks} <= free and B.CAPACITY_DEV_Z not in free and innovations <= det
 
