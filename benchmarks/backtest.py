@@ -18,10 +18,10 @@ run, so a second scoring of the same fits (``--no-anchor``: the chain's own stoc
 from the last counts of :mod:`forecast.model.anchor`) takes about 5 s per origin.
 
 Each origin is fitted with the model's default sampler settings (4 chains x 1000 draws after 300
-tuning steps); the origins run on a local dask cluster of 2 worker processes. Measured on 2 cores:
-400 s wall for the 16 origins when nothing else runs (about 40-55 s per origin, of which the nutpie
-compile is 20-30 s and single-threaded, so two origins at a time nearly halve the wall time); with
-another sampling job sharing the cores, 2 chains x 500 draws took 846 s.
+tuning steps); the origins run on a local dask cluster of 2 worker processes. Measured on 2 idle
+cores (2026-11-30): 605 s wall for the 12 development origins 2017-01 .. 2022-07, 34-168 s per origin
+fit two at a time (the nutpie compile, about 25 s of it, is single-threaded, so two origins at a time
+nearly halve the wall time); with 1000 tuning steps the same origins took about 25 min.
 """
 
 from __future__ import annotations

@@ -569,14 +569,15 @@ def _rv(pm, priors, name, **kw):
 
 
 def noncentred_window(u: ChainInputs) -> bool:
-    """Whether the model samples its knot walks and capacity deviation non-centred.
+    """Whether the model samples its knot walks (repeat, hazard, grant) non-centred.
 
     True when no month of the fitted window is capacity-limited (it ends before the IND switch, 2021):
-    the capacity deviation is then its prior alone and the knot walks of a window of a few years are
-    weakly pinned. Sampled centred around their unknown step sds, they form Neal's funnel: the
-    backtest's origin fits of 2017-01 .. 2020-07 diverged 185-518 times, most often at small sds.
-    Non-centred (standard normal innovations times the sd), the same law has no funnel. Where the
-    data pin the knots (the full history), centred sampling mixes better and is kept.
+    the knot walks of a window of a few years are weakly pinned, and sampled centred around their
+    unknown step sds they form Neal's funnel (the backtest's origin fits of 2017-01 .. 2020-07
+    diverged 185-518 times, most often at small sds). Non-centred (standard normal innovations times
+    the sd), the same law has no funnel. Where the data pin the knots (the full history), centred
+    sampling mixes better and is kept. The capacity deviation follows :func:`capacity_noncentred`,
+    which is True whenever this is.
 
     Parameters
     ----------
@@ -619,23 +620,22 @@ def capacity_noncentred(u: ChainInputs) -> bool:
     return int(u.T) - int(u.ind_switch) < CAPACITY_PINNED_MONTHS
 
 
-def ar1_noncentred(z, rho, sigma, K: int):
+def ar1_noncentred(z, rho, sigma):
     """A stationary AR(1) path from its standard normal innovations (PyTensor).
 
     ``x_0 = sigma / sqrt(1 - rho^2) z_0`` and ``x_k = rho x_{k-1} + sigma z_k``: the same law as
-    ``pm.AR(rho=[rho], sigma=sigma, init_dist=Normal(0, sigma / sqrt(1 - rho^2)))``, written as
-    ``x = M e`` with ``M[k, j] = rho^(k - j)`` for ``j <= k`` (the paths here have a few knots).
+    ``pm.AR(rho=[rho], sigma=sigma, init_dist=Normal(0, sigma / sqrt(1 - rho^2)))``. The recursion is
+    :func:`~forecast.model.dynamics.linear_recursion`, the one the forecast continues it with
+    (:class:`~forecast.model.forward.Forward`).
 
     Parameters
     ----------
     z : pytensor.tensor.TensorVariable
         ``(K,)`` standard normal innovations.
     rho : pytensor.tensor.TensorVariable
-        The persistence per step, in (-1, 1).
+        The persistence per step, in (0, 1).
     sigma : pytensor.tensor.TensorVariable
         The innovations' standard deviation.
-    K : int
-        The path's length.
 
     Returns
     -------
@@ -644,11 +644,9 @@ def ar1_noncentred(z, rho, sigma, K: int):
     """
     import pytensor.tensor as pt
 
-    lag = np.subtract.outer(np.arange(K), np.arange(K))
-    M = pt.switch(lag >= 0, rho ** np.maximum(lag, 0).astype(float), 0.0)
-    scale = np.ones(K)
-    e = z * sigma * pt.set_subtensor(pt.as_tensor_variable(scale)[0], 1.0 / pt.sqrt(1.0 - rho**2))
-    return pt.dot(M, e)
+    x0 = sigma / pt.sqrt(1.0 - rho**2) * z[0]
+    rest = dyn.linear_recursion(x0, rho * pt.ones_like(z[1:]), sigma * z[1:], dyn.PT)
+    return pt.concatenate([x0[None], rest])
 
 
 def halflife_to_phi(halflife, xp=np):
@@ -923,10 +921,9 @@ def build_model(design: Design, inputs: ChainInputs, priors, effects: Sequence[M
         if se.distribution != "Normal" or se.params["mu"] != 0:
             raise ValueError("season must be Normal(mu=0, sigma) (zero-sum over the 12 months)")
         q["season"] = pm.ZeroSumNormal("season", sigma=se.params["sigma"], dims="month_of_year")
-        # a window that ends before the IND switch (no capacity-limited month) is short: there the knot
-        # walks are weakly pinned and the capacity deviation is its prior alone, and sampled centred
-        # around their unknown step sds they made Neal's funnel (the backtest's origin fits diverged
-        # hundreds of times, at small sds); there they are drawn from standard normal innovations
+        # in a window that ends before the IND switch the knot walks are weakly pinned, and sampled
+        # centred around their unknown step sds they made Neal's funnel (the backtest's origin fits
+        # diverged hundreds of times, at small sds); there they are drawn from their innovations
         short = noncentred_window(u)
         for path, (x0, sg, z) in KNOTTED.items():
             q[sg] = _rv(pm, priors, sg)
@@ -936,7 +933,7 @@ def build_model(design: Design, inputs: ChainInputs, priors, effects: Sequence[M
             if short:
                 q[x0] = pm.Normal(x0, **k0.params)
                 q[z] = pm.Normal(z, 0.0, 1.0, dims=f"{path}_step")
-                kn = pt.concatenate([q[x0][None], q[x0] + pt.cumsum(q[sg] * q[z])])
+                kn = pt.concatenate([q[x0][None], dyn.random_walk(q[x0], q[sg], q[z], dyn.PT)])
                 q[f"{path}_knots"] = pm.Deterministic(f"{path}_knots", kn, dims=f"{path}_knot")
                 continue
             kn = pm.RandomWalk(
@@ -964,7 +961,7 @@ def build_model(design: Design, inputs: ChainInputs, priors, effects: Sequence[M
             )
         else:  # no or few capacity-limited months: the knots are (almost) their prior alone
             z = pm.Normal(CAPACITY_DEV_Z, 0.0, 1.0, dims="capacity_dev_knot")
-            path = ar1_noncentred(z, rho, q["capacity_sigma"], W["capacity_dev"].shape[1])
+            path = ar1_noncentred(z, rho, q["capacity_sigma"])
             q[CAPACITY_DEV] = pm.Deterministic(CAPACITY_DEV, path, dims="capacity_dev_knot")
         for e in effects or ():
             for n in e.replaces:  # an event effect that the policy effect replaces: fixed at no effect
