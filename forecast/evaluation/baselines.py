@@ -57,7 +57,7 @@ import pandas as pd
 from forecast import names as N
 from forecast.data import History
 from forecast.extras import require
-from forecast.model.design import MAPPING
+from forecast.model.mapping import MAPPING
 
 PERSISTENCE = "persistence"
 SEASONAL_NAIVE = "seasonal_naive"
@@ -96,7 +96,7 @@ def reference_definition(series: str) -> str | None:
     Returns
     -------
     str or None
-        The reference definition of the series in :data:`forecast.model.design.MAPPING` (e.g.
+        The reference definition of the series in :data:`forecast.model.mapping.MAPPING` (e.g.
         ``"ind"`` for first applications), or None when the series has none.
     """
     for (s, d), m in MAPPING.items():

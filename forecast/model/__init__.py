@@ -1,6 +1,7 @@
 """Model layer: the chain's dynamics, the observation model, the PyMC model and its fit.
 
 - :mod:`forecast.model.dynamics` — the one definition of the chain (numpy and PyTensor);
+- :mod:`forecast.model.mapping` — what each observation measures (series, definition -> latents, noise);
 - :mod:`forecast.model.design` — how each observation maps onto the monthly chain;
 - :mod:`forecast.model.build` — the PyMC model built from priors and design;
 - :mod:`forecast.model.inputs` — the known monthly inputs (events, IND capacity, taakstelling);

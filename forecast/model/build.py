@@ -54,8 +54,9 @@ import numpy as np
 
 from forecast import names as N
 from forecast.model import dynamics as dyn
-from forecast.model.design import OBS_NU, OBS_TYPES, Design, bias_parameter_names
+from forecast.model.design import Design
 from forecast.model.dynamics import ChainInputs, ChainParams
+from forecast.model.mapping import OBS_NU, OBS_TYPES, bias_parameter_names
 from forecast.model.sampler import DEFAULT_TARGET_ACCEPT
 from forecast.priors.config import Domain, Prior, PriorConfig
 
@@ -1425,7 +1426,7 @@ def row_predictions(posterior, latents: dict, design: Design, inputs: dict | Non
     scale : numpy.ndarray
         Scale per draw and row (fixed noise and discrepancy in quadrature), same shape.
     nu : float
-        Degrees of freedom of the Student-t (:data:`~forecast.model.design.OBS_NU`).
+        Degrees of freedom of the Student-t (:data:`~forecast.model.mapping.OBS_NU`).
     transform : numpy.ndarray
         Per row, the model scale: ``"log"``, ``"logit"`` or ``"identity"``.
     """

@@ -1,11 +1,16 @@
 """Every bundled observation is either used or unused with a reason; priors match the model."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import forecast
+from forecast import names as N
 from forecast.model import build as B
 from forecast.model import design as D
+from forecast.model import mapping as M
+from forecast.model.dynamics import FLOWS
+from forecast.model.inputs import taakstelling_per_half
 from forecast.priors import load_priors
 
 
@@ -15,14 +20,48 @@ def design():
 
 
 def test_every_row_used_or_unused(design):
-    obs = forecast.load_history().observations
+    h = forecast.load_history()
     key = ["source_file", "line"]
     used = set(map(tuple, design.rows[key].to_numpy()))
     unused = set(map(tuple, design.unused[key].to_numpy()))
-    allrows = set(map(tuple, obs[key].to_numpy()))
+    evidence = np.zeros(len(h.inputs), dtype=bool)
+    for series, definition in M.ESTIMATE_INPUTS:
+        evidence |= ((h.inputs.series == series) & (h.inputs.definition == definition)).to_numpy()
+    allrows = set(map(tuple, h.observations[key].to_numpy()))
+    allrows |= set(map(tuple, h.inputs.loc[evidence, key].to_numpy()))
     assert not used & unused
     assert used | unused == allrows
     assert design.unused.reason.str.len().min() > 0
+
+
+def test_the_taakstelling_is_evidence_on_the_grants_and_nareis_of_its_half_year(design):
+    h = forecast.load_history()
+    tk = h.inputs[(h.inputs.series == "taakstelling") & (h.inputs.definition == "vastgesteld")]
+    rows = design.rows[design.rows.series == "taakstelling"]
+    # every half-year set inside the window is used once, with the value the supply regime reads
+    inside = tk[tk.period_end <= "2024-12-31"]
+    assert sorted(rows.period_start) == sorted(inside.period_start)
+    per_half = taakstelling_per_half(h)
+    assert np.allclose(rows.value.to_numpy(), per_half[pd.to_datetime(rows.period_start)].to_numpy())
+    # ... on the estimate type: log scale, the fixed discrepancy, a bias of its own with a prior
+    assert set(rows.obs_type) == {"estimate"} and set(rows.lik) == {N.Likelihood.LOG}
+    assert not rows.reference.any()
+    assert "bias__taakstelling__vastgesteld" in B.MODEL_PARAMETERS
+    # the aggregate is grants + nareis arrivals summed over the six months of the half-year
+    T = design.T
+    for _, r in rows.iterrows():
+        a = r.num_agg
+        idx = design.z_index[design.agg_start[a] : design.agg_end[a] + 1]
+        w = design.z_weight[design.agg_start[a] : design.agg_end[a] + 1]
+        flows = {FLOWS[k // T] for k in idx}
+        assert flows == {"grants", "nareis"}
+        months = sorted({k % T for k in idx})
+        first = (pd.Timestamp(r.period_start).year - 2014) * 12 + pd.Timestamp(r.period_start).month - 1
+        assert months == list(range(first, first + 6)) and np.allclose(w, 1.0)
+    # half-years after the window are listed with the reason
+    late = design.unused[design.unused.series == "taakstelling"]
+    assert len(late) == len(tk) - len(inside)
+    assert late.reason.str.contains("outside the modelled window").all()
 
 
 def test_rows_describe_mapping(design):

@@ -21,6 +21,7 @@ import forecast
 from forecast.model import build as B
 from forecast.model import design as D
 from forecast.model import dynamics as dyn
+from forecast.model import mapping as M
 from forecast.model.obslik import make_obs_op
 
 START, END = "2014-01", "2024-12"
@@ -47,7 +48,7 @@ def _latent_vector(q1, u, W):
 def _bias_and_sig(design, rng):
     bias = rng.normal(0.0, 0.05, len(design.groups))
     sig = np.array(
-        [rng.uniform(0.05, 0.3) if ":" in sc else D.OBS_TYPES[sc]["fixed"] for sc in design.scales]
+        [rng.uniform(0.05, 0.3) if ":" in sc else M.OBS_TYPES[sc]["fixed"] for sc in design.scales]
     )
     return bias, sig
 
@@ -60,7 +61,7 @@ def test_the_gradient_matches_finite_differences(setup):
     rng = np.random.default_rng(11)
     _, Z = _latent_vector(_one(q, 0), u, W)
     bias, sig = _bias_and_sig(design, rng)
-    f = make_obs_op(design, design.y_transformed, B._extra2(design), D.OBS_NU)
+    f = make_obs_op(design, design.y_transformed, B._extra2(design), M.OBS_NU)
 
     def loglik(z, b, s):
         return f(z, b, s)
@@ -88,7 +89,7 @@ def test_a_wrong_gradient_would_be_caught(setup):
     rng = np.random.default_rng(12)
     _, Z = _latent_vector(_one(q, 0), u, W)
     bias, sig = _bias_and_sig(design, rng)
-    f = make_obs_op(design, design.y_transformed, B._extra2(design), D.OBS_NU)
+    f = make_obs_op(design, design.y_transformed, B._extra2(design), M.OBS_NU)
 
     class ScaleGrad(Op):
         """Identity whose gradient is scaled by 1.01."""
@@ -123,7 +124,7 @@ def test_the_log_likelihood_equals_its_numpy_twin(setup):
     import pytensor.tensor as pt
 
     design, u, q, W = setup
-    f = make_obs_op(design, design.y_transformed, B._extra2(design), D.OBS_NU)
+    f = make_obs_op(design, design.y_transformed, B._extra2(design), M.OBS_NU)
     z_, b_, s_ = pt.dvector("Z"), pt.dvector("bias"), pt.dvector("sig")
     loglik = pytensor.function([z_, b_, s_], f(z_, b_, s_), mode="NUMBA")
     rng = np.random.default_rng(13)
