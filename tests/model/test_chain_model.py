@@ -11,13 +11,17 @@ from forecast import names as N
 from forecast.model import ChainModel, ModelNotFittedError
 from forecast.model.chain_model import planning_occupancy_rate
 from forecast.model.io import ConfigMismatchError
+from forecast.model.mapping import estimate_rows
 from forecast.priors import load_priors
 
 
 def test_every_bundled_observation_is_used_or_listed_as_unused():
     model = ChainModel()
     history = forecast.load_history()
-    all_rows = set(zip(history.observations[N.SOURCE_FILE], history.observations[N.LINE], strict=True))
+    evidence, superseded = estimate_rows(history)  # inputs that are also evidence (the taakstelling)
+    all_rows = set()
+    for frame in (history.observations, evidence, superseded):
+        all_rows |= set(zip(frame[N.SOURCE_FILE], frame[N.LINE], strict=True))
     used = set(zip(model.design.rows[N.SOURCE_FILE], model.design.rows[N.LINE], strict=True))
     unused = model.unused_observations()
     unused_rows = set(zip(unused[N.SOURCE_FILE], unused[N.LINE], strict=True))

@@ -24,11 +24,11 @@ def test_every_row_used_or_unused(design):
     key = ["source_file", "line"]
     used = set(map(tuple, design.rows[key].to_numpy()))
     unused = set(map(tuple, design.unused[key].to_numpy()))
-    evidence = np.zeros(len(h.inputs), dtype=bool)
-    for series, definition in M.ESTIMATE_INPUTS:
-        evidence |= ((h.inputs.series == series) & (h.inputs.definition == definition)).to_numpy()
-    allrows = set(map(tuple, h.observations[key].to_numpy()))
-    allrows |= set(map(tuple, h.inputs.loc[evidence, key].to_numpy()))
+    evidence, superseded = M.estimate_rows(h)
+    allrows = set()
+    for frame in (h.observations, evidence, superseded):
+        allrows |= set(map(tuple, frame[key].to_numpy()))
+    assert set(evidence.series) == {s for s, _ in M.ESTIMATE_INPUTS}
     assert not used & unused
     assert used | unused == allrows
     assert design.unused.reason.str.len().min() > 0
