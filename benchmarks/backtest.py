@@ -21,7 +21,8 @@ Each origin is fitted with the model's default sampler settings (4 chains x 1000
 tuning steps); the origins run on a local dask cluster of 2 worker processes. Measured on 2 idle
 cores (2026-11-30): 605 s wall for the 12 development origins 2017-01 .. 2022-07, 34-168 s per origin
 fit two at a time (the nutpie compile, about 25 s of it, is single-threaded, so two origins at a time
-nearly halve the wall time); with 1000 tuning steps the same origins took about 25 min.
+nearly halve the wall time); 702 s once the taakstelling became evidence on the grants (fits of
+71-159 s); with 1000 tuning steps the same origins took about 25 min.
 """
 
 from __future__ import annotations

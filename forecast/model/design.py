@@ -367,20 +367,18 @@ def build_design(history, start: str, end: str) -> Design:
     """
     s, T = month_grid(start, end)
     u = build_inputs(history, start, end)
-    estimates, superseded = estimate_rows(history)
-    obs = pd.concat([history.observations, estimates], ignore_index=True)
+    obs = pd.concat([history.observations, estimate_rows(history)], ignore_index=True)
     obs["ps"] = pd.to_datetime(obs["period_start"])
     obs["pe"] = pd.to_datetime(obs["period_end"])
     used, unused = _filter_rows(obs, s, T, u.housing_switch)
     rows, weights, nested = _resolve_nested_periods(obs.loc[used], s, T)
     unused += nested
     operator = _observation_operator(rows, weights, s, T)
-    columns = ["source_file", "line", "series", "definition", "period_start", "period_end", "value"]
-    columns.append("quality")
-    un = obs.loc[[i for i, _ in unused], columns].copy()
+    un = obs.loc[
+        [i for i, _ in unused],
+        ["source_file", "line", "series", "definition", "period_start", "period_end", "value", "quality"],
+    ].copy()
     un["reason"] = [r for _, r in unused]
-    if len(superseded):
-        un = pd.concat([un, superseded[[*columns, "reason"]]], ignore_index=True)
     rows = operator["rows"]
     return Design(
         unused=un.sort_values(["source_file", "line"]),

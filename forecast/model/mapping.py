@@ -251,7 +251,7 @@ def bias_parameter_names() -> tuple[str, ...]:
 ESTIMATE_INPUTS = (("taakstelling", "vastgesteld"),)
 
 
-def estimate_rows(history) -> tuple[pd.DataFrame, pd.DataFrame]:
+def estimate_rows(history) -> pd.DataFrame:
     """The inputs that are also evidence on the chain (:data:`ESTIMATE_INPUTS`), one row per period.
 
     The state sets each half-year's taakstelling from the IND's forecast of the permits it will grant
@@ -259,8 +259,9 @@ def estimate_rows(history) -> tuple[pd.DataFrame, pd.DataFrame]:
     in March 2019, with fewer permits). So the taakstelling is the state's estimate of the half-year's
     grants plus nareis arrivals: a forecast, with its own bias and a fixed error of
     ``OBS_TYPES["estimate"]``, but the only figure on the IND's grants before 2021 besides a few
-    yearly grant rates. Where a half-year has several rows (vintages), the one the model's inputs use
-    (:func:`~forecast.model.inputs.taakstelling_per_half`: the last as known) is the evidence.
+    yearly grant rates. ``history.inputs`` holds one vintage per input, the last as known (earlier
+    vintages are in ``history.input_vintages``): the value the model's inputs use
+    (:func:`~forecast.model.inputs.taakstelling_per_half`) is the evidence.
 
     Parameters
     ----------
@@ -269,18 +270,11 @@ def estimate_rows(history) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     Returns
     -------
-    rows : pandas.DataFrame
+    pandas.DataFrame
         The evidence rows, in the columns of ``history.observations``.
-    superseded : pandas.DataFrame
-        The other vintages, with ``reason``.
     """
     inputs = history.inputs
-    columns = list(history.observations.columns)
     keep = np.zeros(len(inputs), dtype=bool)
     for series, definition in ESTIMATE_INPUTS:
         keep |= ((inputs.series == series) & (inputs.definition == definition)).to_numpy()
-    rows = inputs.loc[keep]
-    last = ~rows.duplicated(["series", "definition", "period_start"], keep="last")
-    superseded = rows.loc[~last].copy()
-    superseded["reason"] = "an earlier vintage of the same period's value (the last as known is used)"
-    return rows.loc[last, columns].reset_index(drop=True), superseded.reset_index(drop=True)
+    return inputs.loc[keep, list(history.observations.columns)].reset_index(drop=True)

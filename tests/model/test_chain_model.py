@@ -18,9 +18,9 @@ from forecast.priors import load_priors
 def test_every_bundled_observation_is_used_or_listed_as_unused():
     model = ChainModel()
     history = forecast.load_history()
-    evidence, superseded = estimate_rows(history)  # inputs that are also evidence (the taakstelling)
+    evidence = estimate_rows(history)  # inputs that are also evidence (the taakstelling)
     all_rows = set()
-    for frame in (history.observations, evidence, superseded):
+    for frame in (history.observations, evidence):
         all_rows |= set(zip(frame[N.SOURCE_FILE], frame[N.LINE], strict=True))
     used = set(zip(model.design.rows[N.SOURCE_FILE], model.design.rows[N.LINE], strict=True))
     unused = model.unused_observations()
@@ -151,7 +151,7 @@ def test_instroom_outlook_bands_widen_with_the_horizon(fitted):
     # the season moves the level, not the spread: compare the same calendar month a year apart (over the
     # first two years: later the reversion to the 2014-2024 average holds the spread near its ceiling)
     assert np.all(width[12:24] > width[:12])
-    # three years out the band is far wider than one month out (1.96x on the default fit of
+    # three years out the band is far wider than one month out (1.99x on the default fit of
     # 2026-11-30; how much wider follows the posterior half-life of the AR(1), not a fixed factor)
     assert width[-1] > 1.5 * width[0]
     # the outlook starts where the fit ends

@@ -239,7 +239,7 @@ class BacktestSettings:
     ----------
     draws, tune, chains : int
         Sampler settings of each origin's fit (default: the model's, 4 chains x 1000 draws after 300
-        tuning steps; the 12 development origins took 10 minutes on two idle cores, two at a time).
+        tuning steps; the 12 development origins took 10-12 minutes on two idle cores, two at a time).
     random_seed : int
         The run's seed; each origin's seed follows from it and the origin (:func:`origin_seed`).
     sampler : {"nutpie", "pymc"}
