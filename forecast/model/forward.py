@@ -272,9 +272,15 @@ class Forward:
             pos = self.fitted_months.get_loc(half0) - 1  # the month before the half-year started
             if pos >= inputs.housing_switch:
                 self._achterstand_half0 = flat(latents["taak_backlog"][..., pos])
-        self._decisions_hist = _history_of(
-            flat(latents["decisions"]), dyn.ANCHOR_MONTHS, flat(latents["decisions"])[:, 0]
-        )
+        # the IND capacity where no funded level is known is anchored, as in the fit, on the decisions
+        # of the months before the IND switch: after a fit that reached the switch those are the
+        # months just before it, not the last fitted ones (which already carry the fitted offset)
+        decisions = flat(latents["decisions"])
+        switch = int(inputs.ind_switch)
+        if switch < T:
+            self._decisions_hist = decisions[:, max(switch - dyn.ANCHOR_MONTHS, 0) : switch]
+        else:
+            self._decisions_hist = _history_of(decisions, dyn.ANCHOR_MONTHS, decisions[:, 0])
         grants = flat(latents["grants"])
         grants_pre = np.exp(sc["log_grants_pre"])
         self._grants_hist = _history_of(grants, u.app_L - 1, grants_pre)

@@ -44,6 +44,7 @@ def reference_forecast(fw, i, mult=None):
     w_trav = _gamma_lag(p["travel_lag_mean"], p["lag_shape"], u.travel_L)
     grants_all = list(p["grants_hist"])
     pos_all = list(p["positives_hist"])
+    dec_all = list(p["decisions_hist"])
     B, NB, W, R = p["backlog0"], p["nareis_backlog0"], p["statushouders0"], p["rejected0"]
     S, A = p["supply0"], p["taak_backlog0"]  # the fit reached the supply regime: its state is passed
     Ah = A if p["achterstand_half0"] is None else p["achterstand_half0"]
@@ -61,11 +62,14 @@ def reference_forecast(fw, i, mult=None):
             dec = sig(p["logit_hazard"][t]) * mult[N.TARGET_DECISION_RATE][t] * avail
             cap = None
         else:
-            log_k = p["capacity_unfunded"] if not u.funded_mask[t] else u.log_funded[t]
+            if t == u.ind_switch:  # without a funded level: the mean decisions of the 6 months before
+                unfunded = np.log(np.mean(dec_all[-6:])) + p["capacity_unfunded"]
+            log_k = unfunded if not u.funded_mask[t] else u.log_funded[t]
             log_k = log_k + p["capacity_dev"][t] + p["eff_moratorium_cap"] * u.ev_moratorium[t]
             cap = np.exp(log_k) * mult[N.TARGET_DECISION_RATE][t]
             dec = softmin(avail, cap)
         B = avail - dec
+        dec_all.append(dec)
         g = sig(p["logit_grant"][t] + p["eff_moratorium_grant"] * u.ev_moratorium[t])
         grants = g * dec
         grants_all.append(grants)
@@ -292,6 +296,32 @@ def test_a_forecast_works_for_every_window_the_model_accepts(months):
     assert fc.sizes[N.DIM_MONTH] == 24
     for name in ("nareis", "statushouders", N.OPVANGBEHOEFTE):
         assert np.isfinite(fc[name].values).all() and (fc[name].values >= 0).all(), name
+
+
+def test_the_capacity_without_a_funded_level_continues_the_fit():
+    """A forecast after a fit that reached the IND switch (2021-01) before any funded capacity was
+    stated (2021-12) anchors the capacity on the same months as the fit: the six before the switch.
+
+    Anchoring it on the last fitted months instead counted the fitted offset twice: at the 2021-07
+    origin of the backtest the capacity jumped from 1,919 to 2,447 a month at the origin and the
+    forecast drained the IND backlog from 10,600 to 800 in two years."""
+    import forecast
+    from forecast.model import ChainModel, ModelSettings
+    from forecast.model.inputs import IND_CAPACITY_FROM
+
+    history = forecast.load_history().until("2021-07-01")
+    model = ChainModel(history, settings=ModelSettings(start="2014-01", end="2021-06"))
+    model.idata = _prior_as_posterior(model, draws=8, seed=11)
+    fw = model.forward("2022-06", random_seed=1)
+    assert fw.u.funded_mask[0] == 0  # no funded level known at the origin: the anchored branch
+    switch = pd.Timestamp(IND_CAPACITY_FROM)
+    months = pd.period_range("2014-01", "2021-06", freq="M").to_timestamp()
+    before = (months >= switch - pd.DateOffset(months=6)) & (months < switch)
+    decisions = model.latents()["decisions"].reshape(8, -1)[:, before]
+    p = fw.params()
+    capacity = fw.simulate(anchored=False)["ind_capacity"]
+    anchor = np.log(capacity[:, 0]) - np.asarray(p.capacity_dev)[:, 0] - np.asarray(p.capacity_unfunded)
+    np.testing.assert_allclose(anchor, np.log(decisions.mean(axis=1)), rtol=1e-10)
 
 
 @pytest.mark.parametrize("T", [3, 12, 13, 20])
