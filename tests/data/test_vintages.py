@@ -50,6 +50,25 @@ def test_2025_i_and_2019_i_revisions(history):
     assert _taak(history.until("2025-05-01"), "2025-07-01") == 13000
 
 
+def _capacity(h: History, year: int, definition: str = "ind_capacity") -> list[float]:
+    rows = h.input_series("ind_decision_capacity", definition)
+    return rows[rows[N.PERIOD_START] == pd.Timestamp(f"{year}-01-01")][N.VALUE].tolist()
+
+
+def test_a_yearly_ind_capacity_is_known_from_the_day_it_was_stated(history):
+    """The IND stated 28,000 decisions for 2022 on 4 November 2022 and 22,000 for 2023 in July 2023:
+    a forecast made earlier in those years holds the 450 a week stated in December 2021."""
+    assert _capacity(history.until("2022-07-01"), 2022) == []
+    assert _capacity(history.until("2022-11-03"), 2022) == []
+    assert _capacity(history.until("2022-11-04"), 2022) == [28000]
+    assert _capacity(history.until("2023-01-01"), 2023) == []
+    assert _capacity(history.until("2023-07-31"), 2023) == [22000]
+    assert _capacity(history.until("2023-07-31"), 2023, "ind_opdracht") == []
+    assert _capacity(history.until("2023-12-31"), 2023, "ind_opdracht") == [22000]
+    stated = history.until("2022-07-01").input_series("ind_decision_capacity", "ind_capacity")
+    assert stated[N.VALUE].tolist() == [450]
+
+
 def test_every_vintage_is_sourced_and_dated_as_the_readme_says(history):
     v = history.input_vintages
     revised = v[v.duplicated(list(N.RECORD_KEY), keep=False)]
