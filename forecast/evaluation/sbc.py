@@ -68,12 +68,16 @@ class SBCResult:
     diagnostics : pandas.DataFrame
         One row per simulation: ``simulation``, ``divergences`` (count over all chains) and
         ``seconds`` (wall time of simulation and fit).
+    truths : pandas.DataFrame
+        One row per simulation, one column per parameter: the prior draw the data were simulated
+        from (what each rank compares the posterior draws with).
     """
 
     ranks: pd.DataFrame  # one row per simulation, one column per parameter; values 0..L
     L: int
     settings: dict = field(default_factory=dict)
     diagnostics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    truths: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def uniformity(self, bins: int = 10) -> pd.DataFrame:
         """Chi-square test of uniform ranks per parameter (``bins`` equal bins of ``0..L``).
@@ -197,8 +201,8 @@ def run_sbc(
     Returns
     -------
     SBCResult
-        The ranks (one row per simulation, ranks in ``0..thin_to``), the settings and per-fit
-        diagnostics.
+        The ranks (one row per simulation, ranks in ``0..thin_to``), the settings, per-fit
+        diagnostics and the true values the ranks compare with.
     """
     sampler = settings.override(draws=draws, tune=tune, chains=chains, random_seed=random_seed)
     draws, tune, chains, random_seed = sampler.draws, sampler.tune, sampler.chains, sampler.random_seed
@@ -210,7 +214,7 @@ def run_sbc(
     prior = _PriorDraws(base)
     compiled = B.CompiledModel(base)  # every simulation refits the same design: one compilation
     rng = np.random.default_rng(random_seed)
-    ranks, diags = [], []
+    ranks, diags, truths = [], [], []
     for i in range(n_simulations):
         t0 = time.perf_counter()
         truth, natural = _simulate_rows(base, prior, design, inputs, rng, random_seed + 1000 + i)
@@ -218,12 +222,14 @@ def run_sbc(
         tree = compiled.sample(sim_design, draws=draws, tune=tune, chains=chains, random_seed=random_seed + i)
         post = tree["posterior"]
         div = int(np.asarray(tree["sample_stats"]["diverging"].values).sum())
-        row = {}
+        row, true = {}, {}
         for p in parameters:
             x = np.asarray(post[p].values).reshape(-1)
             keep = x[np.linspace(0, len(x) - 1, thin_to).round().astype(int)]
-            row[p] = int((keep < float(np.asarray(truth[p].values).reshape(-1)[0])).sum())
+            true[p] = float(np.asarray(truth[p].values).reshape(-1)[0])
+            row[p] = int((keep < true[p]).sum())
         ranks.append(row)
+        truths.append(true)
         diags.append({"simulation": i, "divergences": div, "seconds": time.perf_counter() - t0})
         if verbose:
             print(
@@ -243,4 +249,5 @@ def run_sbc(
             "rows": len(design.rows),
         },
         pd.DataFrame(diags),
+        pd.DataFrame(truths),
     )

@@ -14,11 +14,14 @@ def test_sbc_smoke_run_gives_ranks_and_a_uniformity_test():
     res = run_sbc(2, draws=100, tune=150, chains=2, thin_to=19, random_seed=7, parameters=("nareis_ratio",))
     assert res.ranks.shape == (2, 1)
     assert res.ranks["nareis_ratio"].between(0, 19).all()
-    # pinned (2026-11-29): the same ranks as when every simulation called pm.draw and compiled its own
-    # model; the run now compiles both once and must not draw other numbers for it. Re-pinned
-    # 2026-11-30 (was [12, 16]) when the taakstelling rows joined the design: the simulated data and
-    # the model have 8 more rows in this window.
-    assert res.ranks["nareis_ratio"].tolist() == [11, 17]
+    # the run compiles the prior draw and the model once; the same seed must keep drawing the same
+    # truths (pinned 2026-11-30, with the taakstelling rows in the design). The ranks are not pinned:
+    # the sampler's trajectories depend on the machine's floating point (the same code and seed gave
+    # ranks [11, 17] on one 2-core machine and [14, 19] on another).
+    np.testing.assert_allclose(
+        res.truths["nareis_ratio"].to_numpy(), [0.7768427283661765, 0.5866573981885695], rtol=1e-9
+    )
+    assert res.truths.shape == (2, 1)
     u = res.uniformity(bins=2)
     assert {"chi2", "p_value", "p_adjusted"} <= set(u.columns)
     assert res.settings["window"] == "2018-07..2022-12" and res.settings["rows"] > 50
