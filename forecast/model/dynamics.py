@@ -1258,8 +1258,10 @@ class ChainParams:
         ``(..., n)`` persons housed in the months before the first (a forecast's last fitted months),
         for the supply's anchor when the window starts at or just before ``housing_switch``.
     decisions_hist : array, optional
-        ``(..., n)`` the IND's decisions of the months before the first (a forecast's last fitted
-        months), for the capacity's anchor when the window starts at or just before ``ind_switch``.
+        ``(..., n)`` the IND's decisions of the months before the first, for the capacity's anchor
+        where no funded level is known (the mean of the last :data:`ANCHOR_MONTHS` before the
+        switch): a forecast's last fitted months when its window starts at or before
+        ``ind_switch``; when the fit already reached the switch, the fitted months just before it.
     grants_hist, positives_hist : array, optional
         ``(..., app_L - 1)`` grants and ``(..., travel_L - 1)`` positive nareis decisions of the months
         before the first (oldest first); default the constant pre-window level ``exp(log_grants_pre)``
