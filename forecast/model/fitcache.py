@@ -1,9 +1,10 @@
 """A cache of MCMC draws, keyed by everything that determines them (opt-in).
 
 A fit is a pure function of the code, the data, the priors, the model settings and the sampler's
-settings and seed: the same inputs give bit-identical draws in any process
-(:func:`forecast.model.build.exact_float_compile`). So a fit whose key is already in the cache can be
-read back instead of sampled again, with the same numbers. The test suite does this (its real-MCMC
+settings and seed: the same inputs give bit-identical draws in any process on the same kind of
+machine (:func:`forecast.model.build.exact_float_compile`); another processor may draw others. So
+a fit whose key is already in the cache can be read back instead of sampled again, with the same
+numbers. The test suite does this (its real-MCMC
 tests, examples and README blocks ask for the same fits several times); a modeller rerunning
 ``forecast run`` after changing only a report option can too.
 
@@ -17,6 +18,9 @@ again gives the same numbers. The key is the SHA-256 of:
 * the model's config hash (priors, window, effects, structure version) and the data hash;
 * the sampler, draws, tuning steps, chains and seed;
 * the versions of Python and the numerical packages (:func:`forecast.model.io.versions`);
+* the kind of machine: architecture, processor and vector instructions
+  (:func:`forecast.model.io.machine`), so that a cache folder carried to another machine does not
+  serve draws that this one would not make;
 * the source code of the ``forecast`` package itself, so that an edited equation never reads old
   draws.
 
@@ -40,7 +44,7 @@ from typing import Any
 import xarray as xr
 
 from forecast import atomic
-from forecast.model.io import versions
+from forecast.model.io import machine, versions
 
 #: The environment variable that turns the cache on: the folder that holds it.
 ENVIRONMENT_VARIABLE = "FORECAST_FIT_CACHE"
@@ -75,6 +79,10 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+#: The parts of :func:`~forecast.model.io.machine` that decide the draws (not the number of cores).
+MACHINE_KEY = ("architecture", "processor", "vector")
+
+
 def fit_key(config_hash: str, data_hash: str, run: dict[str, Any]) -> str:
     """The cache key of one fit.
 
@@ -97,6 +105,7 @@ def fit_key(config_hash: str, data_hash: str, run: dict[str, Any]) -> str:
         "data_hash": data_hash,
         "run": run,
         "versions": versions(),
+        "machine": {k: v for k, v in machine().items() if k in MACHINE_KEY},
         "code": code_fingerprint(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

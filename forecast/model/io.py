@@ -16,6 +16,7 @@ raises :class:`ConfigMismatchError`.
 
 from __future__ import annotations
 
+import os
 import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -61,6 +62,42 @@ def versions() -> dict[str, str]:
         except PackageNotFoundError:  # pragma: no cover - optional packages
             out[name] = "not installed"
     return out
+
+
+def machine() -> dict[str, str]:
+    """Describe the machine a fit runs on: the same seed gives the same numbers only on the same kind.
+
+    The sampler's trajectories follow the floating point of the processor (its vector instructions
+    above all): the same code, data and seed gave different draws on an AMD EPYC with AVX-512 than
+    on the machine before it, so a fit records where it ran.
+
+    Returns
+    -------
+    dict of str to str
+        ``system`` and ``architecture`` (:mod:`platform`), ``processor`` (the CPU's model name from
+        ``/proc/cpuinfo`` where there is one, else :func:`platform.processor`), ``vector`` (the widest
+        of ``avx512f``, ``avx2``, ``avx``, ``neon``/``asimd`` the CPU reports, else empty) and
+        ``cores`` (logical CPUs).
+    """
+    model, flags = "", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            key = key.strip().lower()
+            if key == "model name" and not model:
+                model = value.strip()
+            elif key in ("flags", "features") and not flags:
+                flags = set(value.split())
+    except OSError:  # not Linux
+        pass
+    vector = next((f for f in ("avx512f", "avx2", "avx", "asimd", "neon") if f in flags), "")
+    return {
+        "system": platform.system(),
+        "architecture": platform.machine(),
+        "processor": model or platform.processor(),
+        "vector": vector,
+        "cores": str(os.cpu_count() or ""),
+    }
 
 
 def with_units(ds: xr.Dataset) -> xr.Dataset:

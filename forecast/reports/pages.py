@@ -178,6 +178,7 @@ class ReportBuilder:
             (L["cost_source"], p["costs"]),
             ("priors", "priors/chain.toml, priors/observation.toml, " + p["measures_file"]),
             (L["versions"], ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))),
+            (L["machine"], _machine_text(p.get("machine", "{}"), L)),
         ]
         prov = pd.DataFrame(rows, columns=["", ""]).set_index(pd.Index([r[0] for r in rows])).iloc[:, 1:]
         last = self.result.last_observations.reset_index()
@@ -441,6 +442,20 @@ class ReportBuilder:
         body.append(self._provenance_html())
         title = f"{L['title']}: {L['index_title']}"
         return self.renderer.page(title, self.lang, self._nav(None), "".join(body)), {"headline": head}
+
+
+def _machine_text(recorded: str, L: dict) -> str:
+    """The fit's machine (:func:`forecast.model.io.machine`) in one line, or that it was not recorded."""
+    try:
+        m = json.loads(recorded or "{}")
+    except ValueError:
+        m = {}
+    if not m:
+        return L["machine_unknown"]
+    cores = f"{m['cores']} CPU" if m.get("cores") else ""
+    parts = [m.get(k, "") for k in ("processor", "vector")] + [cores]
+    parts += [m.get(k, "") for k in ("system", "architecture")]
+    return ", ".join(x for x in parts if x)
 
 
 def build_reports(

@@ -429,6 +429,7 @@ def _provenance(model: Any, engine: Any) -> dict[str, str]:
         {
             "fit_random_seed": str(attrs.get("random_seed", "")),
             "versions": str(attrs.get("versions", "{}")),
+            "machine": str(attrs.get("machine", "{}")),
             "history_end": f"{model.history.observations[N.PERIOD_END].max():%Y-%m-%d}",
             "fitted_months": f"{model.fitted_months()[0]:%Y-%m}..{model.fitted_months()[-1]:%Y-%m}",
             "created": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +12,7 @@ import forecast
 from forecast import names as N
 from forecast.model import ChainModel, ModelNotFittedError
 from forecast.model.chain_model import planning_occupancy_rate
-from forecast.model.io import ConfigMismatchError
+from forecast.model.io import ConfigMismatchError, machine
 from forecast.model.mapping import estimate_rows
 from forecast.priors import load_priors
 
@@ -52,6 +54,7 @@ def test_small_seeded_fit_on_the_real_history_converges(fitted):
     assert attrs["diagnostics_passed"] == 1
     assert attrs["data_hash"] == forecast.load_history().data_hash
     assert attrs["config_hash"] == fitted.config_hash
+    assert json.loads(attrs["machine"]) == machine()  # where it ran: draws differ between processors
     assert {"posterior", "sample_stats", "observed_data", "fit_data", "posterior_predictive"} <= set(
         fitted.idata.children
     )

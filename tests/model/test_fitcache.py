@@ -28,6 +28,18 @@ def test_the_key_follows_config_data_and_every_sampler_setting():
         assert key != fitcache.fit_key("sha256:c", "sha256:d", {**RUN, name: other}), name
 
 
+def test_the_key_follows_the_kind_of_machine_but_not_its_core_count(monkeypatch):
+    """Draws are bit-identical on one kind of processor, not across kinds: a cache carried to another
+    machine must not serve them; the number of cores does not change them."""
+    here = fitcache.machine()
+    key = fitcache.fit_key("sha256:c", "sha256:d", RUN)
+    monkeypatch.setattr(fitcache, "machine", lambda: {**here, "cores": "64"})
+    assert fitcache.fit_key("sha256:c", "sha256:d", RUN) == key
+    for part in fitcache.MACHINE_KEY:
+        monkeypatch.setattr(fitcache, "machine", lambda part=part: {**here, part: here[part] + "-other"})
+        assert fitcache.fit_key("sha256:c", "sha256:d", RUN) != key, part
+
+
 def test_off_unless_the_variable_names_a_folder(monkeypatch):
     monkeypatch.delenv(fitcache.ENVIRONMENT_VARIABLE, raising=False)
     assert fitcache.cache_folder() is None

@@ -82,3 +82,13 @@ def test_loading_closes_the_file(tmp_path, suffix):
     else:
         back.to_zarr(path, mode="w", consolidated=False)
     np.testing.assert_array_equal(load_tree(path)["posterior"]["a"].values, tree()["posterior"]["a"].values)
+
+
+def test_machine_names_what_decides_the_draws():
+    from forecast.model.io import machine
+
+    m = machine()
+    assert set(m) == {"system", "architecture", "processor", "vector", "cores"}
+    assert all(isinstance(v, str) for v in m.values())
+    assert m["architecture"] and m["cores"].isdigit()
+    assert m["vector"] in ("", "avx512f", "avx2", "avx", "asimd", "neon")

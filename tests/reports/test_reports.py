@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from forecast.cli import main
+from forecast.model.io import machine
 from forecast.names import PHASES
 
 pytestmark = pytest.mark.slow  # a quick fit and the full scenario grid
@@ -60,6 +61,8 @@ def test_run_writes_every_page_and_summary(run_out):
     # the quick fit fails its gate: the page says so prominently, in Dutch by default
     assert 'class="banner fail"' in page and "GEBRUIK DEZE CIJFERS NIET" in page
     assert "Implementatiefase" in page and "Kabinetsbeleid" in page
+    # the provenance names the machine the fit ran on (draws differ between kinds of processor)
+    assert "machine van de fit" in page and machine()["architecture"] in page
     # tables: a caption, header cells with their scope, measures by their Dutch name (and id)
     assert "<caption>Bijdrage van elke maatregel (Shapley-waarde)</caption>" in page
     assert '<th scope="col">maatregel</th>' in page and '<th scope="row">Kabinetsbeleid</th>' in page
