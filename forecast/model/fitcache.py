@@ -4,9 +4,9 @@ A fit is a pure function of the code, the data, the priors, the model settings a
 settings and seed: the same inputs give bit-identical draws in any process on the same kind of
 machine (:func:`forecast.model.build.exact_float_compile`); another processor may draw others. So
 a fit whose key is already in the cache can be read back instead of sampled again, with the same
-numbers. The test suite does this (its real-MCMC
-tests, examples and README blocks ask for the same fits several times); a modeller rerunning
-``forecast run`` after changing only a report option can too.
+numbers. The test suite does this (its real-MCMC tests, examples and README blocks ask for the same
+fits several times); a modeller rerunning ``forecast run`` after changing only a report option can
+too.
 
 The cache is off unless the environment variable :data:`ENVIRONMENT_VARIABLE` names a folder
 (``FORECAST_FIT_CACHE=~/.cache/forecast-fits``). Each entry is one netCDF file of the sampler's raw
