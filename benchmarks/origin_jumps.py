@@ -24,23 +24,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.model import ChainModel
-
-LATENTS = (
-    "instroom",
-    "decisions",
-    "grants",
-    "ind_capacity",
-    "nareis_applications",
-    "nareis_decisions",
-    "nareis",
-    "housing_inflow",
-    "housed",
-    "housing_supply",
-    "obligation",
-    "ind_backlog",
-    "statushouders",
-    "rejected",
-)
+from forecast.model.forward import FORECAST_VARIABLES
 
 
 def origin_steps(model: ChainModel, seed: int = 7) -> dict[str, str]:
@@ -56,14 +40,15 @@ def origin_steps(model: ChainModel, seed: int = 7) -> dict[str, str]:
     Returns
     -------
     dict of str to str
-        ``"+0.24 (0.01)"`` per latent that the fit and the forecast both have.
+        ``"+0.24 (0.01)"`` per variable of :data:`~forecast.model.forward.FORECAST_VARIABLES` that the
+        fit's latents hold too.
     """
     end = pd.Period(model.settings.end, "M") + 1
     out = model.forward(f"{end}", seed).simulate(anchored=False)
     fitted = model.latents()
     steps = {}
-    for name in LATENTS:
-        if name not in fitted or name not in out:
+    for name in FORECAST_VARIABLES:
+        if name not in fitted:
             continue
         past = fitted[name].reshape(-1, fitted[name].shape[-1])
         first = out[name].reshape(out[name].shape[0], -1)[:, 0]

@@ -12,6 +12,7 @@ from forecast.model.io import (
     SavedFitError,
     VersionMismatchError,
     load_tree,
+    machine,
     save_tree,
     versions,
 )
@@ -85,8 +86,6 @@ def test_loading_closes_the_file(tmp_path, suffix):
 
 
 def test_machine_names_what_decides_the_draws():
-    from forecast.model.io import machine
-
     m = machine()
     assert set(m) == {"system", "architecture", "processor", "vector", "cores"}
     assert all(isinstance(v, str) for v in m.values())

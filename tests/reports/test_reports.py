@@ -62,7 +62,8 @@ def test_run_writes_every_page_and_summary(run_out):
     assert 'class="banner fail"' in page and "GEBRUIK DEZE CIJFERS NIET" in page
     assert "Implementatiefase" in page and "Kabinetsbeleid" in page
     # the provenance names the machine the fit ran on (draws differ between kinds of processor)
-    assert "machine van de fit" in page and machine()["architecture"] in page
+    here = machine()
+    assert "machine van de fit" in page and here["architecture"] in page and here["processor"] in page
     # tables: a caption, header cells with their scope, measures by their Dutch name (and id)
     assert "<caption>Bijdrage van elke maatregel (Shapley-waarde)</caption>" in page
     assert '<th scope="col">maatregel</th>' in page and '<th scope="row">Kabinetsbeleid</th>' in page
