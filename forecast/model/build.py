@@ -122,6 +122,8 @@ _SCALAR_PARAMETERS = (
     # nareis as a queue
     "log_grants_pre",
     "nareis_ratio",
+    "nareis_dev0",
+    "nareis_dev_sigma",
     "nareis_app_lag_mean",
     "nareis_travel_lag_mean",
     "nareis_backlog0",
@@ -188,6 +190,8 @@ PARAMETER_DOMAINS: dict[str, Domain] = {
     "eff_moratorium_grant": Domain("real", "a shift of a logit"),
     "log_grants_pre": Domain("real", "a log count"),
     "nareis_ratio": Domain("positive", "a ratio"),
+    "nareis_dev0": Domain("real", "a log deviation"),
+    "nareis_dev_sigma": _SCALE,
     "nareis_app_lag_mean": Domain("positive", "a lag in months"),
     "nareis_travel_lag_mean": Domain("positive", "a lag in months"),
     "nareis_backlog0": _STOCK,
@@ -225,6 +229,7 @@ KNOTTED = {  # path name -> (initial-value prior, step-sd prior, innovation vari
     "logit_repeat": ("repeat_logit0", "repeat_sigma", "repeat_z"),
     "logit_hazard": ("hazard_logit0", "hazard_sigma", "hazard_z"),
     "logit_grant": ("grant_logit0", "grant_sigma", "grant_z"),
+    "log_nareis_dev": ("nareis_dev0", "nareis_dev_sigma", "nareis_dev_z"),
 }
 #: The IND's capacity deviates from its funded level by an AR(1) on yearly knots from the IND switch:
 #: it reverts toward the funded level (persistence ``capacity_persistence`` a year), so that a forecast's
@@ -543,6 +548,7 @@ def knot_months(u: ChainInputs) -> dict:
     return {
         "logit_repeat": knot_positions(T),
         "logit_grant": knot_positions(T),
+        "log_nareis_dev": knot_positions(T),
         "logit_hazard": knot_positions(T, last=max(s - 1, 0)),
         "capacity_dev": knot_positions(T, first=min(s, T - 1)),
     }
@@ -706,6 +712,7 @@ def _chain_params(q: Mapping[str, Any], u: ChainInputs, W: Mapping[str, np.ndarr
         capacity_dev=q[CAPACITY_DEV] @ W["capacity_dev"].T,
         capacity_unfunded=q["capacity_unfunded"],
         logit_grant=paths["logit_grant"],
+        log_nareis_dev=paths["log_nareis_dev"],
         app_lag_mean=q["nareis_app_lag_mean"],
         travel_lag_mean=q["nareis_travel_lag_mean"],
         lag_shape=FIXED["nareis_lag_shape"],

@@ -1218,6 +1218,8 @@ class ChainParams:
         ``(...)`` share of nareis decisions that grant.
     eff_covid_nareis, eff_nareis_restriction : array
         ``(...)`` log effects on nareis arrivals of the 2020 border closures and the 2022 restriction.
+    log_nareis_dev : array
+        ``(..., T)`` log of nareis arrivals per positive nareis decision (a yearly knot walk from 0).
     statushouders0 : array
         ``(...)`` statushouders waiting for a home before the first month.
     housing_hazard_logit0 : array
@@ -1307,6 +1309,7 @@ class ChainParams:
     nareis_grant_share: Any
     eff_covid_nareis: Any
     eff_nareis_restriction: Any
+    log_nareis_dev: Any
     statushouders0: Any
     housing_hazard_logit0: Any
     nareis_housing_share: Any
@@ -1506,6 +1509,7 @@ def simulate_chain(p: ChainParams, u: ChainInputs, xp):
         pos_hist = steady[..., None] * np.ones(u.travel_L - 1)
     travel = p.eff_covid_nareis[..., None] * u.ev_covid
     travel = travel + p.eff_nareis_restriction[..., None] * u.ev_nareis_restriction
+    travel = travel + p.log_nareis_dev  # arrivals per positive nareis decision drift on yearly knots
     nareis = xp.exp(travel) * fir_conv(_concat_hist(pos_hist, positives, xp), w_travel, u.travel_L, T, xp)
 
     # ---------------------------------------------------------------- statushouders and housing

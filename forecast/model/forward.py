@@ -82,7 +82,7 @@ FORECAST_VARIABLES = (
 
 #: knotted random walks that keep moving in a forecast (the IND's decision hazard matters only when the
 #: fit ends before the IND switch, and then moves on too)
-FORWARD_PATHS = ("logit_repeat", "logit_grant", "logit_hazard")
+FORWARD_PATHS = ("logit_repeat", "logit_grant", "logit_hazard", "log_nareis_dev")
 
 #: scalars of the posterior that a forecast reads as they are
 _SCALARS = B.SAMPLED_SCALARS
@@ -391,6 +391,7 @@ class Forward:
             logit_hazard=path(self._paths["logit_hazard"]),
             capacity_dev=path(self._paths["capacity_dev"]),
             logit_grant=path(self._paths["logit_grant"]),
+            log_nareis_dev=path(self._paths["log_nareis_dev"]),
             lag_shape=B.FIXED["nareis_lag_shape"],
             app_lag_mean=sc.pop("nareis_app_lag_mean"),
             travel_lag_mean=sc.pop("nareis_travel_lag_mean"),

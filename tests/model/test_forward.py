@@ -81,7 +81,7 @@ def reference_forecast(fw, i, mult=None):
         NB = avail_n - ndec
         pos_all.append(p["nareis_grant_share"] * ndec)
         travel = p["eff_covid_nareis"] * u.ev_covid[t]
-        travel += p["eff_nareis_restriction"] * u.ev_nareis_restriction[t]
+        travel += p["eff_nareis_restriction"] * u.ev_nareis_restriction[t] + p["log_nareis_dev"][t]
         nareis = np.exp(travel) * sum(w_trav[j] * pos_all[-1 - j] for j in range(u.travel_L))
         h_inflow[t] = grants * (1 + p["other_statushouders"]) + p["nareis_housing_share"] * nareis
         if u.taak_rule_mask[t]:
