@@ -306,7 +306,9 @@ def test_a_known_effect_is_recovered_with_data_in_the_fase(simulated):
     row = effects_table(ev).set_index("effect").loc["nareis_proef.nareis"]
     assert row["status"] == ESTIMATED and row["months_with_data"] == 24
     assert row["posterior_lo94"] <= TRUTH["nareis_proef.nareis"] <= row["posterior_hi94"], row
-    assert row["contraction"] > 0.5, row
+    # the data contract the prior: 0.45 on this machine (0.75 before nareis arrivals per positive
+    # decision drifted on a yearly walk, which absorbs part of a lasting step in nareis; docs/evaluation.md)
+    assert row["contraction"] > 0.3, row
     # the truth (-0.40) is beyond the plan (-0.15): the data say it is at least as large as planned
     assert row["p_at_least_planned"] > 0.8 and row["verdict"].startswith("at least as large"), row
     assert ev.diagnostics.divergences == 0
