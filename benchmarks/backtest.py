@@ -3,7 +3,7 @@
 usage: python benchmarks/backtest.py [--first 2017-01-01] [--last 2024-07-01] [--step 6]
                                      [--draws 1000] [--tune 300] [--chains 4] [--seed 2026]
                                      [--workers 2 | --serial | --scheduler ADDRESS] [--out out/backtest]
-                                     [--fits FOLDER] [--no-anchor]
+                                     [--fits FOLDER] [--no-anchor] [--no-condition]
 
 Fits the model at every origin (default: every half year 2017-01 .. 2024-07, 16 origins) on the
 history known then, forecasts 3-24 months ahead under the policy in force and scores the model and
@@ -15,7 +15,9 @@ figures to ``--out``.
 
 With ``--fits FOLDER`` each origin's fit is saved there (``fit_YYYY-MM.nc``) and read back on the next
 run, so a second scoring of the same fits (``--no-anchor``: the chain's own stocks, without the gap
-from the last counts of :mod:`forecast.model.anchor`) takes about 5 s per origin.
+from the last counts of :mod:`forecast.model.anchor`; ``--no-condition``: forecasts not conditioned
+on the taakstellingen set at the origin, :mod:`forecast.model.conditioning`) takes about 5 s per
+origin.
 
 Each origin is fitted with the model's default sampler settings (4 chains x 1000 draws after 300
 tuning steps); the origins run on a local dask cluster of 2 worker processes. Measured on 2 idle
@@ -56,6 +58,11 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="score the chain's own stocks, without the gap from the last counts",
     )
+    ap.add_argument(
+        "--no-condition",
+        action="store_true",
+        help="score the forecast not conditioned on the taakstellingen set at the origin",
+    )
     a = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -70,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         "random_seed": a.seed,
         "n_samples": a.samples,
         "anchored": not a.no_anchor,
+        "conditioned": not a.no_condition,
         "fits": a.fits,
         "progress": True,
     }

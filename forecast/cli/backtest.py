@@ -61,6 +61,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         tune=runs.tune,
         chains=runs.chains,
         anchored=not args.no_anchor,
+        conditioned=not args.no_condition,
         fits=args.fits,
     )
     # the earliest origin's model, built here (not in a worker, after the others have fitted): its
@@ -169,6 +170,12 @@ def add_backtest_parser(sub: Any) -> None:
         action="store_true",
         help="score the chain's own stocks, without the gap from the last counts that the forecast "
         "carries on (forecast.model.anchor): the same fits, for a comparison",
+    )
+    backtest.add_argument(
+        "--no-condition",
+        action="store_true",
+        help="score forecasts not conditioned on the taakstellingen set at each origin "
+        "(forecast.model.conditioning): the same fits, for a comparison",
     )
     add_history_options(backtest)
     add_fit_options(backtest)

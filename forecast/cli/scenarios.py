@@ -108,6 +108,7 @@ def write_scenarios(
         cols = ["mean", "p10", "p90", "p_negative"]
         print(need_c[cols].to_string(formatters={c: share if c == "p_negative" else persons for c in cols}))
         print(f"\ncapacity: {engine.capacity.description}\ncosts: {engine.costs.description}")
+        print(f"forecast conditioned on: {engine.provenance['conditioning']}")
     print(
         f"saved {dest}/: {RESULT_FILE} (what `forecast report` reads), phase_summary.csv/.nc, "
         "contributions_need.csv, contributions_cost.csv, contributions.nc, bundles_monthly.nc"

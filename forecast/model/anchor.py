@@ -44,6 +44,7 @@ its residents, so it is no longer exactly ``B + W + R`` in a forecast: the diffe
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -163,6 +164,28 @@ class StockAnchor:
     var: np.ndarray
     sd: np.ndarray
     halflife: np.ndarray
+
+    def take(self, index: np.ndarray) -> StockAnchor:
+        """The anchor of the draws ``index`` (a conditioned forecast's, :meth:`Forward.take
+        <forecast.model.forward.Forward.take>`).
+
+        Parameters
+        ----------
+        index : numpy.ndarray
+            ``(n,)`` draw indices.
+
+        Returns
+        -------
+        StockAnchor
+            The same series and last counts; every per-draw array re-indexed.
+        """
+        return dataclasses.replace(
+            self,
+            mean=self.mean[index],
+            var=self.var[index],
+            sd=self.sd[index],
+            halflife=self.halflife[index],
+        )
 
     @property
     def persistence(self) -> np.ndarray:

@@ -28,6 +28,11 @@ chain, also used by the fit), and the random numbers of the future, drawn once:
   ``priors/chain.toml``, with its rationale), exactly as the fit treats a half-year without one.
   So the taakstelling follows the scenario: fewer permits, a lower taakstelling half a year later.
 
+**Conditioned on the taakstelling already set** (:meth:`Forward.condition`,
+:mod:`forecast.model.conditioning`): where the taakstelling of a forecast half-year is set, the draws
+are weighed by the fit's likelihood of it on their current-policy grants plus nareis and resampled;
+:attr:`Forward.index` says which posterior draw each forecast draw is.
+
 All random numbers are drawn once per draw from ``random_seed`` and do not depend on the scenario
 (common random numbers: two scenarios differ only by their measures), nor on how the draws are
 split into chunks (a chunk of draws gives exactly the rows of the whole).
@@ -39,6 +44,7 @@ draw axis and the month axis, so that multipliers with scenario axes broadcast a
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,6 +53,7 @@ import pandas as pd
 
 from forecast import names as N
 from forecast.model import build as B
+from forecast.model import conditioning as C
 from forecast.model import dynamics as dyn
 from forecast.model.anchor import StockAnchor
 from forecast.model.inputs import build_inputs
@@ -209,8 +216,28 @@ class Forward:
     u : ChainInputs
         The known inputs of the forecast months.
     anchor : StockAnchor or None
-        The anchor it was given.
+        The anchor it was given (its draws taken as :attr:`index` says).
+    index : numpy.ndarray or None
+        After :meth:`condition`: which of the posterior's ``n`` flattened draws each draw is
+        (:mod:`forecast.model.conditioning`); None: draw ``i`` is posterior draw ``i``.
+    conditioning : Conditioning or None
+        After :meth:`condition`: the estimates used and the weights' effective sample size.
     """
+
+    #: the per-draw arrays (leading axis ``n``) and dicts of them that :meth:`take` re-indexes
+    _PER_DRAW = (
+        "_scalars",
+        "_paths",
+        "_gaps",
+        "_supply0",
+        "_housed_hist",
+        "_achterstand_half0",
+        "_decisions_hist",
+        "_grants_hist",
+        "_positives_hist",
+        "_season",
+        "_rule_past",
+    )
 
     def __init__(
         self,
@@ -297,6 +324,98 @@ class Forward:
         self._gaps = (
             {} if anchor is None else anchor.paths(self.months, np.random.default_rng([self.random_seed, 1]))
         )
+        self.index: np.ndarray | None = None
+        self.conditioning: C.Conditioning | None = None
+
+    # ------------------------------------------------------------------ conditioning
+    def take(self, index: np.ndarray) -> Forward:
+        """A copy whose draw ``i`` is this one's draw ``index[i]``: its state, parameters and future.
+
+        Parameters
+        ----------
+        index : numpy.ndarray
+            ``(n,)`` indices into the ``n`` draws.
+
+        Returns
+        -------
+        Forward
+            Every per-draw array re-indexed, the anchor too; :attr:`index` composes with this one's.
+        """
+        index = np.asarray(index, dtype=np.int64)
+        if index.shape != (self.n,):
+            raise ValueError(f"take needs {self.n} draw indices, got shape {index.shape}")
+        new = copy.copy(self)
+
+        def one(x):
+            if x is None:
+                return None
+            if isinstance(x, dict):
+                return {k: one(v) for k, v in x.items()}
+            return np.asarray(x)[index]
+
+        for name in self._PER_DRAW:
+            setattr(new, name, one(getattr(self, name)))
+        new.anchor = None if self.anchor is None else self.anchor.take(index)
+        new.index = index if self.index is None else self.index[index]
+        return new
+
+    def paired(self, x: np.ndarray) -> np.ndarray:
+        """A posterior array ``(chain, draw, ...)`` with its draws taken as this forecast's (:attr:`index`).
+
+        Whatever is paired with the forecast draw by draw (the fitted latents, the observation
+        biases, an evaluated effect's posterior) must take the same draws as a conditioned forecast.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            ``(chain, draw, ...)`` or ``(n, ...)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            The same shape; ``x`` itself when the forecast is not conditioned.
+        """
+        x = np.asarray(x)
+        if self.index is None:
+            return x
+        lead = 2 if x.shape[:2] == self.shape else 1
+        flat = x.reshape(self.n, *x.shape[lead:])
+        return flat[self.index].reshape(x.shape)
+
+    def condition(self, history, posterior, priors) -> Forward:
+        """This forecast conditioned on the estimates set for the forecast months (the taakstelling).
+
+        The current-policy forecast's grants plus nareis arrivals of every half-year whose
+        taakstelling is set (and lies wholly in the forecast months) are weighed by the fit's own
+        likelihood of that taakstelling, and the draws resampled
+        (:mod:`forecast.model.conditioning`).
+
+        Parameters
+        ----------
+        history : History
+            The fitted history: its inputs as known at its cut.
+        posterior : xarray.Dataset
+            The fitted posterior (the estimate's bias).
+        priors : PriorConfig
+            The bias prior, where the fit saw no estimate.
+
+        Returns
+        -------
+        Forward
+            ``self`` when no estimate is set for the forecast months; else the resampled copy
+            (:meth:`take`), with :attr:`conditioning`.
+        """
+        rows = C.set_estimates(history, self.months)
+        if rows.empty:
+            return self
+        rng = np.random.default_rng([self.random_seed, C.RESAMPLE_STREAM])
+        out = self.simulate(anchored=False)
+        flows = np.asarray(out["grants"] + out["nareis"], dtype=float).reshape(self.n, -1)
+        bias = C.estimate_bias(posterior, priors, rows, self.n, rng)
+        index, ess = C.systematic_resample(C.estimate_log_weights(flows, self.months, rows, bias), rng)
+        new = self.take(index)
+        new.conditioning = C.Conditioning(C.used_rows(rows, flows, self.months, index), ess, self.n)
+        return new
 
     def _future_paths(self, post, flat, inputs, priors, T: int) -> dict[str, np.ndarray]:
         """Draw the future's random numbers, in a fixed order from one generator seeded ``random_seed``.

@@ -386,15 +386,23 @@ class ChainPredictions:
         """
         return pd.period_range(self.settings.start, self.settings.end, freq="M").to_timestamp()
 
-    def forward(self, horizon_end: Any = N.DEFAULT_HORIZON_END, random_seed: int = N.DEFAULT_SEED) -> Forward:
+    def forward(
+        self,
+        horizon_end: Any = N.DEFAULT_HORIZON_END,
+        random_seed: int = N.DEFAULT_SEED,
+        condition: bool = True,
+    ) -> Forward:
         """Every posterior draw, ready to be simulated forward to ``horizon_end``.
 
         The same :func:`~forecast.model.dynamics.simulate_chain` as the fit, continued from each
         draw's state at the last fitted month; see :mod:`forecast.model.forward` for what keeps
         moving (first applications, repeat share, grant rate, IND capacity, housing realisation) and
-        how the taakstelling is set where it is not yet known. The last result is cached: a
-        second call with the same horizon end (date) and seed on the same posterior returns the
-        same object (a new fit, or a new ``idata``, builds it anew).
+        how the taakstelling is set where it is not yet known. Where a taakstelling is already set
+        for a half-year of the forecast, the draws are conditioned on it as the fit is on the
+        taakstellingen of its window (:mod:`forecast.model.conditioning`; ``Forward.index`` then
+        says which posterior draw each forecast draw is). The last result is cached: a
+        second call with the same horizon end (date), seed and ``condition`` on the same posterior
+        returns the same object (a new fit, or a new ``idata``, builds it anew).
 
         Parameters
         ----------
@@ -403,6 +411,8 @@ class ChainPredictions:
             :data:`forecast.names.DEFAULT_HORIZON_END`).
         random_seed : int, optional
             Seed of the future's random numbers (default :data:`forecast.names.DEFAULT_SEED`).
+        condition : bool, optional
+            Condition on the taakstellingen set for the forecast months (default True).
 
         Returns
         -------
@@ -418,7 +428,7 @@ class ChainPredictions:
             When ``horizon_end`` lies before the first month after the fitted ones.
         """
         idata = self.require_fit()
-        key = (str(pd.Timestamp(horizon_end).date()), int(random_seed))
+        key = (str(pd.Timestamp(horizon_end).date()), int(random_seed), bool(condition))
         cache = self.__dict__.setdefault("_forward_cache", {})
         # the cached Forward belongs to one posterior object: a refit must not reuse the old draws
         if key not in cache or cache[key][0] is not idata:
@@ -432,20 +442,20 @@ class ChainPredictions:
                 self.priors[HALFLIFE_PRIOR],
                 np.random.default_rng([random_seed, 2]),
             )
-            cache[key] = (
-                idata,
-                Forward(
-                    post,
-                    latents,
-                    self.inputs,
-                    self.history,
-                    self.fitted_months(),
-                    self.priors,
-                    horizon_end=horizon_end,
-                    random_seed=random_seed,
-                    anchor=anchor,
-                ),
+            fw = Forward(
+                post,
+                latents,
+                self.inputs,
+                self.history,
+                self.fitted_months(),
+                self.priors,
+                horizon_end=horizon_end,
+                random_seed=random_seed,
+                anchor=anchor,
             )
+            if condition:
+                fw = fw.condition(self.history, post, self.priors)
+            cache[key] = (idata, fw)
         return cache[key][1]
 
     def forecast(
@@ -455,7 +465,8 @@ class ChainPredictions:
 
         This is the posterior predictive of the chain beyond the data, with no policy measure
         applied; the stocks that COA and the IND count (need, statushouders, the two backlogs) carry
-        their gap from the last counts (:mod:`forecast.model.anchor`). The scenario
+        their gap from the last counts (:mod:`forecast.model.anchor`), and the draws are conditioned
+        on the taakstellingen set for the forecast months (:mod:`forecast.model.conditioning`). The scenario
         ``geen_maatregelen`` of :mod:`forecast.scenarios.engine` gives exactly these numbers for the
         same seed.
 

@@ -59,6 +59,7 @@ from forecast.scenarios.inputs import (
     ScenarioError,
     capacity_path,
     reception_costs,
+    stress_measures,
 )
 from forecast.scenarios.measures import MeasureSet, load_measures
 from forecast.scenarios.phase_stats import PHASE_STATISTICS, phase_statistics
@@ -131,12 +132,15 @@ class ScenarioEngine:
         One value per posterior draw (``chain x draw``, flattened chain-major, or shaped
         ``(chain, draw)``) for every effect of ``measures`` (e.g. the posterior of the effects after
         a phase evaluation); a switch effect's values are shares in [0, 1]. Default: one draw from
-        each effect's prior per posterior draw.
+        each effect's prior per posterior draw; taken with a conditioned forecast's draws.
     stress : sequence of str, optional
         Ids of stress scenarios of the measures file (:attr:`MeasureSet.stress`, e.g.
         ``"einde_tijdelijke_bescherming"``) applied to every scenario, with one draw of each of their
         effects per posterior draw from its prior (a random stream of their own); default none: the
         default numbers.
+    condition : bool, optional
+        Condition the forecast on the taakstellingen set for its months (default True,
+        :mod:`forecast.model.conditioning`; one set of draws for every scenario).
 
     Examples
     --------
@@ -157,29 +161,23 @@ class ScenarioEngine:
         random_seed: int = N.DEFAULT_SEED,
         effect_draws: Mapping[str, Any] | None = None,
         stress: Sequence[str] = (),
+        condition: bool = True,
     ) -> None:
         self.measures = measures if measures is not None else load_measures()
-        if isinstance(stress, str):
-            stress = (stress,)
-        unknown = [s for s in stress if s not in self.measures.stress]
-        if unknown:
-            raise ScenarioError(
-                f"unknown stress scenario(s) {unknown}; the measures file has {sorted(self.measures.stress)}"
-            )
-        self.stress = tuple(self.measures.stress[s] for s in dict.fromkeys(stress))
+        self.stress = stress_measures(self.measures, stress)
         self.phases = phases or self.measures.phases or load_phases()
         if horizon_end is None:
             horizon_end = self.phases.end - pd.Timedelta(days=1)
         self.random_seed = int(random_seed)
-        self.forward = model.forward(horizon_end, self.random_seed)
+        self.forward = model.forward(horizon_end, self.random_seed, condition=condition)
         self.months = self.forward.months
         history = model.history
         self.occupancy_rate = planning_occupancy_rate(history, self.months)
         self.capacity = capacity_path(history, self.months, capacity)
         self.costs = reception_costs(history)
-        n, seed = self.forward.n, self.random_seed
+        fw, places = self.forward, self.capacity.places
         self.terms = EffectTerms(
-            self.measures, self.stress, self.months, self.capacity.places, n, seed, effect_draws
+            self.measures, self.stress, self.months, places, fw.n, self.random_seed, effect_draws, fw.index
         )
         self.effect_draws = self.terms.effect_draws
         self.stress_draws = self.terms.stress_draws
@@ -194,6 +192,7 @@ class ScenarioEngine:
             "measures_file": self.measures.file,
             "effects": self.provenance_effects,
             "stress": ", ".join(m.id for m in self.stress) or "none",
+            "conditioning": str(fw.conditioning or "none (no taakstelling set for the forecast)"),
             "data_hash": history.data_hash,
             "model_config_hash": model.config_hash,
         }

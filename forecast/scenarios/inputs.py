@@ -198,3 +198,33 @@ def reception_costs(history) -> ReceptionCosts:
         f"{eme[N.SOURCE_URL]})"
     )
     return ReceptionCosts(float(reg[N.VALUE]), float(eme[N.VALUE]), desc)
+
+
+def stress_measures(measures, stress: Any) -> tuple:
+    """The stress scenarios of ``measures`` named in ``stress``, in order, each once.
+
+    Parameters
+    ----------
+    measures : MeasureSet
+        The measures file, with its ``stress`` scenarios.
+    stress : str or sequence of str
+        Their ids (one id may be given as a string).
+
+    Returns
+    -------
+    tuple of Measure
+        The stress measures.
+
+    Raises
+    ------
+    ScenarioError
+        For an id that is not a stress scenario of the file.
+    """
+    if isinstance(stress, str):
+        stress = (stress,)
+    unknown = [s for s in stress if s not in measures.stress]
+    if unknown:
+        raise ScenarioError(
+            f"unknown stress scenario(s) {unknown}; the measures file has {sorted(measures.stress)}"
+        )
+    return tuple(measures.stress[s] for s in dict.fromkeys(stress))

@@ -56,6 +56,10 @@ class EffectTerms:
     effect_draws : mapping of effect name to array, optional
         ``n`` values per effect of ``measures`` (any shape of ``n`` elements); a switch effect's
         values are shares in [0, 1]. Default: one draw from each effect's prior per posterior draw.
+    index : numpy.ndarray, optional
+        The posterior draw of each forecast draw (:attr:`Forward.index
+        <forecast.model.forward.Forward.index>` of a conditioned forecast): given effect draws are
+        taken with it. Default: draw ``i`` is posterior draw ``i``.
 
     Attributes
     ----------
@@ -88,6 +92,7 @@ class EffectTerms:
         n: int,
         random_seed: int,
         effect_draws: Mapping[str, Any] | None = None,
+        index: np.ndarray | None = None,
     ) -> None:
         self._measures = measures
         self._capacity = capacity
@@ -114,7 +119,7 @@ class EffectTerms:
                         f"effect_draws[{e!r}] are the shares of a switch effect: every value must lie in "
                         f"[0, 1], got {v.min():g} to {v.max():g}"
                     )
-                self.effect_draws[e] = v
+                self.effect_draws[e] = v if index is None else v[index]
             self.description = "given effect draws"
         self.ramps = measures.ramps(months)  # (effect, H)
         # stress scenarios: one draw of each of their effects per posterior draw (own seed offset, so that

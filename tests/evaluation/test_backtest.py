@@ -151,12 +151,12 @@ def test_the_scoring_design_reproduces_the_fit_in_sample_and_continues_it(memory
     post = model.idata["posterior"].to_dataset()
     loc0, scale0, _, _ = B.row_predictions(post, model.latents(), model.design)
     horizon_end = (pd.Period(origin, "M") + 23).to_timestamp()
-    lat = BT.continued_latents(model, horizon_end, 9, design.T)
+    lat = BT.continued_latents(model, horizon_end, 9, design.T, conditioned=False)
     T = model.design.T
     for name, past in model.latents().items():
         if name in lat:
             np.testing.assert_array_equal(lat[name][..., :T], past)
-    fw = model.forward(horizon_end, 9).simulate()
+    fw = model.forward(horizon_end, 9, condition=False).simulate()
     np.testing.assert_array_equal(lat["instroom"][..., T : T + 24].reshape(-1, 24), fw["instroom"])
     assert (lat["instroom"][..., T + 24 :] == 0).all()
     with np.errstate(all="ignore"):
@@ -172,6 +172,24 @@ def test_the_scoring_design_reproduces_the_fit_in_sample_and_continues_it(memory
     i0, i1 = m["i0"].to_numpy(), m["i1"].to_numpy()
     np.testing.assert_allclose(loc1[..., i1], loc0[..., i0], rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(scale1[..., i1], scale0[..., i0], rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_a_conditioned_forecast_takes_its_fitted_months_with_it(memory_run, history):
+    """At 2017-01 the taakstelling of 2017-I (13,000) is set: the scored forecast is conditioned on it,
+    and the fitted months of every draw are those of the posterior draw the forecast draw is."""
+    origin = ORIGINS[0]
+    model = memory_run.models[origin]
+    design = BT.scoring_design(history, ORIGINS, memory_run.settings)
+    horizon_end = (pd.Period(origin, "M") + 23).to_timestamp()
+    fw = model.forward(horizon_end, 9)
+    assert fw.conditioning is not None and list(fw.conditioning.rows["value"]) == [13000.0]
+    plain = BT.continued_latents(model, horizon_end, 9, design.T, conditioned=False)
+    lat = BT.continued_latents(model, horizon_end, 9, design.T)
+    n = fw.n
+    for name in plain:
+        a = plain[name].reshape(n, -1)[fw.index]
+        np.testing.assert_array_equal(lat[name].reshape(n, -1), a, err_msg=name)
 
 
 @pytest.mark.slow

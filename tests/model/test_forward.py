@@ -137,7 +137,8 @@ def test_forecast_months_and_the_origin(fitted, fw):
     post = fitted.idata["posterior"]
     assert fw.n == post.sizes["chain"] * post.sizes["draw"]
     lat = fitted.latents()
-    np.testing.assert_allclose(fw.params().backlog0, lat["ind_backlog"][..., -1].reshape(-1))
+    # each forecast draw starts from the state of the posterior draw it is (conditioned: Forward.index)
+    np.testing.assert_allclose(fw.params().backlog0, fw.paired(lat["ind_backlog"][..., -1]).reshape(-1))
     with pytest.raises(ValueError, match="before the first forecast month"):
         forecast_months("2024-12", "2024-06-30")
 
@@ -197,18 +198,45 @@ def test_stocks_are_non_negative_and_need_is_their_sum(fw):
     )
 
 
-def test_the_counted_stocks_carry_their_gap_and_nothing_else_does(fw):
+def test_the_counted_stocks_carry_their_gap_and_nothing_else_does(fitted, fw):
     rng = np.random.default_rng(3)
     mult = {N.TARGET_HOUSING_RATE: np.exp(rng.normal(0, 0.2, (2, len(fw.months))))[:, None, :]}
     chain = fw.simulate(mult, draws=np.array([5, 900]), extra=1, anchored=False)
     anchored = fw.simulate(mult, draws=np.array([5, 900]), extra=1)
     assert set(fw.anchor.series) >= {"coa_occupancy", "coa_statushouders", "ind_backlog"}
-    gaps = fw.anchor.paths(fw.months, np.random.default_rng([fw.random_seed, 1]))
+    # the gaps are drawn once for the posterior's draws, then taken with the conditioned forecast's
+    plain = fitted.forward(random_seed=5, condition=False)
+    gaps = plain.anchor.paths(fw.months, np.random.default_rng([fw.random_seed, 1]))
+    gaps = {k: g[fw.index] for k, g in gaps.items()}
     for k in FORECAST_VARIABLES:
         if k in gaps:  # the same gap in every scenario (common random numbers)
             np.testing.assert_allclose(anchored[k], chain[k] * gaps[k][[5, 900]][:, None, :], rtol=1e-12)
         else:
             np.testing.assert_array_equal(anchored[k], chain[k], err_msg=k)
+
+
+def test_the_conditioned_forecast_is_the_plain_one_resampled(fitted, fw):
+    """Conditioning on the set taakstelling only takes draws: each conditioned draw is exactly the
+    unconditioned forecast of the posterior draw that Forward.index names, in every variable."""
+    plain = fitted.forward(random_seed=5, condition=False)
+    assert plain.index is None and plain.conditioning is None
+    c = fw.conditioning
+    assert c is not None and fw.index.shape == (fw.n,)
+    # the bundled history sets the taakstelling of 2025-I (15,000) and 2025-II (13,000)
+    assert [f"{pd.Timestamp(t):%Y-%m}" for t in c.rows["period_start"]] == ["2025-01", "2025-07"]
+    assert list(c.rows["value"]) == [15000.0, 13000.0]
+    assert 0.3 * fw.n < c.ess < fw.n  # informative, and far from degenerate
+    a, b = plain.simulate(), fw.simulate()
+    for k in FORECAST_VARIABLES:
+        np.testing.assert_array_equal(b[k], np.broadcast_to(a[k], b[k].shape)[fw.index], err_msg=k)
+    # every per-draw array of the Forward is one that take() re-indexes
+    for name, value in vars(plain).items():
+        arrays = value.values() if isinstance(value, dict) else [value]
+        if any(isinstance(x, np.ndarray) and x.ndim and x.shape[0] == plain.n for x in arrays):
+            assert name in plain._PER_DRAW, name
+    # the evidence moves the half-years' grants + nareis toward the set taakstelling
+    for r in c.rows.itertuples():
+        assert abs(np.log(r.median_after / r.value)) < abs(np.log(r.median_before / r.value))
 
 
 def test_the_anchor_reads_every_counted_stock_up_to_its_last_count(fitted, fw):
@@ -317,7 +345,7 @@ def test_the_capacity_without_a_funded_level_continues_the_fit():
     switch = pd.Timestamp(IND_CAPACITY_FROM)
     months = pd.period_range("2014-01", "2021-06", freq="M").to_timestamp()
     before = (months >= switch - pd.DateOffset(months=6)) & (months < switch)
-    decisions = model.latents()["decisions"].reshape(8, -1)[:, before]
+    decisions = fw.paired(model.latents()["decisions"].reshape(8, -1))[:, before]  # the forecast's draws
     p = fw.params()
     capacity = fw.simulate(anchored=False)["ind_capacity"]
     anchor = np.log(capacity[:, 0]) - np.asarray(p.capacity_dev)[:, 0] - np.asarray(p.capacity_unfunded)

@@ -64,6 +64,8 @@ def test_run_writes_every_page_and_summary(run_out):
     # the provenance names the machine the fit ran on (draws differ between kinds of processor)
     here = machine()
     assert "machine van de fit" in page and here["architecture"] in page and here["processor"] in page
+    # and what the forecast was conditioned on: the taakstellingen set for 2025 (15,000 and 13,000)
+    assert "voorspelling geconditioneerd op" in page and "taakstelling 2025-01..2025-06 15,000" in page
     # tables: a caption, header cells with their scope, measures by their Dutch name (and id)
     assert "<caption>Bijdrage van elke maatregel (Shapley-waarde)</caption>" in page
     assert '<th scope="col">maatregel</th>' in page and '<th scope="row">Kabinetsbeleid</th>' in page

@@ -237,6 +237,7 @@ class StubForward:
         self.chains, self.draws = np.arange(chains), np.arange(draws)
         self.shape = (chains, draws)
         self.n = chains * draws
+        self.index = self.conditioning = None  # not conditioned
         self.calls: list[dict] = []
 
     def simulate(
@@ -271,7 +272,7 @@ class StubModel:
         self.config_hash = "stub"
         self.fw = StubForward(MONTHS)
 
-    def forward(self, horizon_end, random_seed):
+    def forward(self, horizon_end, random_seed, condition=True):
         return self.fw
 
 

@@ -263,6 +263,10 @@ class BacktestSettings:
         Carry each counted stock's gap from the chain on from its last counts
         (:mod:`forecast.model.anchor`; default True, as the model forecasts). False scores the
         chain's own stocks, for a comparison of the two on the same fits.
+    conditioned : bool
+        Condition each origin's forecast on the taakstellingen set at the origin for its months
+        (:mod:`forecast.model.conditioning`; default True, as the model forecasts). False scores the
+        unconditioned forecast of the same fits.
     fits : str, optional
         A folder of saved fits, one per origin (``fit_YYYY-MM.nc``): an origin whose file exists is
         read back instead of fitted (it must have been fitted with these settings on what was known
@@ -285,6 +289,7 @@ class BacktestSettings:
     buckets: tuple[tuple[int, int], ...] = BUCKETS
     priors: str | None = None
     anchored: bool = True
+    conditioned: bool = True
     fits: str | None = None
 
     def __post_init__(self) -> None:

@@ -217,7 +217,14 @@ def run_origin(
     cut = model.history
     samples = {
         MODEL: model_samples(
-            model, design, targets, origin, seed, settings.max_horizon, anchored=settings.anchored
+            model,
+            design,
+            targets,
+            origin,
+            seed,
+            settings.max_horizon,
+            anchored=settings.anchored,
+            conditioned=settings.conditioned,
         )
     }
     samples.update(

@@ -149,7 +149,11 @@ def target_rows(
 
 
 def continued_latents(
-    model: ChainModel, horizon_end: pd.Timestamp, random_seed: int, total_months: int
+    model: ChainModel,
+    horizon_end: pd.Timestamp,
+    random_seed: int,
+    total_months: int,
+    conditioned: bool = True,
 ) -> dict[str, np.ndarray]:
     """The latent flows and stocks over the fitted months, then the forecast, then zeros.
 
@@ -163,6 +167,10 @@ def continued_latents(
         Seed of the forecast (:meth:`ChainModel.forward <forecast.model.ChainModel.forward>`).
     total_months : int
         Length of the returned paths (the scoring design's ``T``); months after ``horizon_end`` are 0.
+    conditioned : bool, optional
+        Condition the forecast on the taakstellingen set for its months (default True); the fitted
+        months then take the forecast's draws (:meth:`Forward.paired
+        <forecast.model.forward.Forward.paired>`).
 
     Returns
     -------
@@ -177,13 +185,13 @@ def continued_latents(
         When ``total_months`` is shorter than the fitted plus the forecast months.
     """
     fitted = model.latents()
-    fw = model.forward(horizon_end, random_seed)
+    fw = model.forward(horizon_end, random_seed, condition=conditioned)
     future = fw.simulate(anchored=False)  # the observation model reads the chain's own stocks
     c, d = fw.shape
     H = len(fw.months)
     out = {}
     for name in (*dyn.FLOWS, *dyn.STOCKS):
-        past = np.asarray(fitted[name], dtype=float)
+        past = fw.paired(np.asarray(fitted[name], dtype=float))  # the conditioned forecast's draws
         T = past.shape[-1]
         pad = total_months - T - H
         if pad < 0:
@@ -281,6 +289,7 @@ def model_samples(
     seed: int,
     max_horizon: int = 24,
     anchored: bool = True,
+    conditioned: bool = True,
 ) -> np.ndarray:
     """Log predictive draws of the target figures from the fitted model: ``(len(targets), chains x draws)``.
 
@@ -308,6 +317,10 @@ def model_samples(
         Carry each counted stock's gap from the chain on from its last counts (default True,
         :meth:`StockAnchor.rows <forecast.model.anchor.StockAnchor.rows>`); False: the chain's own
         stocks with independent discrepancies.
+    conditioned : bool, optional
+        Condition the forecast on the taakstellingen set at the origin for its months (default
+        True, :mod:`forecast.model.conditioning`); the posterior's biases and the fitted latents take
+        the forecast's draws.
 
     Returns
     -------
@@ -321,12 +334,14 @@ def model_samples(
     """
     rng = np.random.default_rng([seed, 2])
     horizon_end = (origin_month(origin) + forecast_months(max_horizon) - 1).to_timestamp()
-    latents = continued_latents(model, horizon_end, seed + 1, design.T)
+    latents = continued_latents(model, horizon_end, seed + 1, design.T, conditioned)
+    fw = model.forward(horizon_end, seed + 1, condition=conditioned)
     post = scoring_posterior(model, design, np.random.default_rng([seed, 4]))
+    post = post.copy(data={k: fw.paired(v.values) for k, v in post.data_vars.items()})
     with np.errstate(all="ignore"):  # rows beyond the horizon see zero latents; they are not scored
         loc, scale, nu, transform = B.row_predictions(post, latents, design)
         if anchored:  # a counted stock starts from its last counts: its gap from the chain carried on
-            loc, scale = model.forward(horizon_end, seed + 1).anchor.rows(loc, scale, design)
+            loc, scale = fw.anchor.rows(loc, scale, design)
     rows = targets[ROW].to_numpy()
     if np.any(transform[rows] != "log"):
         raise ValueError("only figures on the log scale (counts) are scored")

@@ -236,6 +236,9 @@ class PhaseEvaluation:
             horizon_end=horizon,
             random_seed=self.random_seed,
             effect_draws=effect_draws,
+            # the evaluated measures act in the months a set taakstelling would condition on, and the
+            # weights see the current-policy path only: the outlook compares the effects unconditioned
+            condition=False,
         )
 
     def outlook_draws(self) -> xr.Dataset:
