@@ -1408,6 +1408,55 @@ def _segment_sums(v: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarr
     return out
 
 
+def bias_draws(
+    posterior, priors: PriorConfig, names: Sequence[str], shape: tuple[int, ...], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Each draw's observation bias of the groups ``names`` (``bias__<series>__<definition>``).
+
+    The posterior's (``obs_bias``) where the fit saw the group; else drawn from the group's Normal
+    prior, in the order of ``names`` (a definition first published after the fitted window); a name
+    with neither is left out (a reference definition: no bias).
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset
+        The fitted posterior.
+    priors : PriorConfig
+        The bias priors.
+    names : sequence of str
+        The bias groups wanted.
+    shape : tuple of int
+        The draws' shape: ``(chain, draw)``, or ``(n,)`` flattened chain-major.
+    rng : numpy.random.Generator
+        Draws the biases of groups the fit did not see.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``shape``-shaped draws per name, in the order of ``names``.
+
+    Raises
+    ------
+    ValueError
+        When a bias that must be drawn has no Normal prior.
+    """
+    have: dict[str, np.ndarray] = {}
+    if "obs_bias" in posterior:
+        values = np.asarray(posterior["obs_bias"].values)
+        for j, name in enumerate(posterior["obs_bias"].coords["bias"].values):
+            have[str(name)] = values[..., j].reshape(shape)
+    out = {}
+    for name in names:
+        if name in have:
+            out[name] = have[name]
+        elif name in priors:
+            prior = priors[name]
+            if prior.distribution != "Normal":
+                raise ValueError(f"{name}: observation biases must have a Normal prior")
+            out[name] = prior.params["mu"] + prior.params["sigma"] * rng.standard_normal(shape)
+    return out
+
+
 def row_predictions(posterior, latents: dict, design: Design, inputs: dict | None = None):
     """Give the predictive distribution of every used observation row.
 

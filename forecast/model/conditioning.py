@@ -11,7 +11,8 @@ taakstelling of its window as evidence on that half-year's grants plus nareis ar
 
 (``OBS_TYPES["estimate"]``, the quality noise ``e_q`` of the row, the bias ``b_TS`` learned by the
 fit). A taakstelling that is set for a half-year *after* the fitted window is the same evidence on
-the forecast: at an origin the coming half-year's figure is usually known. :func:`condition` weighs
+the forecast: at an origin the coming half-year's figure is usually known.
+:meth:`Forward.condition <forecast.model.forward.Forward.condition>` weighs
 every forecast draw by that likelihood, evaluated on the draw's own simulated grants and nareis under
 current policy,
 
@@ -39,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from forecast.model import build as B
 from forecast.model import mapping
 
 #: Seed stream of the resampling (``[random_seed, RESAMPLE_STREAM]``), apart from the future's and the
@@ -102,7 +104,7 @@ def set_estimates(history, months: pd.DatetimeIndex) -> pd.DataFrame:
 
 
 def estimate_bias(posterior, priors, rows: pd.DataFrame, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Each draw's bias of each estimate row: the posterior's, else drawn from its prior.
+    """Each draw's bias of each estimate row (:func:`forecast.model.build.bias_draws`).
 
     Parameters
     ----------
@@ -125,29 +127,18 @@ def estimate_bias(posterior, priors, rows: pd.DataFrame, n: int, rng: np.random.
     Raises
     ------
     ValueError
-        When a bias the fit did not see has no Normal prior.
+        When a bias the fit did not see has no Normal prior, or no prior at all.
     """
-    have = {}
-    if "obs_bias" in posterior:
-        values = np.asarray(posterior["obs_bias"].values).reshape(n, -1)
-        for j, name in enumerate(posterior["obs_bias"].coords["bias"].values):
-            have[str(name)] = values[:, j]
-    out = np.empty((n, len(rows)))
-    for j, r in enumerate(rows.itertuples()):
-        name = f"bias__{r.series}__{r.definition}"
-        if name not in have:
-            prior = priors[name]
-            if prior.distribution != "Normal":
-                raise ValueError(f"{name}: observation biases must have a Normal prior")
-            have[name] = prior.params["mu"] + prior.params["sigma"] * rng.standard_normal(n)
-        out[:, j] = have[name]
-    return out
+    names = [f"bias__{r.series}__{r.definition}" for r in rows.itertuples()]
+    biases = B.bias_draws(posterior, priors, list(dict.fromkeys(names)), (n,), rng)
+    missing = [name for name in names if name not in biases]
+    if missing:
+        raise ValueError(f"{missing}: an estimate needs a bias, from the posterior or a prior")
+    return np.stack([biases[name] for name in names], axis=-1).reshape(n, len(names))
 
 
-def estimate_log_weights(
-    flows: np.ndarray, months: pd.DatetimeIndex, rows: pd.DataFrame, bias: np.ndarray
-) -> np.ndarray:
-    """The log likelihood of the estimates under each draw's forecast (up to a constant).
+def period_totals(flows: np.ndarray, months: pd.DatetimeIndex, rows: pd.DataFrame) -> np.ndarray:
+    """Each draw's total of ``flows`` over the period of each row.
 
     Parameters
     ----------
@@ -155,6 +146,29 @@ def estimate_log_weights(
         ``(n, H)`` the estimated flow per draw and forecast month (grants plus nareis arrivals).
     months : pandas.DatetimeIndex
         The ``H`` forecast months.
+    rows : pandas.DataFrame
+        From :func:`set_estimates`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, len(rows))``.
+    """
+    period = pd.DatetimeIndex(months).to_period("M")
+    out = np.empty((flows.shape[0], len(rows)))
+    for j, r in enumerate(rows.itertuples()):
+        inside = (period >= pd.Period(r.period_start, "M")) & (period <= pd.Period(r.period_end, "M"))
+        out[:, j] = flows[:, inside].sum(axis=-1)
+    return out
+
+
+def estimate_log_weights(totals: np.ndarray, rows: pd.DataFrame, bias: np.ndarray) -> np.ndarray:
+    """The log likelihood of the estimates under each draw's forecast (up to a constant).
+
+    Parameters
+    ----------
+    totals : numpy.ndarray
+        ``(n, len(rows))`` each draw's estimated flow over each row's period (:func:`period_totals`).
     rows : pandas.DataFrame
         From :func:`set_estimates`.
     bias : numpy.ndarray
@@ -165,38 +179,22 @@ def estimate_log_weights(
     numpy.ndarray
         ``(n,)``: the sum over rows of the fit's likelihood of each row.
     """
-    fixed = mapping.OBS_TYPES["estimate"]["fixed"]
-    out = np.zeros(flows.shape[0])
-    for j, r in enumerate(rows.itertuples()):
-        total = _period_totals(flows, months, r)
-        noise = mapping.QUALITY_SD[r.quality] * mapping.OBS_TYPES["estimate"]["scale"]
-        scale = float(np.hypot(fixed, noise))
-        with np.errstate(divide="ignore"):
-            z = (np.log(r.value) - np.log(total) - bias[:, j]) / scale
-        out += stats.t.logpdf(z, mapping.OBS_NU)
-    return out
+    fixed, scale_of_type = mapping.OBS_TYPES["estimate"]["fixed"], mapping.OBS_TYPES["estimate"]["scale"]
+    scale = np.hypot(fixed, rows["quality"].map(mapping.QUALITY_SD).to_numpy(float) * scale_of_type)
+    with np.errstate(divide="ignore"):
+        z = (np.log(rows["value"].to_numpy(float)) - np.log(totals) - bias) / scale
+    return stats.t.logpdf(z, mapping.OBS_NU).sum(axis=-1)
 
 
-def _period_totals(flows: np.ndarray, months: pd.DatetimeIndex, r) -> np.ndarray:
-    """Each draw's total of ``flows`` ``(n, H)`` over the months of row ``r``'s period."""
-    period = pd.DatetimeIndex(months).to_period("M")
-    inside = (period >= pd.Period(r.period_start, "M")) & (period <= pd.Period(r.period_end, "M"))
-    return flows[:, inside].sum(axis=-1)
-
-
-def used_rows(
-    rows: pd.DataFrame, flows: np.ndarray, months: pd.DatetimeIndex, index: np.ndarray
-) -> pd.DataFrame:
+def used_rows(rows: pd.DataFrame, totals: np.ndarray, index: np.ndarray) -> pd.DataFrame:
     """The estimates used, with the forecast's median of the estimated flow before and after.
 
     Parameters
     ----------
     rows : pandas.DataFrame
         From :func:`set_estimates`.
-    flows : numpy.ndarray
-        ``(n, H)`` grants plus nareis per draw and forecast month, before resampling.
-    months : pandas.DatetimeIndex
-        The ``H`` forecast months.
+    totals : numpy.ndarray
+        ``(n, len(rows))`` from :func:`period_totals`, before resampling.
     index : numpy.ndarray
         The resampled draws.
 
@@ -205,10 +203,8 @@ def used_rows(
     pandas.DataFrame
         :attr:`Conditioning.rows`.
     """
-    totals = [_period_totals(flows, months, r) for r in rows.itertuples()]
     return rows[["series", "definition", "period_start", "period_end", "value"]].assign(
-        median_before=[float(np.median(t)) for t in totals],
-        median_after=[float(np.median(t[index])) for t in totals],
+        median_before=np.median(totals, axis=0), median_after=np.median(totals[index], axis=0)
     )
 
 

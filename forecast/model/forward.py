@@ -411,10 +411,11 @@ class Forward:
         rng = np.random.default_rng([self.random_seed, C.RESAMPLE_STREAM])
         out = self.simulate(anchored=False)
         flows = np.asarray(out["grants"] + out["nareis"], dtype=float).reshape(self.n, -1)
+        totals = C.period_totals(flows, self.months, rows)
         bias = C.estimate_bias(posterior, priors, rows, self.n, rng)
-        index, ess = C.systematic_resample(C.estimate_log_weights(flows, self.months, rows, bias), rng)
+        index, ess = C.systematic_resample(C.estimate_log_weights(totals, rows, bias), rng)
         new = self.take(index)
-        new.conditioning = C.Conditioning(C.used_rows(rows, flows, self.months, index), ess, self.n)
+        new.conditioning = C.Conditioning(C.used_rows(rows, totals, index), ess, self.n)
         return new
 
     def _future_paths(self, post, flat, inputs, priors, T: int) -> dict[str, np.ndarray]:

@@ -174,7 +174,7 @@ class ReportBuilder:
             (L["data_hash"], p["data_hash"]),
             (L["config_hash"], p["model_config_hash"]),
             (L["horizon"], p["horizon"]),
-            (L["conditioning"], p.get("conditioning", "not recorded")),
+            (L["conditioning"], p.get("conditioning", L["conditioning_unknown"])),
             (L["capacity_source"], p["capacity"]),
             (L["cost_source"], p["costs"]),
             ("priors", "priors/chain.toml, priors/observation.toml, " + p["measures_file"]),

@@ -239,23 +239,9 @@ def scoring_posterior(model: ChainModel, design: Design, rng: np.random.Generato
         raise ValueError("the model is not fitted")
     post = model.idata["posterior"].to_dataset()
     c, d = post.sizes[N.DIM_CHAIN], post.sizes[N.DIM_DRAW]
-    have: dict[str, np.ndarray] = {}
-    if "obs_bias" in post:
-        for j, name in enumerate(post["obs_bias"].coords["bias"].values):
-            have[str(name)] = np.asarray(post["obs_bias"].values[..., j])
-    names, values = [], []
-    for s, dd in design.groups:
-        name = f"bias__{s}__{dd}"
-        if name in have:
-            values.append(have[name])
-        elif name in model.priors:
-            prior = model.priors[name]
-            if prior.distribution != "Normal":
-                raise ValueError(f"{name}: observation biases must have a Normal prior")
-            values.append(prior.params["mu"] + prior.params["sigma"] * rng.standard_normal((c, d)))
-        else:
-            continue
-        names.append(name)
+    wanted = [f"bias__{s}__{dd}" for s, dd in design.groups]
+    biases = B.bias_draws(post, model.priors, wanted, (c, d), rng)
+    names, values = list(biases), list(biases.values())
     ds = post[[k for k in B.INITIAL_STATE.values() if k in post]]
     # each learned series' discrepancy sd; a series the fit did not see (first published after the
     # origin) draws its own around its type's, as the model's partial pooling does
