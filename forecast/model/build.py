@@ -24,8 +24,9 @@ Formulation (monthly; see dynamics.py for the chain itself and docs/model.md for
   capacity-limited capped stock from 2021 (design.IND_CAPACITY_FROM). The capacity is the funded
   level as known (``ind_decision_capacity``; ``capacity_unfunded`` before the first statement) times
   ``exp`` of a deviation that is a stationary AR(1) on yearly knots: it reverts to the funded level.
-* repeat share, decision hazard and grant rate: **centred** random walks on **yearly** knots
-  (:data:`KNOTTED`), linearly interpolated to months. The housing hazard before 2019 is one constant
+* repeat share, decision hazard and nareis arrivals per positive decision: **centred** random walks on
+  **yearly** knots (:data:`KNOTTED`), linearly interpolated to months; the grant rate's knots are an
+  AR(1) around a sampled level instead (:data:`REVERTING`). The housing hazard before 2019 is one constant
   monthly share.
 * nareis: a queue of its own: applications follow grants (gamma lag), the IND decides them at a hazard
   and, from 2021, within a share of its capacity; positive decisions arrive after a second gamma lag
@@ -118,6 +119,8 @@ _SCALAR_PARAMETERS = (
     "eff_moratorium_cap",
     "grant_logit0",
     "grant_sigma",
+    "grant_mean",
+    "grant_persistence",
     "eff_moratorium_grant",
     # nareis as a queue
     "log_grants_pre",
@@ -187,6 +190,8 @@ PARAMETER_DOMAINS: dict[str, Domain] = {
     "eff_moratorium_cap": _LOG_MULT,
     "grant_logit0": _LOGIT,
     "grant_sigma": _SCALE,
+    "grant_mean": _LOGIT,
+    "grant_persistence": Domain("unit_interval", "an autoregressive coefficient"),
     "eff_moratorium_grant": Domain("real", "a shift of a logit"),
     "log_grants_pre": Domain("real", "a log count"),
     "nareis_ratio": Domain("positive", "a ratio"),
@@ -222,15 +227,21 @@ PARAMETER_DOMAINS: dict[str, Domain] = {
     **{name: Domain("real", "a log or logit bias") for name in bias_parameter_names()},
 }
 
-#: Knotted paths: centred Gaussian random walks on yearly knots, linearly interpolated to months (the data
-#: pin each knot, so non-centred innovations would be strongly anti-correlated: a stiff posterior). The
-#: innovations and the initial value are kept as deterministics under their names here.
+#: Knotted paths: centred Gaussian random walks (an AR(1) for :data:`REVERTING`) on yearly knots,
+#: linearly interpolated to months (the data pin each knot, so non-centred innovations would be strongly
+#: anti-correlated: a stiff posterior). The innovations and the initial value are kept as deterministics
+#: under their names here.
 KNOTTED = {  # path name -> (initial-value prior, step-sd prior, innovation variable)
     "logit_repeat": ("repeat_logit0", "repeat_sigma", "repeat_z"),
     "logit_hazard": ("hazard_logit0", "hazard_sigma", "hazard_z"),
     "logit_grant": ("grant_logit0", "grant_sigma", "grant_z"),
     "log_nareis_dev": ("nareis_dev0", "nareis_dev_sigma", "nareis_dev_z"),
 }
+#: Knotted paths whose knots revert to a level instead of walking: an AR(1) around a sampled long-run level
+#: (path -> (level prior, yearly persistence prior)); the first knot keeps its own prior. The grant rate
+#: swings with the nationality mix but within bounds, and a walk carried the last fitted year's rate into
+#: every forecast year.
+REVERTING = {"logit_grant": ("grant_mean", "grant_persistence")}
 #: The IND's capacity deviates from its funded level by an AR(1) on yearly knots from the IND switch:
 #: it reverts toward the funded level (persistence ``capacity_persistence`` a year), so that a forecast's
 #: capacity stays within a band around what the state funds instead of wandering as a random walk.
@@ -627,6 +638,39 @@ def capacity_noncentred(u: ChainInputs) -> bool:
     return int(u.T) - int(u.ind_switch) < CAPACITY_PINNED_MONTHS
 
 
+def knot_steps(x0, sigma, z, xp, level=None, persistence=None):
+    """The knots after ``x0`` of a knotted path, from their standard normal innovations.
+
+    A random walk ``x_k = x_{k-1} + sigma z_k`` (:func:`~forecast.model.dynamics.random_walk`), or for a
+    path of :data:`REVERTING` an AR(1) around its level,
+    ``x_k - level = persistence (x_{k-1} - level) + sigma z_k``
+    (:func:`~forecast.model.dynamics.linear_recursion`). One definition for the fit's non-centred knots
+    and the forecast's continuation (:class:`~forecast.model.forward.Forward`).
+
+    Parameters
+    ----------
+    x0 : array
+        The knot before the first step, shape ``(...)``.
+    sigma : array
+        The innovations' standard deviation, shape ``(...)``.
+    z : array
+        Standard normal innovations, shape ``(..., n)``.
+    xp : namespace
+        :class:`~forecast.model.dynamics.NP` or :class:`~forecast.model.dynamics.PT`.
+    level, persistence : array, optional
+        The long-run level and the persistence per step (in (0, 1)), shape ``(...)``; both or neither.
+
+    Returns
+    -------
+    array
+        The ``n`` knots after ``x0``, shape ``(..., n)``.
+    """
+    if level is None:
+        return dyn.random_walk(x0, sigma, z, xp)
+    a = z * 0.0 + persistence[..., None]
+    return level[..., None] + dyn.linear_recursion(x0 - level, a, sigma[..., None] * z, xp)
+
+
 def ar1_noncentred(z, rho, sigma):
     """A stationary AR(1) path from its standard normal innovations (PyTensor).
 
@@ -938,22 +982,34 @@ def build_model(design: Design, inputs: ChainInputs, priors, effects: Sequence[M
             k0 = priors[x0]
             if k0.distribution != "Normal":
                 raise ValueError(f"{x0} must be Normal (initial state of a random walk on knots)")
+            level, rho = (None, None)
+            if path in REVERTING:
+                level, rho = (_rv(pm, priors, n) for n in REVERTING[path])
+                q.update(zip(REVERTING[path], (level, rho), strict=True))
             if short:
                 q[x0] = pm.Normal(x0, **k0.params)
                 q[z] = pm.Normal(z, 0.0, 1.0, dims=f"{path}_step")
-                kn = pt.concatenate([q[x0][None], dyn.random_walk(q[x0], q[sg], q[z], dyn.PT)])
+                kn = pt.concatenate([q[x0][None], knot_steps(q[x0], q[sg], q[z], dyn.PT, level, rho)])
                 q[f"{path}_knots"] = pm.Deterministic(f"{path}_knots", kn, dims=f"{path}_knot")
                 continue
-            kn = pm.RandomWalk(
-                f"{path}_knots",
-                init_dist=pm.Normal.dist(**k0.params),
-                innovation_dist=pm.Normal.dist(0.0, q[sg]),
-                steps=W[path].shape[1] - 1,
-                dims=f"{path}_knot",
-            )
+            steps, init = W[path].shape[1] - 1, pm.Normal.dist(**k0.params)
+            if path in REVERTING:  # x_k = level (1 - rho) + rho x_{k-1} + sigma e_k
+                coef = pt.stack([level * (1.0 - rho), rho])
+                kw = {"init_dist": init, "constant": True, "steps": steps, "dims": f"{path}_knot"}
+                kn = pm.AR(f"{path}_knots", rho=coef, sigma=q[sg], **kw)
+                prev = level + rho * (kn[:-1] - level)
+            else:
+                kn = pm.RandomWalk(
+                    f"{path}_knots",
+                    init_dist=init,
+                    innovation_dist=pm.Normal.dist(0.0, q[sg]),
+                    steps=steps,
+                    dims=f"{path}_knot",
+                )
+                prev = kn[:-1]
             q[f"{path}_knots"] = kn
             q[x0] = pm.Deterministic(x0, kn[0])
-            q[z] = pm.Deterministic(z, (kn[1:] - kn[:-1]) / q[sg], dims=f"{path}_step")
+            q[z] = pm.Deterministic(z, (kn[1:] - prev) / q[sg], dims=f"{path}_step")
         # the IND capacity's deviation from its funded level: a stationary AR(1) on yearly knots
         q["capacity_sigma"] = _rv(pm, priors, "capacity_sigma")
         q["capacity_persistence"] = _rv(pm, priors, "capacity_persistence")

@@ -459,7 +459,8 @@ class Forward:
             n_new = int(np.ceil(max(T + H - 1 - pos[-1], 0) / B.KNOT_STEP)) + 1
             new_pos = pos[-1] + B.KNOT_STEP * np.arange(1, n_new + 1)
             steps = rng.standard_normal((n, n_new))
-            new = dyn.random_walk(fitted[:, -1], flat(post[sigma_name].values), steps, dyn.NP)
+            level = [flat(post[v].values) for v in B.REVERTING.get(path, ())]
+            new = B.knot_steps(fitted[:, -1], flat(post[sigma_name].values), steps, dyn.NP, *level)
             W = dyn.interp_matrix(T + H, np.concatenate([pos, new_pos]))[T:]  # (H, K + n_new)
             paths[path] = np.concatenate([fitted, new], axis=-1) @ W.T
         # the IND capacity's deviation from its funded level: its AR(1) on yearly knots, continued

@@ -178,6 +178,41 @@ def test_coverage_names_each_level_by_its_percentage(fitted):
     assert {"cover_29", "cover_57", "cover_90"} <= set(table.columns)
 
 
+def test_the_grant_rate_knots_revert_to_their_level_in_the_fit():
+    """The grant rate's yearly knots are an AR(1) around ``grant_mean`` (persistence
+    ``grant_persistence``): its density is the one written out here, and the innovations the fit keeps
+    (``grant_z``) rebuild the knots through the recursion the forecast continues them with."""
+    from scipy import stats
+    from scipy.special import logit
+
+    from forecast.model import build as B
+    from forecast.model import dynamics as dyn
+
+    model = ChainModel().build_model()
+    assert {"grant_mean", "grant_persistence", "logit_grant_knots"} <= {rv.name for rv in model.free_RVs}
+    point = model.initial_point()
+    K = point["logit_grant_knots"].size
+    knots = np.linspace(1.5, -0.6, K) + 0.3 * np.sin(np.arange(K))
+    level, rho, sigma = 0.2, 0.6, 0.3
+    point |= {
+        "logit_grant_knots": knots,
+        "grant_mean": np.array(level),
+        "grant_persistence_logodds__": np.array(logit(rho)),
+        "grant_sigma_log__": np.array(np.log(sigma)),
+    }
+    logp = model.compile_logp(vars=[model["logit_grant_knots"]], jacobian=False)(point)
+    k0 = load_priors()["grant_logit0"].params
+    expected = (
+        stats.norm.logpdf(knots[0], k0["mu"], k0["sigma"])
+        + stats.norm.logpdf(knots[1:], level + rho * (knots[:-1] - level), sigma).sum()
+    )
+    np.testing.assert_allclose(logp, expected, rtol=1e-10)
+    (z,) = model.replace_rvs_by_values([model["grant_z"]])
+    z = model.compile_fn(z, inputs=model.value_vars, on_unused_input="ignore")(point)
+    rebuilt = B.knot_steps(np.array(knots[0]), np.array(sigma), z, dyn.NP, np.array(level), np.array(rho))
+    np.testing.assert_allclose(rebuilt, knots[1:], rtol=1e-10)
+
+
 def test_short_windows_sample_the_knot_walks_and_capacity_non_centred():
     """A window that ends before the IND switch (2021) has no capacity-limited month: its capacity
     deviation is the prior alone and its knot walks are weakly pinned. Sampled centred around their

@@ -185,3 +185,34 @@ def test_housing_supply_verify_grad():
         return sum(pt.sum(o * w) * 1e-3 for o, w in zip(outs, weights, strict=True))
 
     verify_grad(f, list(args[:-1]), rng=rng, eps=1e-6, abs_tol=1e-5, rel_tol=1e-5)
+
+
+@pytest.mark.parametrize("xp", ["numpy", "pytensor"])
+def test_knot_steps_walk_or_revert_to_their_level(xp):
+    """A knotted path's knots after the first: a random walk, or for a reverting path (the grant rate)
+    ``x_k - level = rho (x_{k-1} - level) + sigma z_k``, against a plain loop."""
+    rng = np.random.default_rng(3)
+    x0, sigma, z = np.array([1.2, -0.8]), np.array([0.3, 0.1]), rng.standard_normal((2, 6))
+    level, rho = np.array([0.2, 0.0]), np.array([0.6, 0.9])
+    walk, revert = np.empty_like(z), np.empty_like(z)
+    a, b = x0.copy(), x0.copy()
+    for k in range(z.shape[1]):
+        a = a + sigma * z[:, k]
+        b = level + rho * (b - level) + sigma * z[:, k]
+        walk[:, k], revert[:, k] = a, b
+    if xp == "numpy":
+        got_walk = B.knot_steps(x0, sigma, z, dyn.NP)
+        got_revert = B.knot_steps(x0, sigma, z, dyn.NP, level, rho)
+    else:  # the fit's scalar parameters, one draw at a time
+        import pytensor
+        import pytensor.tensor as pt
+
+        s = [pt.dscalar(n) for n in ("x0", "sigma", "level", "rho")]
+        zv = pt.dvector("z")
+        f = pytensor.function(
+            [*s, zv], [B.knot_steps(s[0], s[1], zv, dyn.PT), B.knot_steps(*s[:2], zv, dyn.PT, *s[2:])]
+        )
+        pairs = [f(x0[i], sigma[i], level[i], rho[i], z[i]) for i in range(2)]
+        got_walk, got_revert = (np.stack([p[j] for p in pairs]) for j in range(2))
+    np.testing.assert_allclose(got_walk, walk, rtol=1e-12)
+    np.testing.assert_allclose(got_revert, revert, rtol=1e-12)

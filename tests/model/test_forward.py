@@ -367,3 +367,32 @@ def test_the_months_before_the_forecast_are_the_fitted_ones_after_the_steady_sta
     np.testing.assert_array_equal(hist[:, -k:], x[:, -k:])
     if n > T:
         np.testing.assert_array_equal(hist[:, : n - T], np.repeat(fill[:, None], n - T, axis=1))
+
+
+def test_the_grant_rate_reverts_to_its_level_in_the_forecast():
+    """The forecast continues the grant rate's knots as the fit's AR(1) around ``grant_mean``: with its
+    innovations switched off, every new yearly knot is ``level + rho^k (last knot - level)``."""
+    import xarray as xr
+
+    import forecast
+    from forecast.model import ChainModel, ModelSettings
+    from forecast.model import build as B
+
+    history = forecast.load_history().until("2019-07-01")
+    model = ChainModel(history, settings=ModelSettings(start="2014-01", end="2019-06"))
+    post = _prior_as_posterior(model, draws=8, seed=4)["posterior"].to_dataset()
+    post["grant_sigma"] = post["grant_sigma"] * 0.0 + 1e-12
+    model.idata = xr.DataTree.from_dict({"posterior": post})
+    fw = model.forward("2027-12", random_seed=1, condition=False)
+    flat = {n: post[n].values.reshape(8, *post[n].shape[2:]) for n in ("grant_mean", "grant_persistence")}
+    last = post["logit_grant_knots"].values.reshape(8, -1)[:, -1]
+    pos, T = B.knot_months(model.inputs)["logit_grant"], len(model.inputs.funded_mask)
+    path = np.asarray(fw.params().logit_grant)
+    level, rho = flat["grant_mean"], flat["grant_persistence"]
+    months = [(k, pos[-1] + B.KNOT_STEP * k - T) for k in range(1, 12)]  # the k-th new knot's month
+    months = [(k, m) for k, m in months if 0 <= m < path.shape[1]]
+    assert len(months) >= 7
+    for k, month in months:
+        expected = level + rho**k * (last - level)
+        np.testing.assert_allclose(path[:, month], expected, rtol=1e-9, atol=1e-9)
+    assert np.all(np.abs(path[:, -1] - level) < np.abs(last - level))  # eight years on: closer to the level
