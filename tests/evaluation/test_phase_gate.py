@@ -306,8 +306,9 @@ def test_a_known_effect_is_recovered_with_data_in_the_fase(simulated):
     row = effects_table(ev).set_index("effect").loc["nareis_proef.nareis"]
     assert row["status"] == ESTIMATED and row["months_with_data"] == 24
     assert row["posterior_lo94"] <= TRUTH["nareis_proef.nareis"] <= row["posterior_hi94"], row
-    # the data contract the prior: 0.45 on this machine (0.75 before nareis arrivals per positive
-    # decision drifted on a yearly walk, which absorbs part of a lasting step in nareis; docs/evaluation.md)
+    # the data contract the prior: 0.71 on this machine (0.45 with the nareis walk before the grant
+    # rate's knots reverted to a level, 0.75 before the walk, which absorbs part of a lasting step;
+    # docs/evaluation.md)
     assert row["contraction"] > 0.3, row
     # the truth (-0.40) is beyond the plan (-0.15): the data say it is at least as large as planned
     assert row["p_at_least_planned"] > 0.8 and row["verdict"].startswith("at least as large"), row
@@ -329,12 +330,19 @@ def test_with_no_data_to_speak_of_the_posterior_is_the_prior(simulated):
 
 @pytest.mark.slow
 def test_the_outlook_follows_the_learned_effect(simulated):
-    """A nareis effect larger than planned lowers the next fase's need (common random numbers)."""
+    """A nareis effect larger than planned houses fewer in the next fase and moves its need only a little
+    (common random numbers).
+
+    Fewer nareizigers enter COA's waiting stock, but the taakstelling the state's rule sets from the
+    previous half-year's inflow falls with them, and the housing supply with it: the two nearly cancel
+    in the mean need, whose change is not even of a fixed sign (-100 persons before the grant rate's
+    knots reverted to a level, +176 after, against an 80 % band of about 54,000-85,000)."""
     _, ev = simulated
     out = ev.outlook()
     assert out.attrs["fase"] == "daarna" and out.attrs["months"] == ["2025-01", "2026-12"]
-    assert out.loc["need_mean", "change"] < 0
-    assert out.loc["housed_total", "change"] < 0  # fewer nareizigers to house
+    assert out.loc["housed_total", "change"] < 0  # fewer nareizigers to house, and a lower taakstelling
+    band = out.loc["need_mean", "prior_p90"] - out.loc["need_mean", "prior_p10"]
+    assert out.loc["need_mean", "change"] != 0 and abs(out.loc["need_mean", "change"]) < 0.05 * band
 
 
 @pytest.mark.slow
