@@ -202,7 +202,8 @@ def saved_priors(tree: xr.DataTree, path: str | Path) -> PriorConfig:
     Raises
     ------
     SavedFitError
-        When the ``priors`` attribute is missing, not JSON, or not valid priors of the model.
+        When the ``priors`` attribute is missing, not JSON, or not valid priors of the model; or when
+        the fit was made by a version of the model that lacked some of today's parameters.
     """
     data = _json_attr(tree, path, "priors", "the prior configuration")
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
@@ -218,6 +219,12 @@ def saved_priors(tree: xr.DataTree, path: str | Path) -> PriorConfig:
                 "forecasts use the bundled one(s) (the fit's draws do not depend on them)",
                 UserWarning,
                 stacklevel=2,
+            )
+        missing = [n for n in B.MODEL_PARAMETERS if n not in config]
+        if missing:  # fitted by a model that did not have them: its draws lack them too
+            raise SavedFitError(
+                f"{path}: saved by a version of the model without the parameter(s) {', '.join(missing)}; "
+                "this version cannot forecast from its draws: refit (forecast fit)"
             )
         return config.require(B.MODEL_PARAMETERS, domains=B.PARAMETER_DOMAINS)
     except PriorConfigError as exc:

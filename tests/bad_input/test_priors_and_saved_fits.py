@@ -330,6 +330,13 @@ BAD_SAVED_FITS = [
         r"but Normal\(mu=-1, sigma=0\.5\)",
     ),
     (
+        "saved-by-an-older-model",  # a fit from before the grant rate's knots reverted to a level
+        edit_json_attr("priors", lambda d: [d.pop(n) for n in ("grant_mean", "grant_persistence")]),
+        SavedFitError,
+        r"saved by a version of the model without the parameter\(s\) grant_mean, grant_persistence; "
+        r"this version cannot forecast from its draws: refit \(forecast fit\)",
+    ),
+    (
         "invalid-effects-json",
         set_attr("effects", "[{"),
         SavedFitError,
