@@ -645,7 +645,7 @@ def knot_steps(x0, sigma, z, xp, level=None, persistence=None):
     path of :data:`REVERTING` an AR(1) around its level,
     ``x_k - level = persistence (x_{k-1} - level) + sigma z_k``
     (:func:`~forecast.model.dynamics.linear_recursion`). One definition for the fit's non-centred knots
-    and the forecast's continuation (:class:`~forecast.model.forward.Forward`).
+    and the forecast's continuation (:func:`continue_knots`).
 
     Parameters
     ----------
@@ -669,6 +669,39 @@ def knot_steps(x0, sigma, z, xp, level=None, persistence=None):
         return dyn.random_walk(x0, sigma, z, xp)
     a = z * 0.0 + persistence[..., None]
     return level[..., None] + dyn.linear_recursion(x0 - level, a, sigma[..., None] * z, xp)
+
+
+def continue_knots(fitted, pos, T: int, H: int, sigma, rng, level=None, persistence=None) -> np.ndarray:
+    """A knotted path continued by yearly knots past the fitted ones, interpolated to the forecast months.
+
+    The forecast's continuation (:class:`~forecast.model.forward.Forward`) of the knot walks, the grant
+    rate's AR(1) and the IND capacity's deviation.
+
+    Parameters
+    ----------
+    fitted : numpy.ndarray
+        ``(n, K)`` the fitted knots.
+    pos : numpy.ndarray
+        ``(K,)`` their months (0 = the first fitted month).
+    T, H : int
+        The number of fitted and of forecast months.
+    sigma : numpy.ndarray
+        ``(n,)`` the step sd.
+    rng : numpy.random.Generator
+        Draws the new knots' standard normal innovations, ``(n, number of new knots)``.
+    level, persistence : numpy.ndarray, optional
+        ``(n,)``: an AR(1) around ``level``; a random walk without them (:func:`knot_steps`).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, H)`` the path over the forecast months.
+    """
+    n_new = int(np.ceil(max(T + H - 1 - pos[-1], 0) / KNOT_STEP)) + 1
+    steps = rng.standard_normal((fitted.shape[0], n_new))
+    new = knot_steps(fitted[:, -1], sigma, steps, dyn.NP, level, persistence)
+    W = dyn.interp_matrix(T + H, np.concatenate([pos, pos[-1] + KNOT_STEP * np.arange(1, n_new + 1)]))
+    return np.concatenate([fitted, new], axis=-1) @ W[T:].T
 
 
 def ar1_noncentred(z, rho, sigma):

@@ -454,24 +454,15 @@ class Forward:
         knots = B.knot_months(inputs)
         for path in FORWARD_PATHS:
             _, sigma_name, _ = B.KNOTTED[path]
-            fitted = flat(post[f"{path}_knots"].values)  # (n, K)
-            pos = np.asarray(knots[path])
-            n_new = int(np.ceil(max(T + H - 1 - pos[-1], 0) / B.KNOT_STEP)) + 1
-            new_pos = pos[-1] + B.KNOT_STEP * np.arange(1, n_new + 1)
-            steps = rng.standard_normal((n, n_new))
             level = [flat(post[v].values) for v in B.REVERTING.get(path, ())]
-            new = B.knot_steps(fitted[:, -1], flat(post[sigma_name].values), steps, dyn.NP, *level)
-            W = dyn.interp_matrix(T + H, np.concatenate([pos, new_pos]))[T:]  # (H, K + n_new)
-            paths[path] = np.concatenate([fitted, new], axis=-1) @ W.T
-        # the IND capacity's deviation from its funded level: its AR(1) on yearly knots, continued
+            fitted = flat(post[f"{path}_knots"].values)  # (n, K)
+            sigma = flat(post[sigma_name].values)
+            paths[path] = B.continue_knots(fitted, np.asarray(knots[path]), T, H, sigma, rng, *level)
+        # the IND capacity's deviation from its funded level: its AR(1) around 0 on yearly knots, continued
         fitted = flat(post[B.CAPACITY_DEV].values)
+        rho, sigma = flat(post["capacity_persistence"].values), flat(post["capacity_sigma"].values)
         pos = np.asarray(knots["capacity_dev"])
-        n_new = int(np.ceil(max(T + H - 1 - pos[-1], 0) / B.KNOT_STEP)) + 1
-        rho = flat(post["capacity_persistence"].values)[:, None]
-        z = rng.standard_normal((n, n_new)) * flat(post["capacity_sigma"].values)[:, None]
-        new = dyn.linear_recursion(fitted[:, -1], np.broadcast_to(rho, (n, n_new)), z, dyn.NP)
-        W = dyn.interp_matrix(T + H, np.concatenate([pos, pos[-1] + B.KNOT_STEP * np.arange(1, n_new + 1)]))
-        paths["capacity_dev"] = np.concatenate([fitted, new], axis=-1) @ W[T:].T
+        paths["capacity_dev"] = B.continue_knots(fitted, pos, T, H, sigma, rng, np.zeros(n), rho)
         # the taakstelling rule's ratio, one per future half-year whose taakstelling is not set
         ratio = priors["taakstelling_log_ratio"]
         r = _draw_prior(ratio, rng, (n, len(self.u.rule_halves)))

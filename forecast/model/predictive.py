@@ -402,7 +402,8 @@ class ChainPredictions:
         taakstellingen of its window (:mod:`forecast.model.conditioning`; ``Forward.index`` then
         says which posterior draw each forecast draw is). The last result is cached: a
         second call with the same horizon end (date), seed and ``condition`` on the same posterior
-        returns the same object (a new fit, or a new ``idata``, builds it anew).
+        returns the same object, and the conditioned forecast is the cached plain one resampled (a new
+        fit, or a new ``idata``, builds them anew).
 
         Parameters
         ----------
@@ -428,12 +429,17 @@ class ChainPredictions:
             When ``horizon_end`` lies before the first month after the fitted ones.
         """
         idata = self.require_fit()
-        key = (str(pd.Timestamp(horizon_end).date()), int(random_seed), bool(condition))
-        cache = self.__dict__.setdefault("_forward_cache", {})
-        # the cached Forward belongs to one posterior object: a refit must not reuse the old draws
-        if key not in cache or cache[key][0] is not idata:
-            cache.clear()
-            post = idata["posterior"].to_dataset()
+        key = (str(pd.Timestamp(horizon_end).date()), int(random_seed))
+        # the cached Forwards belong to one posterior object: a refit must not reuse the old draws;
+        # the conditioned one is the plain one resampled, so both are kept for one horizon and seed
+        cached = self.__dict__.get("_forward_cache")
+        if cached is None or cached[0] is not idata or cached[1] != key:
+            cached = self.__dict__["_forward_cache"] = (idata, key, {})
+        forwards = cached[2]
+        if bool(condition) in forwards:
+            return forwards[bool(condition)]
+        post = idata["posterior"].to_dataset()
+        if False not in forwards:
             latents = self.latents()
             anchor = stock_anchor(
                 post,
@@ -442,7 +448,7 @@ class ChainPredictions:
                 self.priors[HALFLIFE_PRIOR],
                 np.random.default_rng([random_seed, 2]),
             )
-            fw = Forward(
+            forwards[False] = Forward(
                 post,
                 latents,
                 self.inputs,
@@ -453,10 +459,9 @@ class ChainPredictions:
                 random_seed=random_seed,
                 anchor=anchor,
             )
-            if condition:
-                fw = fw.condition(self.history, post, self.priors)
-            cache[key] = (idata, fw)
-        return cache[key][1]
+        if condition and True not in forwards:
+            forwards[True] = forwards[False].condition(self.history, post, self.priors)
+        return forwards[bool(condition)]
 
     def forecast(
         self, horizon_end: Any = N.DEFAULT_HORIZON_END, random_seed: int = N.DEFAULT_SEED

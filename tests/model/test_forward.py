@@ -178,6 +178,9 @@ def test_same_seed_same_numbers_other_seed_other_numbers(fitted, fw):
 def test_a_new_posterior_is_not_served_the_old_forward(fitted):
     first = fitted.forward(random_seed=5)
     assert fitted.forward(random_seed=5) is first  # cached on the same posterior
+    # the conditioned forecast is the plain one resampled: both are kept, neither is built twice
+    plain = fitted.forward(random_seed=5, condition=False)
+    assert fitted.forward(random_seed=5, condition=False) is plain and fitted.forward(random_seed=5) is first
     old = fitted.idata
     try:
         fitted.idata = old.copy()  # what a refit does: a new posterior object
