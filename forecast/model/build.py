@@ -21,9 +21,11 @@ Formulation (monthly; see dynamics.py for the chain itself and docs/model.md for
   (the monthly IND and CBS series pin it; its mean enters only through the AR(1)'s density).
   ``season`` is zero-sum over the 12 months.
 * IND: a monthly decision hazard on the available stock before 2021 (linear, closed form), a
-  capacity-limited capped stock from 2021 (design.IND_CAPACITY_FROM). The capacity is the funded
-  level as known (``ind_decision_capacity``; ``capacity_unfunded`` before the first statement) times
-  ``exp`` of a deviation that is a stationary AR(1) on yearly knots: it reverts to the funded level.
+  capacity-limited capped stock from 2021 (design.IND_CAPACITY_FROM), which decides at most a share
+  ``sigmoid(ind_processing_logit)`` of the available cases a month (the procedure's pace). The
+  capacity is the funded level as known (``ind_decision_capacity``; ``capacity_unfunded`` before the
+  first statement) times ``exp`` of a deviation that is a stationary AR(1) on yearly knots: it
+  reverts to the funded level.
 * repeat share, decision hazard and nareis arrivals per positive decision: **centred** random walks on
   **yearly** knots (:data:`KNOTTED`), linearly interpolated to months; the grant rate's knots are an
   AR(1) around a sampled level instead (:data:`REVERTING`). The housing hazard before 2019 is one constant
@@ -116,6 +118,7 @@ _SCALAR_PARAMETERS = (
     "capacity_unfunded",
     "capacity_sigma",
     "capacity_persistence",
+    "ind_processing_logit",
     "eff_moratorium_cap",
     "grant_logit0",
     "grant_sigma",
@@ -187,6 +190,7 @@ PARAMETER_DOMAINS: dict[str, Domain] = {
     "capacity_unfunded": Domain("real", "a log ratio"),
     "capacity_sigma": _SCALE,
     "capacity_persistence": Domain("unit_interval", "an autoregressive coefficient"),
+    "ind_processing_logit": _LOGIT,
     "eff_moratorium_cap": _LOG_MULT,
     "grant_logit0": _LOGIT,
     "grant_sigma": _SCALE,
@@ -264,6 +268,7 @@ INITIAL_STATE = {
 #: Scalar parameters that enter :class:`~forecast.model.dynamics.ChainParams` under their own name.
 _DIRECT = (
     "backlog0",
+    "ind_processing_logit",
     "eff_moratorium_cap",
     "eff_moratorium_grant",
     "log_grants_pre",

@@ -14,7 +14,8 @@ Chain (all identities exact, all stocks >= 0 by construction; docs/model.md has 
     applications = instroom + repeat
     IND:  avail_t = B_{t-1} + applications_t
           decisions_t = h_t * avail_t                       before u["ind_switch"] (decision hazard)
-          decisions_t = softmin_k(avail_t, capacity_t)      from u["ind_switch"] (capacity-limited)
+          decisions_t = softmin_k(h_p * avail_t, capacity_t)  from u["ind_switch"] (capacity-limited,
+                                                            h_p the procedure's own pace)
           B_t = avail_t - decisions_t
           grants = g_t * decisions, rejections = (1-g_t) * decisions
     nareis_t     = ratio * exp(e_restr*restr_t + e_covid_n*covid_t) * sum_l w_l grants_{t-l}  (FIR, l=0..L-1)
@@ -1194,6 +1195,9 @@ class ChainParams:
     capacity_unfunded : array
         ``(...)`` log of the IND's capacity where no funded level is known, relative to its mean
         decisions per month in the :data:`ANCHOR_MONTHS` months before ``ind_switch``.
+    ind_processing_logit : array
+        ``(...)`` logit of the largest monthly share of the available cases the IND decides from
+        ``ind_switch`` when its capacity does not bind (the procedure's own pace).
     logit_grant : array
         ``(..., T)`` logit of the grant rate.
     eff_moratorium_cap, eff_moratorium_grant : array
@@ -1295,6 +1299,7 @@ class ChainParams:
     logit_hazard: Any
     capacity_dev: Any
     capacity_unfunded: Any
+    ind_processing_logit: Any
     logit_grant: Any
     eff_moratorium_cap: Any
     eff_moratorium_grant: Any
@@ -1395,7 +1400,8 @@ def simulate_chain(p: ChainParams, u: ChainInputs, xp):
       ``sigmoid(logit_repeat_t)`` per first application.
     * **IND.** Decisions drain the backlog ``B``: a monthly hazard ``sigmoid(logit_hazard_t)`` on the
       available cases before ``ind_switch``; from then on capacity-limited,
-      ``softmin(B_{t-1} + applications_t, K_t)`` with ``log K_t`` = the funded level as known
+      ``softmin(h_p (B_{t-1} + applications_t), K_t)`` (``h_p = sigmoid(ind_processing_logit)``, the
+      procedure's own pace when capacity does not bind) with ``log K_t`` = the funded level as known
       (``capacity_unfunded`` before the first statement) + ``capacity_dev_t``
       (+ the moratorium's effect). Grants are ``sigmoid(logit_grant_t)`` of decisions.
     * **Nareis as a queue.** Applications are ``nareis_app_ratio`` x the grants lagged by a gamma lag
@@ -1473,7 +1479,10 @@ def simulate_chain(p: ChainParams, u: ChainInputs, xp):
             + p.eff_moratorium_cap[..., None] * u.ev_moratorium
         )
         cap = _times(xp.exp(log_k), p.mult_decision_rate)
-        B2, D2 = xp.capped_stock(B, applications[..., s:], cap[..., s:])
+        # decided: the smaller of the capacity and the procedure's own pace on the available cases,
+        # so a backlog drains towards a working stock, not to zero, when capacity is ample
+        pace = xp.sigmoid(p.ind_processing_logit)[..., None] * np.ones(T - s)
+        B2, D2 = xp.capped_stock(B, applications[..., s:], cap[..., s:], hazard=pace)
         parts_b.append(B2)
         parts_d.append(D2)
         capacity = cap if s == 0 else xp.concatenate([parts_d[0], cap[..., s:]], axis=-1)

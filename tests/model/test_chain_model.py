@@ -107,22 +107,27 @@ def test_loading_under_other_priors_is_refused(fitted, tmp_path):
 
 
 def test_prior_predictive_covers_the_observed_history():
-    """The priors alone allow every observed level of reception need and first applications."""
+    """The priors alone allow every observed level of reception need and first applications.
+
+    "Allow" is the central 99 % of the prior predictive. The lowest month, April 2020 (270 first
+    applications, the border closures), lies at about the prior's 1.5 % point (1.25-1.65 % in two
+    runs of 2,000 draws), so a 98 % band from a few hundred draws put it in or out by chance.
+    """
     model = ChainModel()
-    pp = model.prior_predictive(draws=400, random_seed=5)
+    pp = model.prior_predictive(draws=1000, random_seed=5)
     history = forecast.load_history()
     checks = {
         "opvangbehoefte": history.select("coa_occupancy", definition="coa_personen_in_opvang").observations,
         "instroom": history.select("first_applications", definition="ind").observations,
     }
     for latent, rows in checks.items():
-        band = pp[latent].quantile([0.01, 0.99], dim=(N.DIM_CHAIN, N.DIM_DRAW))
+        band = pp[latent].quantile([0.005, 0.995], dim=(N.DIM_CHAIN, N.DIM_DRAW))
         rows = rows[(rows[N.PERIOD_END] >= "2014-01-01") & (rows[N.PERIOD_END] <= "2024-12-31")]
         if latent == "instroom":
             rows = rows[rows[N.FREQUENCY] == N.MONTH]
         months = rows[N.PERIOD_END].dt.to_period("M").dt.to_timestamp()
-        lo = band.sel(quantile=0.01).sel(month=months.to_numpy()).values
-        hi = band.sel(quantile=0.99).sel(month=months.to_numpy()).values
+        lo = band.sel(quantile=0.005).sel(month=months.to_numpy()).values
+        hi = band.sel(quantile=0.995).sel(month=months.to_numpy()).values
         y = rows[N.VALUE].to_numpy()
         assert len(y) > 20, latent
         assert np.all((y >= lo) & (y <= hi)), (latent, y[(y < lo) | (y > hi)])

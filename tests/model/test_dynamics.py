@@ -74,6 +74,33 @@ def test_identities_and_positivity(setup, prior_draws):
     assert np.all(out["housed"][:, sh:] - out["self_housed"][:, sh:] <= out["housing_supply"][:, sh:] + 1e-6)
 
 
+def test_ind_decides_at_most_its_pace_so_an_ample_capacity_leaves_a_working_stock(setup, prior_draws):
+    """From the IND switch decisions are ``softmin(h_p A_t, K_t)``: with a capacity far above the
+    inflow the backlog settles where ``h_p`` of the available cases equal the applications,
+    ``B* = applications (1 - h_p) / h_p``, instead of draining to zero; with a binding capacity the
+    pace is irrelevant."""
+    u = setup
+    s = int(u.ind_switch)
+    q, W = prior_draws(u, 3, seed=4)
+    q = {**q, "ind_processing_logit": np.array([-1.2, -1.2, 30.0])}  # the last: no pace limit
+    p = B._chain_params(q, u, W, dyn.NP)
+    ample = p.replace(capacity_dev=p.capacity_dev + 8.0)  # capacity x3000
+    out = dyn.simulate_chain(ample, u, dyn.NP)
+    h = 1.0 / (1.0 + np.exp(1.2))
+    apps, backlog, dec = out["applications"], out["ind_backlog"], out["decisions"]
+    avail = np.concatenate([backlog[:, s - 1 : s], backlog[:, s:-1]], axis=-1) + apps[:, s:]
+    np.testing.assert_allclose(dec[:2, s:], h * avail[:2], rtol=1e-9)
+    settled = apps[:2, -1] * (1 - h) / h
+    assert np.all(backlog[:2, -1] > 0.5 * settled) and np.all(backlog[:2, -1] < 2.0 * settled)
+    assert np.all(backlog[2, s:] < 1e-6 * apps[2, s:].max())  # no pace: everything decided at once
+    # a capacity far below the inflow binds: a faster pace changes nothing
+    low = p.capacity_dev - 12.0
+    tight = dyn.simulate_chain(p.replace(capacity_dev=low), u, dyn.NP)
+    fast = dyn.simulate_chain(p.replace(capacity_dev=low, ind_processing_logit=np.full(3, 1.8)), u, dyn.NP)
+    assert np.all(tight["ind_backlog"][:2, -1] > tight["ind_backlog"][:2, s])  # the backlog grows
+    np.testing.assert_allclose(fast["decisions"][:2, s:], tight["decisions"][:2, s:], rtol=1e-3)
+
+
 def test_a_misspelt_parameter_fails_when_the_model_is_built(setup, prior_draws):
     """Typed containers: a wrong name is an error at once, not a KeyError deep inside a fit."""
     u = setup

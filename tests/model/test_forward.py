@@ -67,7 +67,7 @@ def reference_forecast(fw, i, mult=None):
             log_k = unfunded if not u.funded_mask[t] else u.log_funded[t]
             log_k = log_k + p["capacity_dev"][t] + p["eff_moratorium_cap"] * u.ev_moratorium[t]
             cap = np.exp(log_k) * mult[N.TARGET_DECISION_RATE][t]
-            dec = softmin(avail, cap)
+            dec = softmin(sig(p["ind_processing_logit"]) * avail, cap)
         B = avail - dec
         dec_all.append(dec)
         g = sig(p["logit_grant"][t] + p["eff_moratorium_grant"] * u.ev_moratorium[t])
