@@ -102,12 +102,14 @@ _NL = {
     "horizon": "horizon",
     "assumptions": "Aannames",
     "assumptions_text": (
-        "Het model zet de geschatte keten voort vanaf elke posterieure trekking: instroom keert terug naar "
-        "het gemiddelde van 2014-2024; IND-capaciteit, inwilligingspercentage en huisvesting blijven "
-        "gemiddeld op hun laatst geschatte niveau, met een onzekerheid die elk jaar groeit; de taakstelling "
-        "volgt de verwachte uitstroom. Effecten van maatregelen worden "
+        "Het model zet de geschatte keten voort vanaf elke posterieure trekking: de instroom keert terug "
+        "naar zijn geschatte gemiddelde niveau van 2014-2024; de IND-capaciteit schommelt rond het laatst "
+        "bekende gefinancierde niveau en de IND beslist hoogstens een deel van de wachtende zaken per maand; "
+        "het inwilligingspercentage keert terug naar zijn geschatte niveau; het woningaanbod van gemeenten "
+        "volgt de taakstelling met vertraging, en een taakstelling die nog niet is vastgesteld volgt de "
+        "instroom van statushouders van het halfjaar ervoor. Effecten van maatregelen worden "
         "getrokken uit hun priors (priors/policy/measures.toml). De banden na 2027 zijn breed: de "
-        "IND-capaciteit reageert in het model niet op een oplopende voorraad."
+        "IND-capaciteit groeit in het model niet mee met een oplopende voorraad."
     ),
     "pages": "Rapporten per fase",
     "generated": "Gemaakt met forecast {version}",
@@ -259,11 +261,13 @@ _EN = {
     "horizon": "horizon",
     "assumptions": "Assumptions",
     "assumptions_text": (
-        "The model continues the fitted chain from every posterior draw: inflow reverts to its 2014-2024 "
-        "average; IND capacity, grant rate and housing stay at their last estimated level on average, with "
-        "an uncertainty that grows every year; the taakstelling follows "
-        "the expected outflow. Measure effects are drawn from their priors (priors/policy/measures.toml). "
-        "Bands after 2027 are wide: in the model the IND capacity does not react to a growing backlog."
+        "The model continues the fitted chain from every posterior draw: inflow reverts to its estimated "
+        "2014-2024 mean level; IND capacity varies around the latest funded level known, and the IND decides "
+        "at most a share of the waiting cases a month; the grant rate reverts to its estimated level; "
+        "municipal housing supply follows the taakstelling with a lag, and a taakstelling not yet set "
+        "follows the previous half-year's inflow of statushouders. Measure effects are drawn from their "
+        "priors (priors/policy/measures.toml). Bands after 2027 are wide: in the model the IND capacity "
+        "does not grow with a rising backlog."
     ),
     "pages": "Reports per phase",
     "generated": "Made with forecast {version}",

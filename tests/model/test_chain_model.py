@@ -159,8 +159,8 @@ def test_instroom_outlook_bands_widen_with_the_horizon(fitted):
     # the season moves the level, not the spread: compare the same calendar month a year apart (over the
     # first two years: later the reversion to the 2014-2024 average holds the spread near its ceiling)
     assert np.all(width[12:24] > width[:12])
-    # three years out the band is far wider than one month out (1.91x on the default fit of
-    # 2026-11-30, with the grant rate reverting and the set 2025 taakstelling; how much wider follows the
+    # three years out the band is far wider than one month out (2.03x on the default fit of
+    # 2026-11-30, with the IND's pace and the set 2025 taakstelling; how much wider follows the
     # posterior half-life of the AR(1), not a fixed factor)
     assert width[-1] > 1.5 * width[0]
     # the outlook starts where the fit ends
