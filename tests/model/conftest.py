@@ -31,7 +31,7 @@ def _prior_draws(u, n, seed=0):
         "eff_nareis_restriction": rng.normal(-0.3, 0.3, n),
         "eff_covid_nareis": rng.normal(-0.7, 0.5, n),
         "backlog0": np.exp(rng.normal(9.2, 0.5, n)),
-        "capacity_unfunded": rng.normal(7.6, 0.3, n),
+        "capacity_unfunded": rng.normal(0.0, 0.2, n),  # log ratio to the decisions before the switch
         "ind_processing_logit": rng.normal(-1.2, 0.5, n),
         "eff_moratorium_cap": rng.normal(-0.4, 0.3, n),
         "eff_moratorium_grant": rng.normal(-0.5, 0.5, n),
