@@ -1,7 +1,8 @@
 """Benchmark: the full rolling-origin backtest of the chain model against the baselines.
 
 usage: python benchmarks/backtest.py [--first 2017-01-01] [--last 2024-07-01] [--step 6]
-                                     [--draws 1000] [--tune 300] [--chains 4] [--seed 2026]
+                                     [--draws 1000] [--tune 300] [--chains 4] [--target-accept 0.8]
+                                     [--seed 2026]
                                      [--workers 2 | --serial | --scheduler ADDRESS] [--out out/backtest]
                                      [--fits FOLDER] [--no-anchor] [--no-condition]
 
@@ -41,6 +42,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--tune", type=int, default=300)
     ap.add_argument("--chains", type=int, default=4)
+    ap.add_argument(
+        "--target-accept", type=float, default=0.8, help="NUTS step size adaptation's target (default 0.8)"
+    )
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--samples", type=int, default=1000, help="baseline draws per target")
     mode = ap.add_mutually_exclusive_group()
@@ -74,6 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         "draws": a.draws,
         "tune": a.tune,
         "chains": a.chains,
+        "target_accept": a.target_accept,
         "random_seed": a.seed,
         "n_samples": a.samples,
         "anchored": not a.no_anchor,

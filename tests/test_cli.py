@@ -243,8 +243,8 @@ def test_evaluate_a_fase_without_data_reuses_the_fit_and_says_so(saved_fit, tmp_
 
 
 def test_backtest_keeps_its_fits_and_can_score_without_the_anchor(tmp_path, monkeypatch, capsys):
-    """``--fits`` and ``--no-anchor`` reach the backtest's settings (the run itself is tested in
-    tests/evaluation/test_backtest.py on saved fits)."""
+    """``--fits``, ``--no-anchor`` and ``--target-accept`` reach the backtest's settings (the run itself
+    is tested in tests/evaluation/test_backtest.py on saved fits)."""
     from forecast.evaluation import backtest
 
     seen = {}
@@ -259,8 +259,11 @@ def test_backtest_keeps_its_fits_and_can_score_without_the_anchor(tmp_path, monk
     monkeypatch.setattr(backtest, "backtest", capture)
     argv = ["backtest", "--origins", "2020-01-01", "--serial", "--out", str(tmp_path / "out")]
     with pytest.raises(Stop):
-        main([*argv, "--fits", str(tmp_path / "fits"), "--no-anchor"])
+        main([*argv, "--fits", str(tmp_path / "fits"), "--no-anchor", "--target-accept", "0.9"])
     assert seen["settings"].fits == str(tmp_path / "fits") and seen["settings"].anchored is False
+    assert seen["settings"].target_accept == 0.9
+    assert seen["settings"].sampler_settings("2020-01-01").target_accept == 0.9
     with pytest.raises(Stop):
         main(argv)
     assert seen["settings"].fits is None and seen["settings"].anchored is True
+    assert seen["settings"].target_accept == 0.8

@@ -60,6 +60,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         draws=runs.draws,
         tune=runs.tune,
         chains=runs.chains,
+        target_accept=runs.target_accept,
         anchored=not args.no_anchor,
         conditioned=not args.no_condition,
         fits=args.fits,

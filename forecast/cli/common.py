@@ -191,8 +191,8 @@ def sampler_settings(args: argparse.Namespace) -> SamplerSettings:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed options ``quick``, ``draws``, ``tune``, ``chains``, ``sampler``, ``seed`` and
-        ``quiet``.
+        The parsed options ``quick``, ``draws``, ``tune``, ``chains``, ``target_accept``, ``sampler``,
+        ``seed`` and ``quiet``.
 
     Returns
     -------
@@ -207,6 +207,7 @@ def sampler_settings(args: argparse.Namespace) -> SamplerSettings:
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,
+        target_accept=getattr(args, "target_accept", None),
         sampler=args.sampler,
         random_seed=args.seed,
         progressbar=False if args.quiet else None,

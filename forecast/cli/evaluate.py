@@ -82,11 +82,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             priors=args.priors,
             ended=ended or None,
             model=reuse,
-            sampler=args.sampler,
-            random_seed=args.seed,
-            draws=settings.draws,
-            tune=settings.tune,
-            chains=settings.chains,
+            sampling=settings,  # --sampler, --seed, --draws, --tune, --chains, --target-accept
         )
     except PhaseEvaluationError as exc:  # e.g. a --fit to reuse that belongs to other data
         raise BadInput(str(exc)) from None

@@ -39,7 +39,8 @@ def add_history_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_fit_options(p: argparse.ArgumentParser) -> None:
-    """Add the options of a fit: priors, draws, tuning steps, chains, sampler, ``--strict``, ``--quiet``.
+    """Add the options of a fit: priors, draws, tuning steps, chains, target acceptance, sampler,
+    ``--strict``, ``--quiet``.
 
     Parameters
     ----------
@@ -56,6 +57,13 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
         "--tune", type=V.non_negative_int, metavar="N", help="tuning steps per chain, >= 0 (default 300)"
     )
     p.add_argument("--chains", type=V.positive_int, metavar="N", help="number of chains, >= 1 (default 4)")
+    p.add_argument(
+        "--target-accept",
+        type=V.target_accept,
+        metavar="P",
+        help="target acceptance rate of NUTS's step size adaptation, in (0, 1) (default 0.8); higher: "
+        "smaller steps, fewer divergences, a slower fit",
+    )
     p.add_argument(
         "--quick",
         action="store_true",

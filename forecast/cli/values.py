@@ -79,6 +79,33 @@ non_negative_int = int_at_least(0)
 seed = int_at_least(0, MAX_SEED)
 
 
+def target_accept(text: str) -> float:
+    """A target acceptance rate of NUTS's step size adaptation: a number strictly between 0 and 1.
+
+    Parameters
+    ----------
+    text : str
+        The option's text.
+
+    Returns
+    -------
+    float
+        The rate.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        For text that is not a number, or a number outside (0, 1).
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {text!r}") from None
+    if not 0.0 < value < 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
+    return value
+
+
 def scheduler(text: str) -> str:
     """A dask scheduler address; refused at once when the ``cluster`` extra is not installed.
 

@@ -262,7 +262,9 @@ class ChainModel(ChainPredictions):
                 fitcache.store(key, tree)
         free = [rv.name for rv in model.free_RVs]
         self.diagnostics = check_fit(tree, var_names=free, thresholds=thresholds)
-        recorded = {k: getattr(run_settings, k) for k in ("sampler", "random_seed", "draws", "tune")}
+        recorded = {
+            k: getattr(run_settings, k) for k in ("sampler", "random_seed", "draws", "tune", "target_accept")
+        }
         self.idata = self._attach(tree, **recorded)
         return self.idata
 

@@ -67,6 +67,19 @@ CASES = [
     Case("tune-negative", [*FIT, "--tune", "-1"], r"argument --tune: must be at least 0, got -1\n", 2),
     Case("chains-zero", [*FIT, "--chains", "0"], r"argument --chains: must be at least 1, got 0\n", 2),
     Case("seed-negative", [*FIT, "--seed", "-3"], r"argument --seed: must be at least 0, got -3\n", 2),
+    Case(
+        "target-accept-one",
+        [*FIT, "--target-accept", "1"],
+        r"argument --target-accept: must lie strictly between 0 and 1, got 1\n",
+        2,
+    ),
+    Case(
+        "target-accept-text",
+        [*FIT, "--target-accept", "high"],
+        r"argument --target-accept: must be a number between 0 and 1, got 'high'",
+        2,
+    ),
+    Case("target-accept-nan", [*FIT, "--target-accept", "nan"], r"strictly between 0 and 1, got nan", 2),
     Case("seed-too-large", [*FIT, "--seed", str(2**32)], r"argument --seed: must be at most 4294967295", 2),
     Case(
         "chunk-draws-zero",

@@ -261,6 +261,9 @@ def test_saved_fits_are_read_back_and_rescored_with_or_without_the_anchor(
         ValueError, match=r"fit_2017-07\.nc: the saved fit was sampled with other settings: draws 100"
     ):
         BT.run_origin(origin, history, design, other)
+    other = BT.BacktestSettings(**{**SMALL, "fits": str(tmp_path), "target_accept": 0.9})
+    with pytest.raises(ValueError, match=r"other settings: target_accept 0\.8 \(the run's 0\.9\)"):
+        BT.run_origin(origin, history, design, other)
     # and so is one saved under other priors than the run's (here: the run's are edited)
     import shutil
 

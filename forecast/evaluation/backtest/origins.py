@@ -20,7 +20,7 @@ from forecast import names as N
 from forecast.evaluation import scores as S
 from forecast.evaluation.baselines import BASELINES
 from forecast.model import Thresholds
-from forecast.model.sampler import SamplerSettings
+from forecast.model.sampler import DEFAULT_TARGET_ACCEPT, SamplerSettings
 
 # --------------------------------------------------------------------------- names (columns)
 ORIGIN = "origin"
@@ -244,6 +244,10 @@ class BacktestSettings:
         The run's seed; each origin's seed follows from it and the origin (:func:`origin_seed`).
     sampler : {"nutpie", "pymc"}
         The sampler of each fit.
+    target_accept : float
+        Target acceptance rate of each fit's step size adaptation (default: the model's, 0.8). A
+        higher one takes smaller steps (fewer divergences, more steps per draw); the posterior it
+        samples is the same.
     start : str
         First modelled month of every fit (``YYYY-MM``).
     min_horizon, max_horizon : int
@@ -280,6 +284,7 @@ class BacktestSettings:
     chains: int = 4
     random_seed: int = N.DEFAULT_SEED
     sampler: str = "nutpie"
+    target_accept: float = DEFAULT_TARGET_ACCEPT
     start: str = "2014-01"
     min_horizon: int = 3
     max_horizon: int = 24
@@ -314,8 +319,8 @@ class BacktestSettings:
         Returns
         -------
         SamplerSettings
-            :attr:`sampler`, :attr:`draws`, :attr:`tune` and :attr:`chains`, with the origin's seed
-            :func:`origin_seed` ``(random_seed, origin)``.
+            :attr:`sampler`, :attr:`draws`, :attr:`tune`, :attr:`chains` and :attr:`target_accept`, with
+            the origin's seed :func:`origin_seed` ``(random_seed, origin)``.
         """
         return SamplerSettings(
             draws=self.draws,
@@ -323,6 +328,7 @@ class BacktestSettings:
             chains=self.chains,
             random_seed=origin_seed(self.random_seed, origin),
             sampler=self.sampler,
+            target_accept=self.target_accept,
         )
 
 

@@ -283,7 +283,8 @@ class BacktestResult:
             cov = sc[sc[METHOD] == MODEL][[N.SERIES, BUCKET, "n", *COVER.values()]]
             lines = [
                 f"backtest: {len(self.fits)} origins, {st.chains} chains x {st.draws} draws "
-                f"(+{st.tune} tune), seed {st.random_seed}, wall {self.wall_seconds:.0f} s",
+                f"(+{st.tune} tune, target acceptance {st.target_accept}), seed {st.random_seed}, "
+                f"wall {self.wall_seconds:.0f} s",
                 "",
                 "fits:",
                 fits.to_string(index=False),

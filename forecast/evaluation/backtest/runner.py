@@ -38,6 +38,7 @@ from forecast.evaluation.baselines import TARGET_COLUMNS, baseline_samples
 from forecast.extras import require
 from forecast.model import ChainModel, FitDiagnosticsWarning, ModelSettings
 from forecast.model.design import Design
+from forecast.model.sampler import DEFAULT_TARGET_ACCEPT
 from forecast.priors import default_priors_dir
 from forecast.progress import progress_bar
 
@@ -123,7 +124,8 @@ def saved_or_fitted(history: History, origin: pd.Timestamp | str, settings: Back
     ------
     ValueError
         When a saved fit was made with other sampler settings (draws, tuning steps, chains, seed,
-        sampler) or on other data than ``history.until(origin)``; the message names the file.
+        sampler, target acceptance) or on other data than ``history.until(origin)``; the message
+        names the file.
     SavedFitError
         When the saved file cannot be read as a fit, or its priors differ from the run's
         (``settings.priors``, the bundled ones by default).
@@ -146,6 +148,8 @@ def saved_or_fitted(history: History, origin: pd.Timestamp | str, settings: Back
         "tune": int(attrs.get("tune", -1)),
         "chains": int(post.sizes[N.DIM_CHAIN]),
         "random_seed": int(attrs.get("random_seed", -1)),
+        # fits saved before 2026-11-30 do not record it: they were sampled at the default
+        "target_accept": float(attrs.get("target_accept", DEFAULT_TARGET_ACCEPT)),
     }
     wanted = {k: getattr(run, k) for k in saved}
     if saved != wanted:
