@@ -51,7 +51,7 @@ class SamplerSettings:
     Raises
     ------
     ValueError
-        For an unknown sampler.
+        For an unknown sampler, or a target acceptance rate outside (0, 1).
 
     Examples
     --------
@@ -72,6 +72,8 @@ class SamplerSettings:
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
             raise ValueError(f"unknown sampler {self.sampler!r}; choose one of {', '.join(SAMPLERS)}")
+        if not 0.0 < self.target_accept < 1.0:  # also refuses nan
+            raise ValueError(f"target_accept must lie strictly between 0 and 1, got {self.target_accept}")
 
     def override(self, **values: Any) -> SamplerSettings:
         """These settings with some fields replaced; a value of None leaves its field as it is.
@@ -91,7 +93,7 @@ class SamplerSettings:
         TypeError
             For a name that is not a field.
         ValueError
-            For an unknown sampler.
+            For an unknown sampler, or a target acceptance rate outside (0, 1).
         """
         known = {f.name for f in fields(self)}
         unknown = sorted(set(values) - known)

@@ -38,6 +38,9 @@ def test_settings_are_frozen_and_checked():
         settings.override(sampler="stan")
     with pytest.raises(TypeError, match="unknown sampler setting"):
         settings.override(draw=10)
+    for rate in (0.0, 1.0, 80.0, float("nan")):
+        with pytest.raises(ValueError, match="target_accept must lie strictly between 0 and 1"):
+            settings.override(target_accept=rate)
 
 
 def test_a_keyword_overrides_its_field_and_none_keeps_it():
