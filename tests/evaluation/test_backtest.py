@@ -46,6 +46,13 @@ def test_default_origins_are_every_half_year_from_2017_to_mid_2024():
         BT.target_rows(BT.scoring_design(forecast.load_history(), [LATE]), "2022-07-15")
 
 
+def test_bad_sampler_settings_are_refused_before_any_fit():
+    with pytest.raises(ValueError, match=r"target_accept must lie strictly between 0 and 1, got 1\.5"):
+        BT.BacktestSettings(target_accept=1.5)
+    with pytest.raises(ValueError, match="unknown sampler 'stan'"):
+        BT.BacktestSettings(sampler="stan")
+
+
 def test_an_origin_seed_does_not_depend_on_the_other_origins():
     assert BT.origin_seed(3, "2017-01-01") == BT.origin_seed(3, pd.Timestamp("2017-01-01"))
     assert BT.origin_seed(3, "2017-01-01") != BT.origin_seed(3, "2017-07-01")

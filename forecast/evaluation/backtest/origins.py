@@ -277,6 +277,12 @@ class BacktestSettings:
         at the origin), and a new fit is saved there. Rescoring a run (another ``anchored``, other
         horizons) then costs seconds per origin instead of a fit. Default: fit every origin, save
         nothing.
+
+    Raises
+    ------
+    ValueError
+        For horizons out of order, an unknown series or sampler, or a target acceptance rate outside
+        (0, 1): when the settings are made, before any origin is fitted.
     """
 
     draws: int = 1000
@@ -305,6 +311,8 @@ class BacktestSettings:
         unknown = [s for s in self.series if s not in N.OBSERVATION_SERIES]
         if unknown:
             raise ValueError(f"unknown series {unknown}")
+        # the sampler and its target acceptance, checked here, before any origin is fitted
+        SamplerSettings(sampler=self.sampler, target_accept=self.target_accept)
         object.__setattr__(self, "series", tuple(self.series))
         object.__setattr__(self, "buckets", tuple(tuple(b) for b in self.buckets))
 
