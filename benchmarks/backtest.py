@@ -4,7 +4,7 @@ usage: python benchmarks/backtest.py [--first 2017-01-01] [--last 2024-07-01] [-
                                      [--draws 1000] [--tune 300] [--chains 4] [--target-accept 0.8]
                                      [--seed 2026]
                                      [--workers 2 | --serial | --scheduler ADDRESS] [--out out/backtest]
-                                     [--fits FOLDER] [--no-anchor] [--no-condition]
+                                     [--fits FOLDER] [--no-anchor] [--no-condition] [--max-horizon 24]
 
 Fits the model at every origin (default: every half year 2017-01 .. 2024-07, 16 origins) on the
 history known then, forecasts 3-24 months ahead under the policy in force and scores the model and
@@ -17,8 +17,9 @@ figures to ``--out``.
 With ``--fits FOLDER`` each origin's fit is saved there (``fit_YYYY-MM.nc``) and read back on the next
 run, so a second scoring of the same fits (``--no-anchor``: the chain's own stocks, without the gap
 from the last counts of :mod:`forecast.model.anchor`; ``--no-condition``: forecasts not conditioned
-on the taakstellingen set at the origin, :mod:`forecast.model.conditioning`) takes about 5 s per
-origin.
+on the taakstellingen set at the origin, :mod:`forecast.model.conditioning`; ``--max-horizon 48``:
+the same forecasts scored up to four years ahead, in yearly buckets after 24 months) takes about 5 s
+per origin.
 
 Each origin is fitted with the model's default sampler settings (4 chains x 1000 draws after 300
 tuning steps); the origins run on a local dask cluster of 2 worker processes. Measured on 2 idle
@@ -47,6 +48,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--samples", type=int, default=1000, help="baseline draws per target")
+    ap.add_argument(
+        "--max-horizon",
+        type=int,
+        default=24,
+        help="longest scored horizon in months, >= 24 (default 24); beyond 24 months one bucket per "
+        "further year (25-36, 37-48, ...)",
+    )
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--workers", type=int, default=2, help="local dask worker processes")
     mode.add_argument("--serial", action="store_true", help="one origin after the other in this process")
@@ -68,9 +76,11 @@ def main(argv: list[str] | None = None) -> None:
         help="score the forecast not conditioned on the taakstellingen set at the origin",
     )
     a = ap.parse_args(argv)
+    if a.max_horizon < 24:
+        ap.error(f"--max-horizon must be at least 24 (the last default bucket is 13-24), got {a.max_horizon}")
 
     t0 = time.perf_counter()
-    from forecast.evaluation.backtest import backtest, default_origins
+    from forecast.evaluation.backtest import BUCKETS, backtest, default_origins
     from forecast.reports.backtest import figure_files
 
     origins = default_origins(a.first, a.last, a.step)
@@ -81,6 +91,8 @@ def main(argv: list[str] | None = None) -> None:
         "target_accept": a.target_accept,
         "random_seed": a.seed,
         "n_samples": a.samples,
+        "max_horizon": a.max_horizon,
+        "buckets": BUCKETS + tuple((m, min(m + 11, a.max_horizon)) for m in range(25, a.max_horizon + 1, 12)),
         "anchored": not a.no_anchor,
         "conditioned": not a.no_condition,
         "fits": a.fits,

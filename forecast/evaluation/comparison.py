@@ -32,8 +32,29 @@ BUCKET = "horizon_bucket"
 CRPS_LOG = "crps_log"
 #: The columns that identify one held-out figure of one origin.
 FIGURE_KEY = (ORIGIN, N.SERIES, N.DEFINITION, N.PERIOD_START, N.PERIOD_END)
-#: Horizon buckets in order.
+#: The default horizon buckets in order (a run scored to longer horizons has more: :func:`bucket_order`).
 BUCKETS = ("3-6", "7-12", "13-24")
+
+
+def bucket_order(labels) -> list[str]:
+    """Horizon bucket labels (``"3-6"``, ``"25-36"``, ...) in the order of their first month.
+
+    Parameters
+    ----------
+    labels : iterable of str
+        Bucket labels ``"FIRST-LAST"``, repeats allowed.
+
+    Returns
+    -------
+    list of str
+        The distinct labels, shortest horizons first.
+
+    Examples
+    --------
+    >>> bucket_order(["13-24", "3-6", "25-36", "7-12", "3-6"])
+    ['3-6', '7-12', '13-24', '25-36']
+    """
+    return sorted({str(label) for label in labels}, key=lambda label: int(label.split("-")[0]))
 
 
 def origin_set(origin: pd.Timestamp) -> str:
@@ -144,7 +165,7 @@ def crps_differences(
         if not (g[METHOD] == method).any() or not present:
             continue
         common = _common(g, [method, *present])
-        for bucket in BUCKETS:
+        for bucket in bucket_order(common[BUCKET].unique()):
             c = common[common[BUCKET] == bucket]
             if c.empty:
                 continue
@@ -178,14 +199,16 @@ def crps_differences(
     out = pd.DataFrame(rows)
     if len(out):
         out["better"] = out["hi"] < 0
-        out[BUCKET] = pd.Categorical(out[BUCKET], BUCKETS, ordered=True)
+        out[BUCKET] = pd.Categorical(out[BUCKET], bucket_order(out[BUCKET]), ordered=True)
         out = out.sort_values(["set", N.SERIES, BUCKET, "other"]).reset_index(drop=True)
     return out
 
 
 __all__ = [
+    "BUCKETS",
     "CONFIRMATION_ORIGINS",
     "DEVELOPMENT_ORIGINS",
+    "bucket_order",
     "combine_runs",
     "crps_differences",
     "origin_set",

@@ -132,3 +132,25 @@ def test_the_stored_runs_compare_from_the_command_line(capsys):
     # v2's 7-12-month IND backlog CRPS on the confirmation origins, as docs/validation.md reports it
     assert row.split(" | ")[3] == "0.061"
     assert "**-0.087**" in row  # better than persistence, the whole interval below 0
+
+
+def test_buckets_beyond_two_years_are_compared_in_order(capsys):
+    """A run scored to 48 months (``benchmarks/backtest.py --max-horizon 48``) is compared in its own
+    buckets, shortest first: the stored run gives docs/validation.md's four-years-ahead table."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location(
+        "compare_backtests", root / "benchmarks" / "compare_backtests.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    run = root / "benchmarks" / "results" / "backtest" / "v2_gate_sampler_development_48_months"
+    module.main([f"v2={run / 'forecasts.csv.gz'}", "--set", "development", "--wide", "--boot", "2000"])
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| coa_occupancy |")]
+    assert [r.split(" | ")[1] for r in rows] == ["3-6", "7-12", "13-24", "25-36", "37-48"]
+    last = rows[-1].split(" | ")
+    assert last[3:5] == ["0.259", "0.380"]  # the model against persistence at 37-48 months
+    assert last[7].startswith("**-0.121**")  # the whole interval below 0
+    assert last[-1] == "1.00 |"  # every figure inside the 80 % band
