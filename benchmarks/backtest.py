@@ -76,14 +76,16 @@ def main(argv: list[str] | None = None) -> None:
         help="score the forecast not conditioned on the taakstellingen set at the origin",
     )
     a = ap.parse_args(argv)
-    if a.max_horizon < 24:
-        ap.error(f"--max-horizon must be at least 24 (the last default bucket is 13-24), got {a.max_horizon}")
 
     t0 = time.perf_counter()
-    from forecast.evaluation.backtest import BUCKETS, backtest, default_origins
+    from forecast.evaluation.backtest import backtest, buckets_to, default_origins
     from forecast.reports.backtest import figure_files
 
     origins = default_origins(a.first, a.last, a.step)
+    try:
+        buckets = buckets_to(a.max_horizon)
+    except ValueError as exc:
+        ap.error(f"--max-horizon: {exc}")
     run = {
         "draws": a.draws,
         "tune": a.tune,
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
         "random_seed": a.seed,
         "n_samples": a.samples,
         "max_horizon": a.max_horizon,
-        "buckets": BUCKETS + tuple((m, min(m + 11, a.max_horizon)) for m in range(25, a.max_horizon + 1, 12)),
+        "buckets": buckets,
         "anchored": not a.no_anchor,
         "conditioned": not a.no_condition,
         "fits": a.fits,

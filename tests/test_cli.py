@@ -243,8 +243,8 @@ def test_evaluate_a_fase_without_data_reuses_the_fit_and_says_so(saved_fit, tmp_
 
 
 def test_backtest_keeps_its_fits_and_can_score_without_the_anchor(tmp_path, monkeypatch, capsys):
-    """``--fits``, ``--no-anchor`` and ``--target-accept`` reach the backtest's settings (the run itself
-    is tested in tests/evaluation/test_backtest.py on saved fits)."""
+    """``--fits``, ``--no-anchor``, ``--target-accept`` and ``--max-horizon`` reach the backtest's
+    settings (the run itself is tested in tests/evaluation/test_backtest.py on saved fits)."""
     from forecast.evaluation import backtest
 
     seen = {}
@@ -264,6 +264,11 @@ def test_backtest_keeps_its_fits_and_can_score_without_the_anchor(tmp_path, monk
     assert seen["settings"].target_accept == 0.9
     assert seen["settings"].sampler_settings("2020-01-01").target_accept == 0.9
     with pytest.raises(Stop):
+        main([*argv, "--max-horizon", "48"])
+    assert seen["settings"].max_horizon == 48
+    assert seen["settings"].buckets == ((3, 6), (7, 12), (13, 24), (25, 36), (37, 48))
+    with pytest.raises(Stop):
         main(argv)
     assert seen["settings"].fits is None and seen["settings"].anchored is True
     assert seen["settings"].target_accept == 0.8
+    assert seen["settings"].max_horizon == 24 and seen["settings"].buckets == ((3, 6), (7, 12), (13, 24))

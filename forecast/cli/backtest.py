@@ -64,6 +64,8 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         anchored=not args.no_anchor,
         conditioned=not args.no_condition,
         fits=args.fits,
+        max_horizon=args.max_horizon,
+        buckets=B.buckets_to(args.max_horizon),
     )
     # the earliest origin's model, built here (not in a worker, after the others have fitted): its
     # priors, and a fitted window of at least 24 months
@@ -165,6 +167,14 @@ def add_backtest_parser(sub: Any) -> None:
         metavar="FOLDER",
         help="keep each origin's fit in FOLDER (fit_YYYY-MM.nc): an origin fitted before with the same "
         "settings and data is read back instead of fitted again, so a second scoring takes seconds",
+    )
+    backtest.add_argument(
+        "--max-horizon",
+        type=V.int_at_least(24),
+        default=24,
+        metavar="N",
+        help="score up to N months ahead, >= 24 (default 24); beyond 24 months one horizon bucket per "
+        "further year (25-36, 37-48, ...). With --fits the same fits are scored again in seconds",
     )
     backtest.add_argument(
         "--no-anchor",

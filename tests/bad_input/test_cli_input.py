@@ -118,6 +118,12 @@ CASES = [
     ),
     Case("first-not-a-date", [*BACKTEST, "--first", "abc"], r"argument --first: must be a date", 2),
     Case(
+        "max-horizon-short",
+        [*BACKTEST, "--max-horizon", "12"],
+        r"argument --max-horizon: must be at least 24, got 12\n",
+        2,
+    ),
+    Case(
         "last-not-a-month-start",
         [*BACKTEST, "--last", "2024-07-31"],
         r"argument --last: must be the first day of a month",

@@ -53,6 +53,14 @@ def test_bad_sampler_settings_are_refused_before_any_fit():
         BT.BacktestSettings(sampler="stan")
 
 
+def test_buckets_beyond_two_years_are_yearly_and_end_at_the_longest_horizon():
+    assert BT.buckets_to(24) == BT.BUCKETS
+    assert BT.buckets_to(60)[3:] == ((25, 36), (37, 48), (49, 60))
+    assert BT.buckets_to(40)[-1] == (37, 40)
+    with pytest.raises(ValueError, match="max_horizon must be at least 24 months"):
+        BT.buckets_to(12)
+
+
 def test_an_origin_seed_does_not_depend_on_the_other_origins():
     assert BT.origin_seed(3, "2017-01-01") == BT.origin_seed(3, pd.Timestamp("2017-01-01"))
     assert BT.origin_seed(3, "2017-01-01") != BT.origin_seed(3, "2017-07-01")

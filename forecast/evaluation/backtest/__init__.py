@@ -50,7 +50,7 @@ predictive draws on the log scale (:mod:`forecast.evaluation.scores`): the CRPS 
 headline; natural scale too), the pinball loss of the 90 % quantile (under-forecasting reception
 need is the costlier error), the PIT value and whether the central 50/80/95 % intervals hold the
 figure. :meth:`BacktestResult.scores` aggregates them per series, horizon bucket
-(:data:`BUCKETS`) and method.
+(:data:`BUCKETS`; :func:`buckets_to` adds a bucket per year beyond 24 months) and method.
 
 Modules
 -------
@@ -98,6 +98,7 @@ from forecast.evaluation.backtest.origins import (
     BacktestSettings,
     as_origins,
     bucket_label,
+    buckets_to,
     check_origin,
     default_origins,
     forecast_months,
@@ -150,6 +151,7 @@ __all__ = [
     "as_origins",
     "backtest",
     "bucket_label",
+    "buckets_to",
     "check_origin",
     "continued_latents",
     "default_origins",

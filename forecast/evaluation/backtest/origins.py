@@ -91,6 +91,40 @@ TARGET_CRPS_BUCKET = "7-12"
 TARGET_CRPS_SERIES = ("coa_occupancy", "first_applications")
 
 
+def buckets_to(max_horizon: int) -> tuple[tuple[int, int], ...]:
+    """The horizon buckets up to ``max_horizon`` months: :data:`BUCKETS`, then one per further year.
+
+    Parameters
+    ----------
+    max_horizon : int
+        The longest scored horizon in months, at least the end of the last default bucket (24).
+
+    Returns
+    -------
+    tuple of tuple of (int, int)
+        :data:`BUCKETS`, then ``(25, 36)``, ``(37, 48)``, ... with the last one ending at
+        ``max_horizon``.
+
+    Raises
+    ------
+    ValueError
+        When ``max_horizon`` ends before the last default bucket.
+
+    Examples
+    --------
+    >>> buckets_to(48)
+    ((3, 6), (7, 12), (13, 24), (25, 36), (37, 48))
+    >>> buckets_to(30)[-1]
+    (25, 30)
+    """
+    last = BUCKETS[-1][1]
+    if max_horizon < last:
+        raise ValueError(
+            f"max_horizon must be at least {last} months (the last default bucket), got {max_horizon}"
+        )
+    return BUCKETS + tuple((m, min(m + 11, max_horizon)) for m in range(last + 1, max_horizon + 1, 12))
+
+
 def bucket_label(lo: int, hi: int) -> str:
     """Label of a horizon bucket, ``"7-12"``.
 
