@@ -14,7 +14,7 @@ and scored once, at the end, on the second, so that its design is not tuned to w
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,7 @@ FIGURE_KEY = (ORIGIN, N.SERIES, N.DEFINITION, N.PERIOD_START, N.PERIOD_END)
 BUCKETS = ("3-6", "7-12", "13-24")
 
 
-def bucket_order(labels) -> list[str]:
+def bucket_order(labels: Iterable[str]) -> list[str]:
     """Horizon bucket labels (``"3-6"``, ``"25-36"``, ...) in the order of their first month.
 
     Parameters

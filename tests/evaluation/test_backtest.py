@@ -59,6 +59,9 @@ def test_buckets_beyond_two_years_are_yearly_and_end_at_the_longest_horizon():
     assert BT.buckets_to(40)[-1] == (37, 40)
     with pytest.raises(ValueError, match="max_horizon must be at least 24 months"):
         BT.buckets_to(12)
+    with pytest.raises(ValueError, match=r"max_horizon 48 lies beyond the last horizon bucket \(13-24\)"):
+        BT.BacktestSettings(max_horizon=48)
+    assert BT.BacktestSettings(max_horizon=48, buckets=BT.buckets_to(48)).buckets[-1] == (37, 48)
 
 
 def test_an_origin_seed_does_not_depend_on_the_other_origins():

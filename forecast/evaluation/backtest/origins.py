@@ -315,8 +315,9 @@ class BacktestSettings:
     Raises
     ------
     ValueError
-        For horizons out of order, an unknown series or sampler, or a target acceptance rate outside
-        (0, 1): when the settings are made, before any origin is fitted.
+        For horizons out of order or beyond the last bucket, an unknown series or sampler, or a
+        target acceptance rate outside (0, 1): when the settings are made, before any origin is
+        fitted.
     """
 
     draws: int = 1000
@@ -341,6 +342,12 @@ class BacktestSettings:
         if not 1 <= self.min_horizon <= self.max_horizon:
             raise ValueError(
                 f"need 1 <= min_horizon <= max_horizon, got {self.min_horizon}, {self.max_horizon}"
+            )
+        if self.max_horizon > max(hi for _, hi in self.buckets):
+            raise ValueError(
+                f"max_horizon {self.max_horizon} lies beyond the last horizon bucket "
+                f"({bucket_label(*self.buckets[-1])}): its figures would be scored and left out of "
+                f"every table; pass buckets=buckets_to({self.max_horizon})"
             )
         unknown = [s for s in self.series if s not in N.OBSERVATION_SERIES]
         if unknown:
