@@ -207,7 +207,7 @@ def sampler_settings(args: argparse.Namespace) -> SamplerSettings:
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,
-        target_accept=getattr(args, "target_accept", None),
+        target_accept=args.target_accept,
         sampler=args.sampler,
         random_seed=args.seed,
         progressbar=False if args.quiet else None,

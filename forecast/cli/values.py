@@ -97,13 +97,16 @@ def target_accept(text: str) -> float:
     argparse.ArgumentTypeError
         For text that is not a number, or a number outside (0, 1).
     """
+    from forecast.model.sampler import check_target_accept  # the rule SamplerSettings applies
+
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {text!r}") from None
-    if not 0.0 < value < 1.0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
-    return value
+    try:
+        return check_target_accept(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def scheduler(text: str) -> str:

@@ -32,8 +32,6 @@ BUCKET = "horizon_bucket"
 CRPS_LOG = "crps_log"
 #: The columns that identify one held-out figure of one origin.
 FIGURE_KEY = (ORIGIN, N.SERIES, N.DEFINITION, N.PERIOD_START, N.PERIOD_END)
-#: The default horizon buckets in order (a run scored to longer horizons has more: :func:`bucket_order`).
-BUCKETS = ("3-6", "7-12", "13-24")
 
 
 def bucket_order(labels: Iterable[str]) -> list[str]:
@@ -205,7 +203,6 @@ def crps_differences(
 
 
 __all__ = [
-    "BUCKETS",
     "CONFIRMATION_ORIGINS",
     "DEVELOPMENT_ORIGINS",
     "bucket_order",

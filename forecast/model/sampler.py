@@ -22,6 +22,29 @@ SAMPLERS = ("nutpie", "pymc")
 DEFAULT_TARGET_ACCEPT = 0.8
 
 
+def check_target_accept(value: float) -> float:
+    """A target acceptance rate of NUTS's step size adaptation, checked: strictly between 0 and 1.
+
+    Parameters
+    ----------
+    value : float
+        The rate.
+
+    Returns
+    -------
+    float
+        ``value``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        For a value outside (0, 1), nan included.
+    """
+    if not 0.0 < value < 1.0:  # also refuses nan
+        raise ValueError(f"must lie strictly between 0 and 1, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class SamplerSettings:
     """How to sample the posterior.
@@ -72,8 +95,10 @@ class SamplerSettings:
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
             raise ValueError(f"unknown sampler {self.sampler!r}; choose one of {', '.join(SAMPLERS)}")
-        if not 0.0 < self.target_accept < 1.0:  # also refuses nan
-            raise ValueError(f"target_accept must lie strictly between 0 and 1, got {self.target_accept}")
+        try:
+            check_target_accept(self.target_accept)
+        except ValueError as exc:
+            raise ValueError(f"target_accept {exc}") from None
 
     def override(self, **values: Any) -> SamplerSettings:
         """These settings with some fields replaced; a value of None leaves its field as it is.

@@ -70,7 +70,7 @@ CASES = [
     Case(
         "target-accept-one",
         [*FIT, "--target-accept", "1"],
-        r"argument --target-accept: must lie strictly between 0 and 1, got 1\n",
+        r"argument --target-accept: must lie strictly between 0 and 1, got 1\.0\n",
         2,
     ),
     Case(
