@@ -154,3 +154,58 @@ def test_buckets_beyond_two_years_are_compared_in_order(capsys):
     assert last[3:5] == ["0.259", "0.380"]  # the model against persistence at 37-48 months
     assert last[7].startswith("**-0.121**")  # the whole interval below 0
     assert last[-1] == "1.00 |"  # every figure inside the 80 % band
+
+
+def test_holding_the_catch_up_at_zero_moves_only_the_stocks_and_lowers_the_housing(capsys):
+    """The two stored runs of ``benchmarks/forecast_sensitivity.py`` give docs/validation.md's "the
+    inflow, not the housing": holding ``backlog_share`` at 0 in the forecast leaves every series it
+    cannot reach exactly as it was (the fitted months are untouched), scores the statushouders far
+    better, and the housing those same forecasts predict worse."""
+    import importlib.util
+    from pathlib import Path
+
+    import pandas as pd
+
+    root = Path(__file__).resolve().parents[2]
+    stored = root / "benchmarks" / "results" / "backtest"
+    runs = {
+        name: pd.read_csv(stored / f"sensitivity_{name}_48_months" / "forecasts.csv.gz")
+        for name in ("as_fitted", "no_catch_up")
+    }
+    model = {name: f[f["method"] == "model"].reset_index(drop=True) for name, f in runs.items()}
+    unreached = model["as_fitted"]["series"].isin(["first_applications", "nareis", "ind_backlog"])
+    assert unreached.sum() > 500
+    pd.testing.assert_frame_equal(model["as_fitted"][unreached], model["no_catch_up"][unreached])
+    assert "backlog_share = 0" in (stored / "sensitivity_no_catch_up_48_months" / "held.txt").read_text()
+    assert "no parameter held" in (stored / "sensitivity_as_fitted_48_months" / "held.txt").read_text()
+
+    housed = {
+        name: f[f["series"] == "housed_statushouders"].groupby("horizon_bucket")["crps_log"].mean()
+        for name, f in model.items()
+    }
+    assert len(housed["as_fitted"]) == 5
+    assert (housed["no_catch_up"] > housed["as_fitted"]).all()  # less housing: worse, every bucket
+    pit = model["as_fitted"].loc[model["as_fitted"]["series"] == "housed_statushouders", "pit"].mean()
+    assert pit > 0.6  # the housing as fitted is already under-forecast
+
+    spec = importlib.util.spec_from_file_location(
+        "compare_backtests", root / "benchmarks" / "compare_backtests.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(
+        [
+            f"no_catch_up={stored / 'sensitivity_no_catch_up_48_months' / 'forecasts.csv.gz'}",
+            f"as_fitted={stored / 'sensitivity_as_fitted_48_months' / 'forecasts.csv.gz'}",
+            "--set",
+            "development",
+            "--wide",
+            "--boot",
+            "2000",
+        ]
+    )
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| coa_statushouders | 13-24 |")]
+    row = rows[0].split(" | ")
+    assert row[3:6] == ["0.348", "0.434", "0.423"]  # no catch-up, as fitted, persistence
+    assert row[8].startswith("**-0.086**")  # no catch-up minus as fitted: the whole interval below 0
