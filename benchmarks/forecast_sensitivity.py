@@ -36,17 +36,23 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from forecast.model import ChainModel
 
 #: The file of the run's set that records the held parameter and the fits' folder.
 HELD_FILE = "held.txt"
 
 
-def hold_in_forecast(model, parameter: str, value: float):
+def hold_in_forecast(model: ChainModel, parameter: str, value: float) -> ChainModel:
     """Return ``model`` whose forecasts continue the chain with ``parameter`` at ``value``.
 
     The fitted months keep the fit's own latents (computed once, from the untouched posterior); the
     posterior draws of ``parameter`` are then replaced by ``value``, which only the forecast
-    (:meth:`ChainModel.forward <forecast.model.ChainModel.forward>`) reads.
+    (:meth:`ChainModel.forward <forecast.model.ChainModel.forward>`) reads. A deterministic that the
+    posterior stores and that is computed from ``parameter`` keeps its fitted draws: hold a
+    parameter the forecast reads itself.
 
     Parameters
     ----------
@@ -138,18 +144,21 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as exc:
         ap.error(f"--max-horizon: {exc}")
     t0 = time.perf_counter()
-    settings = BacktestSettings(
-        draws=a.draws,
-        tune=a.tune,
-        chains=a.chains,
-        target_accept=a.target_accept,
-        random_seed=a.seed,
-        n_samples=a.samples,
-        max_horizon=a.max_horizon,
-        buckets=buckets,
-        fits=a.fits,
-        **({"series": tuple(a.series)} if a.series else {}),
-    )
+    try:  # an unknown series or a bad sampler setting is refused here, before any fit is read
+        settings = BacktestSettings(
+            draws=a.draws,
+            tune=a.tune,
+            chains=a.chains,
+            target_accept=a.target_accept,
+            random_seed=a.seed,
+            n_samples=a.samples,
+            max_horizon=a.max_horizon,
+            buckets=buckets,
+            fits=a.fits,
+            **({"series": tuple(a.series)} if a.series else {}),
+        )
+    except ValueError as exc:
+        ap.error(str(exc))
     origins = default_origins(a.first, a.last, a.step)
     missing = [f"{o:%Y-%m}" for o in origins if not fit_file(a.fits, o).exists()]
     if missing:
