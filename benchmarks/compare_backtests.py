@@ -18,7 +18,7 @@ import argparse
 
 import pandas as pd
 
-from forecast.evaluation.comparison import combine_runs, crps_differences
+from forecast.evaluation.comparison import ORIGIN_SETS, combine_runs, crps_differences
 
 BASELINES = ("persistence", "seasonal_naive", "ets")
 
@@ -52,7 +52,12 @@ def main(argv: list[str] | None = None) -> None:
     """Read the runs, compare, print one markdown table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", help="LABEL=path/to/forecasts.csv; the first is judged")
-    ap.add_argument("--set", default="development", choices=("development", "confirmation"))
+    ap.add_argument(
+        "--set",
+        default="development",
+        choices=ORIGIN_SETS,
+        help="which origins (forecast.evaluation.comparison.origin_set); fresh: from 2025-01 on",
+    )
     ap.add_argument("--boot", type=int, default=2000, help="bootstrap resamples of the origins")
     ap.add_argument("--skip", action="append", default=[], help="a series to leave out (repeatable)")
     ap.add_argument("--wide", action="store_true", help="one row per series and horizon, a column per method")

@@ -10,6 +10,9 @@ together) and the mean difference recomputed, 2,000 times by default.
 The origins split into a **development** set and a **confirmation** set
 (:data:`DEVELOPMENT_ORIGINS`, :data:`CONFIRMATION_ORIGINS`): a model is developed against the first
 and scored once, at the end, on the second, so that its design is not tuned to what it is judged on.
+Origins after the confirmation set are **fresh** (:data:`FRESH_FROM`): the next confirmation, once
+the history holds their outcomes (the bundled history ends with the counts of 1 January 2025, and the
+confirmation set has been scored more than once).
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ from forecast import names as N
 DEVELOPMENT_ORIGINS = tuple(pd.date_range("2017-01-01", "2022-07-01", freq="6MS"))
 #: Origins scored once, at the end: 2023-01 .. 2024-07.
 CONFIRMATION_ORIGINS = tuple(pd.date_range("2023-01-01", "2024-07-01", freq="6MS"))
+#: Origins from this date on (after the confirmation set) form the **fresh** set: outcomes no version of
+#: the model was judged on, for a new one-time confirmation.
+FRESH_FROM = pd.Timestamp("2025-01-01")
+#: The sets an origin can belong to (:func:`origin_set`).
+ORIGIN_SETS = ("development", "confirmation", "fresh", "other")
 
 ORIGIN = "origin"
 METHOD = "method"
@@ -56,7 +64,7 @@ def bucket_order(labels: Iterable[str]) -> list[str]:
 
 
 def origin_set(origin: pd.Timestamp) -> str:
-    """The set an origin belongs to: ``"development"``, ``"confirmation"`` or ``"other"``.
+    """The set an origin belongs to: ``"development"``, ``"confirmation"``, ``"fresh"`` or ``"other"``.
 
     Parameters
     ----------
@@ -66,13 +74,16 @@ def origin_set(origin: pd.Timestamp) -> str:
     Returns
     -------
     str
-        The set's name.
+        The set's name (:data:`ORIGIN_SETS`): ``"fresh"`` for any origin from :data:`FRESH_FROM` on,
+        ``"other"`` for one before it in neither set.
     """
     o = pd.Timestamp(origin)
     if o in DEVELOPMENT_ORIGINS:
         return "development"
     if o in CONFIRMATION_ORIGINS:
         return "confirmation"
+    if o >= FRESH_FROM:
+        return "fresh"
     return "other"
 
 
@@ -205,6 +216,8 @@ def crps_differences(
 __all__ = [
     "CONFIRMATION_ORIGINS",
     "DEVELOPMENT_ORIGINS",
+    "FRESH_FROM",
+    "ORIGIN_SETS",
     "bucket_order",
     "combine_runs",
     "crps_differences",

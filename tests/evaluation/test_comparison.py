@@ -46,6 +46,26 @@ def test_origin_sets_do_not_overlap():
     assert origin_set(pd.Timestamp("2017-01-01")) == "development"
     assert origin_set(pd.Timestamp("2024-07-01")) == "confirmation"
     assert origin_set(pd.Timestamp("2016-07-01")) == "other"
+    # after the confirmation set: the fresh set, for the next one-time confirmation
+    assert origin_set(pd.Timestamp("2025-01-01")) == "fresh"
+    assert origin_set(pd.Timestamp("2026-04-01")) == "fresh"
+    assert origin_set(pd.Timestamp("2024-10-01")) == "other"
+
+
+def test_a_run_without_fresh_origins_says_so(capsys):
+    """``--set fresh`` on the stored runs, whose origins end in 2024-07: a clear exit, no empty table."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location(
+        "compare_backtests", root / "benchmarks" / "compare_backtests.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    run = root / "benchmarks" / "results" / "backtest" / "v2_gate_sampler_confirmation" / "forecasts.csv.gz"
+    with pytest.raises(SystemExit, match="no figures of the fresh set"):
+        module.main([f"v2={run}", "--set", "fresh", "--boot", "10"])
 
 
 def test_a_clearly_better_model_is_better_and_the_interval_holds_the_difference():
