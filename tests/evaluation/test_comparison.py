@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +17,20 @@ from forecast.evaluation.comparison import (
     crps_differences,
     origin_set,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
+#: The stored backtest runs (benchmarks/results/backtest/README.md).
+STORED = ROOT / "benchmarks" / "results" / "backtest"
+
+
+def _compare_backtests():
+    """The command-line script ``benchmarks/compare_backtests.py``, imported as a module."""
+    spec = importlib.util.spec_from_file_location(
+        "compare_backtests", ROOT / "benchmarks" / "compare_backtests.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _run(shift: float, seed: int, origins=DEVELOPMENT_ORIGINS[:6], noise: float = 0.05) -> pd.DataFrame:
@@ -54,16 +71,8 @@ def test_origin_sets_do_not_overlap():
 
 def test_a_run_without_fresh_origins_says_so(capsys):
     """``--set fresh`` on the stored runs, whose origins end in 2024-07: a clear exit, no empty table."""
-    import importlib.util
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    spec = importlib.util.spec_from_file_location(
-        "compare_backtests", root / "benchmarks" / "compare_backtests.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    run = root / "benchmarks" / "results" / "backtest" / "v2_gate_sampler_confirmation" / "forecasts.csv.gz"
+    module = _compare_backtests()
+    run = STORED / "v2_gate_sampler_confirmation" / "forecasts.csv.gz"
     with pytest.raises(SystemExit, match="no figures of the fresh set"):
         module.main([f"v2={run}", "--set", "fresh", "--boot", "10"])
 
@@ -126,20 +135,11 @@ def test_a_wider_level_gives_a_wider_interval(level):
 
 def test_the_stored_runs_compare_from_the_command_line(capsys):
     """benchmarks/compare_backtests.py on the stored v1 and v2 runs prints the table of docs/validation.md."""
-    import importlib.util
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    spec = importlib.util.spec_from_file_location(
-        "compare_backtests", root / "benchmarks" / "compare_backtests.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    stored = root / "benchmarks" / "results" / "backtest"
+    module = _compare_backtests()
     module.main(
         [
-            f"v2={stored / 'v2_confirmation' / 'forecasts.csv.gz'}",
-            f"v1={stored / 'v1_all' / 'forecasts.csv.gz'}",
+            f"v2={STORED / 'v2_confirmation' / 'forecasts.csv.gz'}",
+            f"v1={STORED / 'v1_all' / 'forecasts.csv.gz'}",
             "--set",
             "confirmation",
             "--wide",
@@ -157,16 +157,8 @@ def test_the_stored_runs_compare_from_the_command_line(capsys):
 def test_buckets_beyond_two_years_are_compared_in_order(capsys):
     """A run scored to 48 months (``benchmarks/backtest.py --max-horizon 48``) is compared in its own
     buckets, shortest first: the stored run gives docs/validation.md's four-years-ahead table."""
-    import importlib.util
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    spec = importlib.util.spec_from_file_location(
-        "compare_backtests", root / "benchmarks" / "compare_backtests.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    run = root / "benchmarks" / "results" / "backtest" / "v2_gate_sampler_development_48_months"
+    module = _compare_backtests()
+    run = STORED / "v2_gate_sampler_development_48_months"
     module.main([f"v2={run / 'forecasts.csv.gz'}", "--set", "development", "--wide", "--boot", "2000"])
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| coa_occupancy |")]
     assert [r.split(" | ")[1] for r in rows] == ["3-6", "7-12", "13-24", "25-36", "37-48"]
@@ -182,23 +174,16 @@ def test_holding_the_catch_up_at_zero_moves_only_the_stocks_and_lowers_the_housi
     cannot reach exactly as it was (the fitted months are untouched), scores the statushouders far
     better, and the housing those same forecasts predict worse; holding the grant rate's level at its
     2022 outcome instead improves both beyond a year (the inflow is the common cause)."""
-    import importlib.util
-    from pathlib import Path
-
-    import pandas as pd
-
-    root = Path(__file__).resolve().parents[2]
-    stored = root / "benchmarks" / "results" / "backtest"
     runs = {
-        name: pd.read_csv(stored / f"sensitivity_{name}_48_months" / "forecasts.csv.gz")
+        name: pd.read_csv(STORED / f"sensitivity_{name}_48_months" / "forecasts.csv.gz")
         for name in ("as_fitted", "no_catch_up")
     }
     model = {name: f[f["method"] == "model"].reset_index(drop=True) for name, f in runs.items()}
     unreached = model["as_fitted"]["series"].isin(["first_applications", "nareis", "ind_backlog"])
     assert unreached.sum() > 500
     pd.testing.assert_frame_equal(model["as_fitted"][unreached], model["no_catch_up"][unreached])
-    assert "backlog_share = 0" in (stored / "sensitivity_no_catch_up_48_months" / "held.txt").read_text()
-    assert "no parameter held" in (stored / "sensitivity_as_fitted_48_months" / "held.txt").read_text()
+    assert "backlog_share = 0" in (STORED / "sensitivity_no_catch_up_48_months" / "held.txt").read_text()
+    assert "no parameter held" in (STORED / "sensitivity_as_fitted_48_months" / "held.txt").read_text()
 
     housed = {
         name: f[f["series"] == "housed_statushouders"].groupby("horizon_bucket")["crps_log"].mean()
@@ -209,7 +194,7 @@ def test_holding_the_catch_up_at_zero_moves_only_the_stocks_and_lowers_the_housi
     pit = model["as_fitted"].loc[model["as_fitted"]["series"] == "housed_statushouders", "pit"].mean()
     assert pit > 0.6  # the housing as fitted is already under-forecast
     # the grant rate's level held at the 2022 outcome (hindsight): both misses shrink beyond a year
-    grant = pd.read_csv(stored / "sensitivity_grant_level_48_months" / "forecasts.csv.gz")
+    grant = pd.read_csv(STORED / "sensitivity_grant_level_48_months" / "forecasts.csv.gz")
     grant = grant[grant["method"] == "model"]
     for series in ("housed_statushouders", "coa_statushouders"):
         held = grant[grant["series"] == series].groupby("horizon_bucket")["crps_log"].mean()
@@ -217,15 +202,11 @@ def test_holding_the_catch_up_at_zero_moves_only_the_stocks_and_lowers_the_housi
         fitted = fitted.groupby("horizon_bucket")["crps_log"].mean()
         assert (held[["13-24", "25-36", "37-48"]] < fitted[["13-24", "25-36", "37-48"]]).all(), series
 
-    spec = importlib.util.spec_from_file_location(
-        "compare_backtests", root / "benchmarks" / "compare_backtests.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _compare_backtests()
     module.main(
         [
-            f"no_catch_up={stored / 'sensitivity_no_catch_up_48_months' / 'forecasts.csv.gz'}",
-            f"as_fitted={stored / 'sensitivity_as_fitted_48_months' / 'forecasts.csv.gz'}",
+            f"no_catch_up={STORED / 'sensitivity_no_catch_up_48_months' / 'forecasts.csv.gz'}",
+            f"as_fitted={STORED / 'sensitivity_as_fitted_48_months' / 'forecasts.csv.gz'}",
             "--set",
             "development",
             "--wide",
