@@ -34,6 +34,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from forecast.cli import values as V
+
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -44,13 +46,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--tune", type=int, default=300)
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument(
-        "--target-accept", type=float, default=0.8, help="NUTS step size adaptation's target (default 0.8)"
+        "--target-accept",
+        type=V.target_accept,  # the rule of forecast's own option: strictly between 0 and 1
+        default=0.8,
+        help="NUTS step size adaptation's target (default 0.8)",
     )
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--samples", type=int, default=1000, help="baseline draws per target")
     ap.add_argument(
         "--max-horizon",
-        type=int,
+        type=V.int_at_least(24),
         default=24,
         help="longest scored horizon in months, >= 24 (default 24); beyond 24 months one bucket per "
         "further year (25-36, 37-48, ...)",
@@ -82,10 +87,6 @@ def main(argv: list[str] | None = None) -> None:
     from forecast.reports.backtest import figure_files
 
     origins = default_origins(a.first, a.last, a.step)
-    try:
-        buckets = buckets_to(a.max_horizon)
-    except ValueError as exc:
-        ap.error(f"--max-horizon: {exc}")
     run = {
         "draws": a.draws,
         "tune": a.tune,
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
         "random_seed": a.seed,
         "n_samples": a.samples,
         "max_horizon": a.max_horizon,
-        "buckets": buckets,
+        "buckets": buckets_to(a.max_horizon),
         "anchored": not a.no_anchor,
         "conditioned": not a.no_condition,
         "fits": a.fits,

@@ -38,6 +38,8 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
+from forecast.cli import values as V
+
 if TYPE_CHECKING:
     from forecast.model import ChainModel
 
@@ -105,10 +107,12 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--tune", type=int, default=300)
     ap.add_argument("--chains", type=int, default=4)
-    ap.add_argument("--target-accept", type=float, default=0.8)
+    ap.add_argument("--target-accept", type=V.target_accept, default=0.8)  # forecast's own rule
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--samples", type=int, default=1000, help="baseline draws per target")
-    ap.add_argument("--max-horizon", type=int, default=24, help="longest scored horizon in months, >= 24")
+    ap.add_argument(
+        "--max-horizon", type=V.int_at_least(24), default=24, help="longest scored horizon in months, >= 24"
+    )
     ap.add_argument("--out", default="out/sensitivity", help="folder of the run's tables")
     return ap
 
@@ -139,12 +143,8 @@ def main(argv: list[str] | None = None) -> None:
         ap.error("--parameter and --value go together")
     if a.value is not None and not math.isfinite(a.value):
         ap.error(f"--value must be a finite number, got {a.value}")
-    try:
-        buckets = buckets_to(a.max_horizon)
-    except ValueError as exc:
-        ap.error(f"--max-horizon: {exc}")
     t0 = time.perf_counter()
-    try:  # an unknown series or a bad sampler setting is refused here, before any fit is read
+    try:  # an unknown series is refused here, before any fit is read
         settings = BacktestSettings(
             draws=a.draws,
             tune=a.tune,
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
             random_seed=a.seed,
             n_samples=a.samples,
             max_horizon=a.max_horizon,
-            buckets=buckets,
+            buckets=buckets_to(a.max_horizon),
             fits=a.fits,
             **({"series": tuple(a.series)} if a.series else {}),
         )

@@ -10,9 +10,9 @@ together) and the mean difference recomputed, 2,000 times by default.
 The origins split into a **development** set and a **confirmation** set
 (:data:`DEVELOPMENT_ORIGINS`, :data:`CONFIRMATION_ORIGINS`): a model is developed against the first
 and scored once, at the end, on the second, so that its design is not tuned to what it is judged on.
-Origins after the confirmation set are **fresh** (:data:`FRESH_FROM`): the next confirmation, once
-the history holds their outcomes (the bundled history ends with the counts of 1 January 2025, and the
-confirmation set has been scored more than once).
+Origins after the confirmation set are **fresh** (:data:`FRESH_FROM`): their outcomes come after every
+figure the model was developed or confirmed on, so once the history holds them they make the next
+one-time confirmation (the confirmation set has been scored more than once; docs/validation.md).
 """
 
 from __future__ import annotations
